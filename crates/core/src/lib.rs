@@ -1,0 +1,19 @@
+//! BSD sockets with Python's semantics, for the bsd-sockets Node addon.
+//!
+//! Pure Rust, no Node: an owned-fd [`Socket`] with blocking, timed and
+//! non-blocking modes, [`Address`] in Python's shapes, [`getaddrinfo`],
+//! a poll(2)-based [`select`], and [`Errno`] so every error keeps its OS number.
+#![deny(missing_docs)]
+
+mod addr;
+mod errno;
+mod resolve;
+mod select;
+mod socket;
+mod sys;
+
+pub use addr::Address;
+pub use errno::Errno;
+pub use resolve::{getaddrinfo, AddrInfo, AddrInfoHints, GaiError};
+pub use select::{select, Selected};
+pub use socket::Socket;

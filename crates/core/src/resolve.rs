@@ -1,0 +1,180 @@
+//! getaddrinfo(3) with Python's result shape, and its own error kind.
+
+use std::ffi::{CStr, CString};
+use std::fmt;
+
+use socket2::SockAddr;
+
+use crate::Address;
+
+/// A getaddrinfo(3) failure (`EAI_NONAME`, ...): outside the errno space,
+/// like Python's `socket.gaierror`.
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub struct GaiError(i32);
+
+/// As `errnos!`: names from the platform's own constants, never typed numbers.
+macro_rules! gai_names {
+    ($($name:ident),* $(,)?) => {
+        const GAI_NAMES: &[(i32, &str)] = &[$((libc::$name, stringify!($name))),*];
+    };
+}
+
+gai_names! {
+    EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_MEMORY, EAI_NONAME,
+    EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM, EAI_OVERFLOW,
+}
+
+impl GaiError {
+    /// Wraps a raw `EAI_*` value.
+    pub const fn from_raw(code: i32) -> GaiError {
+        GaiError(code)
+    }
+
+    /// The raw `EAI_*` value as the platform defines it (negative on glibc).
+    pub const fn raw(self) -> i32 {
+        self.0
+    }
+
+    /// The C name (`"EAI_NONAME"`), if the platform names this value.
+    pub fn name(self) -> Option<&'static str> {
+        GAI_NAMES
+            .iter()
+            .find(|(n, _)| *n == self.0)
+            .map(|(_, s)| *s)
+    }
+
+    /// gai_strerror(3)'s text.
+    pub fn message(self) -> String {
+        // SAFETY: gai_strerror returns a pointer to a static NUL-terminated string.
+        unsafe { CStr::from_ptr(libc::gai_strerror(self.0)) }
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl fmt::Debug for GaiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name().unwrap_or("EAI_UNKNOWN"))
+    }
+}
+
+impl fmt::Display for GaiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}: {}", self.message())
+    }
+}
+
+impl std::error::Error for GaiError {}
+
+/// The `hints` of getaddrinfo(3); zero means "any".
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AddrInfoHints {
+    /// `AF_INET`, `AF_INET6` or 0 (`AF_UNSPEC`).
+    pub family: i32,
+    /// `SOCK_STREAM`, `SOCK_DGRAM`, ... or 0.
+    pub socktype: i32,
+    /// `IPPROTO_TCP`, ... or 0.
+    pub protocol: i32,
+    /// `AI_PASSIVE`, `AI_CANONNAME`, `AI_NUMERICHOST`, ...
+    pub flags: i32,
+}
+
+/// One result of getaddrinfo: Python's `(family, type, proto, canonname, sockaddr)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddrInfo {
+    /// Address family.
+    pub family: i32,
+    /// Socket type.
+    pub socktype: i32,
+    /// Protocol.
+    pub protocol: i32,
+    /// Canonical name: set on the first result when `AI_CANONNAME` was asked, else empty.
+    pub canonname: String,
+    /// The address.
+    pub address: Address,
+}
+
+/// Resolves a host and service.
+///
+/// Corresponds to [`getaddrinfo(3)`](https://man7.org/linux/man-pages/man3/getaddrinfo.3.html).
+///
+/// # Errors
+/// `EAI_NONAME` for an unknown name, `EAI_SERVICE` for an unknown service,
+/// `EAI_NONAME` as well for a host or service holding a NUL byte.
+pub fn getaddrinfo(
+    host: Option<&str>,
+    service: Option<&str>,
+    hints: AddrInfoHints,
+) -> Result<Vec<AddrInfo>, GaiError> {
+    let no_name = GaiError(libc::EAI_NONAME);
+    let host = host.map(CString::new).transpose().map_err(|_| no_name)?;
+    let service = service.map(CString::new).transpose().map_err(|_| no_name)?;
+    // SAFETY: addrinfo is plain old data; all-zero is the documented "no hints" value.
+    let mut c_hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    c_hints.ai_family = hints.family;
+    c_hints.ai_socktype = hints.socktype;
+    c_hints.ai_protocol = hints.protocol;
+    c_hints.ai_flags = hints.flags;
+    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: the strings are NUL-terminated or null, the hints are valid, and
+    // `list` is freed below with freeaddrinfo.
+    let rc = unsafe {
+        libc::getaddrinfo(
+            host.as_ref().map_or(std::ptr::null(), |h| h.as_ptr()),
+            service.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+            &c_hints,
+            &mut list,
+        )
+    };
+    if rc != 0 {
+        return Err(GaiError(rc));
+    }
+    let _free = FreeOnDrop(list);
+    let mut out = Vec::new();
+    let mut cur = list;
+    while !cur.is_null() {
+        // SAFETY: `cur` is a node of the list getaddrinfo returned, not yet freed.
+        let ai = unsafe { &*cur };
+        let canonname = if ai.ai_canonname.is_null() {
+            String::new()
+        } else {
+            // SAFETY: a non-null ai_canonname is a NUL-terminated string owned by the list.
+            unsafe { CStr::from_ptr(ai.ai_canonname) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        // SAFETY: ai_addr points to ai_addrlen initialized bytes of a sockaddr,
+        // which fit in sockaddr_storage.
+        let ((), addr) = unsafe {
+            SockAddr::try_init(|storage, len| {
+                std::ptr::copy_nonoverlapping(
+                    ai.ai_addr.cast::<u8>(),
+                    storage.cast::<u8>(),
+                    ai.ai_addrlen as usize,
+                );
+                *len = ai.ai_addrlen;
+                Ok(())
+            })
+        }
+        .map_err(|_| GaiError(libc::EAI_MEMORY))?;
+        out.push(AddrInfo {
+            family: ai.ai_family,
+            socktype: ai.ai_socktype,
+            protocol: ai.ai_protocol,
+            canonname,
+            address: Address::from_sockaddr(&addr),
+        });
+        cur = ai.ai_next;
+    }
+    Ok(out)
+}
+
+/// Frees a getaddrinfo list on every path out, early returns included.
+struct FreeOnDrop(*mut libc::addrinfo);
+
+impl Drop for FreeOnDrop {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from a successful getaddrinfo and is freed once, here.
+        unsafe { libc::freeaddrinfo(self.0) };
+    }
+}

@@ -1,0 +1,90 @@
+//! Python's `select.select()`, on poll(2) so there is no FD_SETSIZE limit.
+
+use std::collections::HashMap;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use crate::sys::{cvt, poll_millis};
+use crate::Errno;
+
+/// Indices into the three lists given to [`select`] of the fds found ready.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Selected {
+    /// Ready to read (or at end of stream, or in error, as select(2) reports).
+    pub read: Vec<usize>,
+    /// Ready to write (or in error).
+    pub write: Vec<usize>,
+    /// With an exceptional condition (out-of-band data).
+    pub except: Vec<usize>,
+}
+
+// select(2)'s sets expressed in poll(2) bits, as the Linux kernel maps them.
+const READ_SET: libc::c_short = libc::POLLIN | libc::POLLHUP | libc::POLLERR;
+const WRITE_SET: libc::c_short = libc::POLLOUT | libc::POLLERR;
+const EXCEPT_SET: libc::c_short = libc::POLLPRI;
+
+/// Waits until some of the fds are ready or `timeout` passes (`None` = forever).
+///
+/// An fd may appear in several lists and several times; each is polled once.
+/// On timeout all three lists are empty. EINTR restarts the wait with the time left.
+///
+/// # Errors
+/// `EBADF` if any fd is not open (poll's POLLNVAL, as select(2) would say),
+/// `EINVAL` for more fds than RLIMIT_NOFILE, `ENOMEM`.
+pub fn select(
+    read: &[RawFd],
+    write: &[RawFd],
+    except: &[RawFd],
+    timeout: Option<Duration>,
+) -> Result<Selected, Errno> {
+    let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(read.len() + write.len() + except.len());
+    let mut slot: HashMap<RawFd, usize> = HashMap::new();
+    for (fds, events) in [
+        (read, libc::POLLIN),
+        (write, libc::POLLOUT),
+        (except, libc::POLLPRI),
+    ] {
+        for &fd in fds {
+            let i = *slot.entry(fd).or_insert_with(|| {
+                pfds.push(libc::pollfd {
+                    fd,
+                    events: 0,
+                    revents: 0,
+                });
+                pfds.len() - 1
+            });
+            pfds[i].events |= events;
+        }
+    }
+    let deadline = timeout.map(|d| Instant::now() + d);
+    loop {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        // SAFETY: `pfds` is a valid array of `pfds.len()` pollfds for the call.
+        match cvt(unsafe {
+            libc::poll(
+                pfds.as_mut_ptr(),
+                pfds.len() as libc::nfds_t,
+                poll_millis(left),
+            )
+        }) {
+            Err(e) if e == Errno::EINTR => continue,
+            Err(e) => return Err(e),
+            // The ms cap can end a long wait early: only a passed deadline is a timeout.
+            Ok(0) if deadline.is_none_or(|d| Instant::now() < d) => continue,
+            Ok(_) => break,
+        }
+    }
+    if pfds.iter().any(|p| p.revents & libc::POLLNVAL != 0) {
+        return Err(Errno::EBADF);
+    }
+    let ready = |fds: &[RawFd], set: libc::c_short| -> Vec<usize> {
+        (0..fds.len())
+            .filter(|&i| pfds[slot[&fds[i]]].revents & set != 0)
+            .collect()
+    };
+    Ok(Selected {
+        read: ready(read, READ_SET),
+        write: ready(write, WRITE_SET),
+        except: ready(except, EXCEPT_SET),
+    })
+}

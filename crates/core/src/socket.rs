@@ -1,0 +1,462 @@
+//! `Socket`: an owned socket fd with Python's blocking / timeout / non-blocking modes.
+
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Type};
+
+use crate::sys::{self, cvt, wait_fd};
+use crate::{Address, Errno};
+
+/// An owned socket. Dropping it closes the fd, exactly once.
+///
+/// Like a Python socket it is in one of three modes, set by [`Socket::set_timeout`]:
+/// blocking (`None`), non-blocking (`Some(ZERO)`: calls fail with `EAGAIN`),
+/// or timed (`Some(d)`: the fd is non-blocking and each call waits with poll(2)
+/// until a deadline, then fails with `ETIMEDOUT`). EINTR is retried (PEP 475).
+#[derive(Debug)]
+pub struct Socket {
+    inner: socket2::Socket,
+    timeout: Option<Duration>,
+    family: i32,
+    socktype: i32,
+    protocol: i32,
+}
+
+impl Socket {
+    /// Creates a socket, CLOEXEC, blocking.
+    ///
+    /// Corresponds to [`socket(2)`](https://man7.org/linux/man-pages/man2/socket.2.html).
+    ///
+    /// # Errors
+    /// `EAFNOSUPPORT`, `EPROTONOSUPPORT`, `EINVAL` for an unknown type, `EMFILE`.
+    pub fn new(family: i32, socktype: i32, protocol: i32) -> Result<Socket, Errno> {
+        let inner =
+            socket2::Socket::new(Domain::from(family), Type::from(socktype), proto(protocol))?;
+        Socket::wrap(inner, None)
+    }
+
+    /// Creates a connected pair, both CLOEXEC.
+    ///
+    /// Corresponds to [`socketpair(2)`](https://man7.org/linux/man-pages/man2/socketpair.2.html).
+    ///
+    /// # Errors
+    /// `EAFNOSUPPORT` outside `AF_UNIX`, `EOPNOTSUPP`, `EMFILE`.
+    pub fn pair(family: i32, socktype: i32, protocol: i32) -> Result<(Socket, Socket), Errno> {
+        let (a, b) =
+            socket2::Socket::pair(Domain::from(family), Type::from(socktype), proto(protocol))?;
+        Ok((Socket::wrap(a, None)?, Socket::wrap(b, None)?))
+    }
+
+    /// Takes ownership of `fd` after checking that it is an open socket, and
+    /// sets CLOEXEC on it. Its mode is read from O_NONBLOCK.
+    ///
+    /// # Errors
+    /// `EBADF` if `fd` is not open, `ENOTSOCK` if it is not a socket. On error
+    /// the fd is left open and still belongs to the caller.
+    ///
+    /// # Safety
+    /// The caller must own `fd` and give it up: nothing else may close it or
+    /// keep using it as its own afterwards.
+    pub unsafe fn from_raw_fd_checked(fd: RawFd) -> Result<Socket, Errno> {
+        // SAFETY: fcntl and fstat only read the descriptor table and inode.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `st` is a valid out-pointer for fstat.
+        cvt(unsafe { libc::fstat(fd, &mut st) })?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+            return Err(Errno::ENOTSOCK);
+        }
+        // SAFETY: the caller hands over ownership of an open fd (checked above).
+        let inner = unsafe { socket2::Socket::from_raw_fd(fd) };
+        match Socket::adopt(&inner) {
+            Ok(timeout) => Socket::wrap(inner, timeout),
+            Err(e) => {
+                // Give the fd back untouched rather than closing the caller's descriptor.
+                let _ = inner.into_raw_fd();
+                Err(e)
+            }
+        }
+    }
+
+    /// CLOEXEC on, mode read from O_NONBLOCK, for an fd we did not create.
+    fn adopt(inner: &socket2::Socket) -> Result<Option<Duration>, Errno> {
+        inner.set_cloexec(true)?;
+        #[cfg(any(target_os = "macos", target_os = "ios"))]
+        // No MSG_NOSIGNAL there: sockets we create get SO_NOSIGPIPE from socket2, adopted ones here.
+        inner.set_nosigpipe(true)?;
+        Ok(inner.nonblocking()?.then_some(Duration::ZERO))
+    }
+
+    fn wrap(inner: socket2::Socket, timeout: Option<Duration>) -> Result<Socket, Errno> {
+        let family = i32::from(inner.local_addr()?.domain());
+        let socktype = i32::from(inner.r#type()?);
+        let protocol = sys::socket_protocol(&inner)?;
+        Ok(Socket {
+            inner,
+            timeout,
+            family,
+            socktype,
+            protocol,
+        })
+    }
+
+    /// Address family (`AF_INET`, ...).
+    pub fn family(&self) -> i32 {
+        self.family
+    }
+
+    /// Socket type (`SOCK_STREAM`, ...), without the CLOEXEC/NONBLOCK bits.
+    pub fn socktype(&self) -> i32 {
+        self.socktype
+    }
+
+    /// Protocol (0 where the platform cannot tell).
+    pub fn protocol(&self) -> i32 {
+        self.protocol
+    }
+
+    /// Gives up ownership of the fd without closing it (Python's `detach`).
+    pub fn into_raw_fd(self) -> RawFd {
+        self.inner.into_raw_fd()
+    }
+
+    /// Closes the fd now, reporting close(2)'s error (drop ignores it).
+    ///
+    /// # Errors
+    /// `EIO` and friends from close(2); the fd is released either way.
+    pub fn close(self) -> Result<(), Errno> {
+        let fd = self.inner.into_raw_fd();
+        // SAFETY: we owned `fd` and give it to close exactly once. EINTR is not
+        // retried: on Linux the fd is already gone when close returns EINTR.
+        cvt(unsafe { libc::close(fd) }).map(drop)
+    }
+
+    /// A new Socket on a duplicate fd (CLOEXEC), in the same mode.
+    ///
+    /// Corresponds to `fcntl(F_DUPFD_CLOEXEC)`.
+    ///
+    /// # Errors
+    /// `EMFILE`.
+    pub fn try_clone(&self) -> Result<Socket, Errno> {
+        Ok(Socket {
+            inner: self.inner.try_clone()?,
+            ..*self
+        })
+    }
+
+    /// Current timeout: `None` blocking, `Some(ZERO)` non-blocking, else timed.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets the mode (see the type's docs): O_NONBLOCK is on for any `Some`.
+    ///
+    /// # Errors
+    /// `EBADF` from fcntl(2) in theory only.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Errno> {
+        self.inner.set_nonblocking(timeout.is_some())?;
+        self.timeout = timeout;
+        Ok(())
+    }
+
+    /// Runs `f` under the socket's mode, waiting for `events` until `deadline`
+    /// in timed mode. The call is tried first and poll(2) only runs on EAGAIN,
+    /// which saves a syscall whenever data is already there.
+    fn io<T>(
+        &self,
+        events: libc::c_short,
+        deadline: Option<Instant>,
+        flags: i32,
+        mut f: impl FnMut() -> Result<T, Errno>,
+    ) -> Result<T, Errno> {
+        let timed =
+            matches!(self.timeout, Some(d) if !d.is_zero()) && flags & libc::MSG_DONTWAIT == 0;
+        loop {
+            match f() {
+                Err(e) if e == Errno::EINTR => continue,
+                Err(e) if timed && e.is_would_block() => {
+                    if !wait_fd(self.as_raw_fd(), events, deadline)? {
+                        return Err(Errno::ETIMEDOUT);
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.timeout
+            .filter(|d| !d.is_zero())
+            .map(|d| Instant::now() + d)
+    }
+
+    /// Binds to `addr`.
+    ///
+    /// Corresponds to [`bind(2)`](https://man7.org/linux/man-pages/man2/bind.2.html).
+    ///
+    /// # Errors
+    /// `EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES` (privileged port), `EINVAL` (already bound).
+    pub fn bind(&self, addr: &Address) -> Result<(), Errno> {
+        Ok(self.inner.bind(&addr.to_sockaddr()?)?)
+    }
+
+    /// Marks the socket as listening with a queue of `backlog` pending connections.
+    ///
+    /// Corresponds to [`listen(2)`](https://man7.org/linux/man-pages/man2/listen.2.html).
+    ///
+    /// # Errors
+    /// `EOPNOTSUPP` on a datagram socket, `EADDRINUSE`.
+    pub fn listen(&self, backlog: i32) -> Result<(), Errno> {
+        Ok(self.inner.listen(backlog)?)
+    }
+
+    /// Accepts a connection: a new CLOEXEC, blocking socket and the peer's address.
+    ///
+    /// Corresponds to [`accept4(2)`](https://man7.org/linux/man-pages/man2/accept.2.html).
+    ///
+    /// # Errors
+    /// `EAGAIN` (non-blocking), `ETIMEDOUT` (timed), `EINVAL` (not listening),
+    /// `ECONNABORTED`, `EMFILE`.
+    pub fn accept(&self) -> Result<(Socket, Address), Errno> {
+        let (inner, addr) = self.io(libc::POLLIN, self.deadline(), 0, || {
+            Ok(self.inner.accept()?)
+        })?;
+        if sys::ACCEPT_INHERITS_NONBLOCK && self.timeout.is_some() {
+            inner.set_nonblocking(false)?;
+        }
+        let sock = Socket {
+            inner,
+            timeout: None,
+            family: self.family,
+            socktype: self.socktype,
+            protocol: self.protocol,
+        };
+        Ok((sock, Address::from_sockaddr(&addr)))
+    }
+
+    /// Connects to `addr`; in timed mode waits for the handshake up to the timeout.
+    ///
+    /// Corresponds to [`connect(2)`](https://man7.org/linux/man-pages/man2/connect.2.html).
+    ///
+    /// # Errors
+    /// `ECONNREFUSED`, `ETIMEDOUT`, `EINPROGRESS` (non-blocking), `EISCONN`,
+    /// `ENETUNREACH`, `ENOENT` (Unix path).
+    pub fn connect(&self, addr: &Address) -> Result<(), Errno> {
+        let sa = addr.to_sockaddr()?;
+        let deadline = self.deadline();
+        match self.inner.connect(&sa).map_err(Errno::from) {
+            Ok(()) => Ok(()),
+            // A blocking connect interrupted by a signal goes on in the kernel:
+            // calling it again would say EALREADY, so wait for it instead (PEP 475).
+            Err(e) if e == Errno::EINTR && self.timeout.is_none() => self.finish_connect(None),
+            Err(e) if (e == Errno::EINPROGRESS || e == Errno::EINTR) && deadline.is_some() => {
+                self.finish_connect(deadline)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn finish_connect(&self, deadline: Option<Instant>) -> Result<(), Errno> {
+        if !wait_fd(self.as_raw_fd(), libc::POLLOUT, deadline)? {
+            return Err(Errno::ETIMEDOUT);
+        }
+        match self.inner.take_error()? {
+            None => Ok(()),
+            Some(err) => Err(Errno::from(err)),
+        }
+    }
+
+    /// Sends from `buf`, returning how many bytes went out. Never raises SIGPIPE.
+    ///
+    /// Corresponds to [`send(2)`](https://man7.org/linux/man-pages/man2/send.2.html).
+    ///
+    /// # Errors
+    /// `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ECONNRESET`, `ENOTCONN`, `EMSGSIZE`.
+    pub fn send(&self, buf: &[u8], flags: i32) -> Result<usize, Errno> {
+        self.io(libc::POLLOUT, self.deadline(), flags, || {
+            Ok(self.inner.send_with_flags(buf, flags | sys::SEND_FLAGS)?)
+        })
+    }
+
+    /// Sends all of `buf`, looping over partial sends; in timed mode the
+    /// timeout covers the whole call, as in Python.
+    ///
+    /// `sent` holds the bytes that went out, also when an error stops the loop.
+    ///
+    /// # Errors
+    /// As [`Socket::send`]; on a non-blocking socket `EAGAIN` once the buffer fills.
+    pub fn sendall(&self, buf: &[u8], flags: i32, sent: &mut usize) -> Result<(), Errno> {
+        let deadline = self.deadline();
+        *sent = 0;
+        while *sent < buf.len() {
+            let rest = &buf[*sent..];
+            *sent += self.io(libc::POLLOUT, deadline, flags, || {
+                Ok(self.inner.send_with_flags(rest, flags | sys::SEND_FLAGS)?)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Sends a datagram (or stream data) to `addr`.
+    ///
+    /// Corresponds to [`sendto(2)`](https://man7.org/linux/man-pages/man2/sendto.2.html).
+    ///
+    /// # Errors
+    /// As [`Socket::send`], plus `EISCONN`, `EACCES` (broadcast without SO_BROADCAST).
+    pub fn send_to(&self, buf: &[u8], flags: i32, addr: &Address) -> Result<usize, Errno> {
+        let sa = addr.to_sockaddr()?;
+        self.io(libc::POLLOUT, self.deadline(), flags, || {
+            Ok(self
+                .inner
+                .send_to_with_flags(buf, &sa, flags | sys::SEND_FLAGS)?)
+        })
+    }
+
+    /// Receives into `buf`, returning the byte count; 0 is end of stream.
+    ///
+    /// Corresponds to [`recv(2)`](https://man7.org/linux/man-pages/man2/recv.2.html).
+    ///
+    /// # Errors
+    /// `EAGAIN`, `ETIMEDOUT`, `ECONNRESET`, `ENOTCONN`.
+    pub fn recv_into(&self, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+        let buf = uninit(buf);
+        self.io(libc::POLLIN, self.deadline(), flags, || {
+            Ok(self.inner.recv_with_flags(buf, flags)?)
+        })
+    }
+
+    /// Receives into `buf` and says who sent it.
+    ///
+    /// Corresponds to [`recvfrom(2)`](https://man7.org/linux/man-pages/man2/recvfrom.2.html).
+    ///
+    /// # Errors
+    /// As [`Socket::recv_into`].
+    pub fn recv_from_into(&self, buf: &mut [u8], flags: i32) -> Result<(usize, Address), Errno> {
+        let buf = uninit(buf);
+        let (n, addr) = self.io(libc::POLLIN, self.deadline(), flags, || {
+            Ok(self.inner.recv_from_with_flags(buf, flags)?)
+        })?;
+        Ok((n, Address::from_sockaddr(&addr)))
+    }
+
+    /// Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`).
+    ///
+    /// Corresponds to [`shutdown(2)`](https://man7.org/linux/man-pages/man2/shutdown.2.html).
+    ///
+    /// # Errors
+    /// `ENOTCONN`, `EINVAL` for an unknown `how`.
+    pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        // SAFETY: plain syscall on an fd we own.
+        cvt(unsafe { libc::shutdown(self.as_raw_fd(), how) }).map(drop)
+    }
+
+    /// The address the socket is bound to.
+    ///
+    /// Corresponds to [`getsockname(2)`](https://man7.org/linux/man-pages/man2/getsockname.2.html).
+    ///
+    /// # Errors
+    /// `ENOBUFS` in theory only.
+    pub fn local_addr(&self) -> Result<Address, Errno> {
+        Ok(Address::from_sockaddr(&self.inner.local_addr()?))
+    }
+
+    /// The address of the connected peer.
+    ///
+    /// Corresponds to [`getpeername(2)`](https://man7.org/linux/man-pages/man2/getpeername.2.html).
+    ///
+    /// # Errors
+    /// `ENOTCONN`.
+    pub fn peer_addr(&self) -> Result<Address, Errno> {
+        Ok(Address::from_sockaddr(&self.inner.peer_addr()?))
+    }
+}
+
+/// Generic options: neither socket2 nor rustix exposes setsockopt with a raw
+/// level/name/bytes, so these call libc directly.
+impl Socket {
+    /// Sets an integer option.
+    ///
+    /// Corresponds to [`setsockopt(2)`](https://man7.org/linux/man-pages/man2/setsockopt.2.html).
+    ///
+    /// # Errors
+    /// `ENOPROTOOPT` for an unknown option, `EINVAL` for a bad value, `EPERM`.
+    pub fn setsockopt_int(&self, level: i32, name: i32, value: i32) -> Result<(), Errno> {
+        self.setsockopt_bytes(level, name, &value.to_ne_bytes())
+    }
+
+    /// Sets an option from raw bytes (a C struct such as `linger`).
+    ///
+    /// # Errors
+    /// As [`Socket::setsockopt_int`].
+    pub fn setsockopt_bytes(&self, level: i32, name: i32, value: &[u8]) -> Result<(), Errno> {
+        let len = libc::socklen_t::try_from(value.len()).map_err(|_| Errno::EINVAL)?;
+        // SAFETY: `value` is valid for `len` bytes for the duration of the call.
+        cvt(unsafe { libc::setsockopt(self.as_raw_fd(), level, name, value.as_ptr().cast(), len) })
+            .map(drop)
+    }
+
+    /// Reads an integer option.
+    ///
+    /// Corresponds to [`getsockopt(2)`](https://man7.org/linux/man-pages/man2/getsockopt.2.html).
+    ///
+    /// # Errors
+    /// `ENOPROTOOPT` for an unknown option.
+    pub fn getsockopt_int(&self, level: i32, name: i32) -> Result<i32, Errno> {
+        let mut buf = [0u8; 4];
+        let n = self.getsockopt_into(level, name, &mut buf)?;
+        // Some options (SO_* booleans on old BSDs, IP_TTL-like chars) answer with fewer bytes.
+        Ok(match n {
+            1 => i32::from(buf[0]),
+            _ => i32::from_ne_bytes(buf),
+        })
+    }
+
+    /// Reads an option's raw bytes into `buf`, returning the length the kernel wrote.
+    ///
+    /// # Errors
+    /// As [`Socket::getsockopt_int`].
+    pub fn getsockopt_into(&self, level: i32, name: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        let mut len = libc::socklen_t::try_from(buf.len()).map_err(|_| Errno::EINVAL)?;
+        // SAFETY: `buf` is writable for `len` bytes and `len` is a valid in/out pointer.
+        cvt(unsafe {
+            libc::getsockopt(
+                self.as_raw_fd(),
+                level,
+                name,
+                buf.as_mut_ptr().cast(),
+                &mut len,
+            )
+        })?;
+        Ok(len as usize)
+    }
+}
+
+fn proto(protocol: i32) -> Option<Protocol> {
+    (protocol != 0).then(|| Protocol::from(protocol))
+}
+
+/// Views initialized bytes as `MaybeUninit` for socket2's recv.
+fn uninit(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: same layout; recv only ever writes initialized bytes into it, so
+    // the caller's `&mut [u8]` stays fully initialized.
+    unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) }
+}
+
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl AsFd for Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl From<Socket> for OwnedFd {
+    fn from(sock: Socket) -> OwnedFd {
+        sock.inner.into()
+    }
+}

@@ -1,0 +1,32 @@
+// The seed tutorial's server: accept one TCP connection and print what it sends.
+//
+//   npm run build && npx tsc -p tsconfig.examples.json
+//   node dist-examples/server.js          # then, in another terminal: node dist-examples/client.js
+//
+// Every call blocks, as in Python: fine for a script, never on a busy server's main thread.
+import { AF_INET, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket } from 'bsd-sockets'
+
+const PORT = Number(process.env.PORT ?? 9999)
+
+// A TCP/IPv4 socket, like Python's socket.socket(socket.AF_INET, socket.SOCK_STREAM).
+const srv = socket(AF_INET, SOCK_STREAM)
+// Let a rerun bind the port at once, even while the last run's connection sits in TIME_WAIT.
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+// '' is the wildcard address (0.0.0.0): listen on every interface.
+srv.bind(['', PORT])
+// Queue up to 5 connections that have not been accepted yet.
+srv.listen(5)
+
+// Wait for a client; get a new socket for the connection and the client's [host, port].
+const [conn, addr] = srv.accept()
+console.log('Connected by', addr)
+
+// recv() returns up to 100 bytes as a Buffer; an empty Buffer means the client closed.
+let data = conn.recv(100)
+while (data.length) {
+  console.log(data)
+  data = conn.recv(100)
+}
+
+conn.close()
+srv.close()

@@ -199,9 +199,8 @@ function start(name, script, port) {
       process.stdout.write(`[${name}] ${line}\n`)
     },
   )
-  createInterface({ input: child.stderr, crlfDelay: Number.POSITIVE_INFINITY }).on(
-    'line',
-    (line) => process.stderr.write(`[${name}] ${line}\n`),
+  createInterface({ input: child.stderr, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+    process.stderr.write(`[${name}] ${line}\n`),
   )
   return run
 }
@@ -258,8 +257,17 @@ async function main() {
   say('ok: the server received everything the client sent')
 }
 
-/** Ends the run: kills what is left, waits for it so its last output is printed, exits. */
+let finishing = false
+
+/**
+ * Ends the run once (a signal may race a failure): kills what is left, waits for it so its last
+ * output is printed, exits.
+ * @param {number} code
+ * @param {string} [message]
+ */
 async function finish(code, message) {
+  if (finishing) return
+  finishing = true
   if (message) console.error(`[demo] FAILED: ${message}`)
   killChildren()
   const deadline = setTimeout(() => process.exit(code), 2_000)

@@ -25,7 +25,7 @@ pub struct Socket {
 }
 
 impl Socket {
-    /// Creates a socket, CLOEXEC, blocking.
+    /// Creates a socket, CLOEXEC, blocking (non-blocking if `socktype` has `SOCK_NONBLOCK`).
     ///
     /// Corresponds to [`socket(2)`](https://man7.org/linux/man-pages/man2/socket.2.html).
     ///
@@ -34,10 +34,10 @@ impl Socket {
     pub fn new(family: i32, socktype: i32, protocol: i32) -> Result<Socket, Errno> {
         let inner =
             socket2::Socket::new(Domain::from(family), Type::from(socktype), proto(protocol))?;
-        Socket::wrap(inner, None)
+        Socket::wrap(inner, sys::initial_timeout(socktype))
     }
 
-    /// Creates a connected pair, both CLOEXEC.
+    /// Creates a connected pair, both CLOEXEC, in the mode [`Socket::new`] would give.
     ///
     /// Corresponds to [`socketpair(2)`](https://man7.org/linux/man-pages/man2/socketpair.2.html).
     ///
@@ -46,7 +46,8 @@ impl Socket {
     pub fn pair(family: i32, socktype: i32, protocol: i32) -> Result<(Socket, Socket), Errno> {
         let (a, b) =
             socket2::Socket::pair(Domain::from(family), Type::from(socktype), proto(protocol))?;
-        Ok((Socket::wrap(a, None)?, Socket::wrap(b, None)?))
+        let timeout = sys::initial_timeout(socktype);
+        Ok((Socket::wrap(a, timeout)?, Socket::wrap(b, timeout)?))
     }
 
     /// Takes ownership of `fd` after checking that it is an open socket, and

@@ -62,6 +62,33 @@ pub(crate) fn wait_fd(
     }
 }
 
+/// The `SOCK_NONBLOCK` type flag of socket(2)/socketpair(2).
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+pub(crate) const SOCK_NONBLOCK: libc::c_int = libc::SOCK_NONBLOCK;
+/// macOS has no `SOCK_NONBLOCK` type flag: nothing to look for.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+)))]
+pub(crate) const SOCK_NONBLOCK: libc::c_int = 0;
+
+/// The mode a new socket starts in: non-blocking if `socktype` asked for
+/// `SOCK_NONBLOCK` (the kernel set O_NONBLOCK), else blocking, as in Python.
+pub(crate) fn initial_timeout(socktype: libc::c_int) -> Option<Duration> {
+    (socktype & SOCK_NONBLOCK != 0).then_some(Duration::ZERO)
+}
+
 /// BSD accept(2) copies O_NONBLOCK from the listener; Linux accept4(2) does not.
 pub(crate) const ACCEPT_INHERITS_NONBLOCK: bool =
     !cfg!(any(target_os = "linux", target_os = "android"));

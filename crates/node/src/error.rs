@@ -1,0 +1,49 @@
+//! The one conversion from core errors to JS errors.
+//!
+//! napi-rs would turn a `std::io::Error` into `code: 'GenericFailure'` and lose
+//! the errno, so errors are built here: `code` is the C name (`'EAGAIN'`,
+//! `'EAI_NONAME'`) and the message is the raw number, which ts/errors.ts turns
+//! into a `SocketError` with `errno`, `syscall` and a Node-style message.
+
+use bsd_sockets_core::{Errno, GaiError};
+
+/// The JS error's `code`.
+pub struct Code(pub &'static str);
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+/// What every binding function returns.
+pub type Result<T> = napi::Result<T, Code>;
+
+/// The JS error for an errno; `detail` is appended to the number after a space
+/// (sendall's byte count so far).
+pub fn errno_error(errno: Errno, detail: Option<usize>) -> napi::Error<Code> {
+    let code = Code(errno.name().unwrap_or("UNKNOWN"));
+    let reason = match detail {
+        Some(n) => format!("{} {n}", errno.raw()),
+        None => errno.raw().to_string(),
+    };
+    napi::Error::new(code, reason)
+}
+
+/// `.js()?` turns a core result into a binding result.
+pub trait IntoJs<T> {
+    /// Converts the error side.
+    fn js(self) -> Result<T>;
+}
+
+impl<T> IntoJs<T> for std::result::Result<T, Errno> {
+    fn js(self) -> Result<T> {
+        self.map_err(|e| errno_error(e, None))
+    }
+}
+
+impl<T> IntoJs<T> for std::result::Result<T, GaiError> {
+    fn js(self) -> Result<T> {
+        self.map_err(|e| napi::Error::new(Code(e.name().unwrap_or("EAI_UNKNOWN")), e.raw().to_string()))
+    }
+}

@@ -1,0 +1,213 @@
+//! `NativeSocket`: the JS handle of a core `Socket`. Conversion and ownership only.
+
+use std::time::Duration;
+
+use bsd_sockets_core::{Errno, Socket};
+use napi::bindgen_prelude::{Buffer, Uint8ArraySlice};
+use napi_derive::napi;
+
+use crate::address::{resolve, JsAddress};
+use crate::error::{errno_error, IntoJs, Result};
+
+/// A socket owned by a JS object. `None` once closed or detached: every call
+/// then fails with EBADF from this state, never touching the old fd number
+/// (which may already belong to someone else). Dropped by the GC = closed.
+#[napi]
+pub struct NativeSocket {
+    sock: Option<Socket>,
+}
+
+impl NativeSocket {
+    fn get(&self) -> Result<&Socket> {
+        self.sock.as_ref().ok_or_else(|| errno_error(Errno::EBADF, None))
+    }
+
+    fn wrap(sock: Socket) -> NativeSocket {
+        NativeSocket { sock: Some(sock) }
+    }
+}
+
+#[napi]
+impl NativeSocket {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(family: i32, socktype: i32, protocol: i32) -> Result<NativeSocket> {
+        Socket::new(family, socktype, protocol).js().map(NativeSocket::wrap)
+    }
+
+    /// Adopts `fd` (validated: EBADF / ENOTSOCK, never an abort).
+    #[napi(factory, catch_unwind)]
+    pub fn from_fd(fd: i32) -> Result<NativeSocket> {
+        // SAFETY: the JS caller hands us `fd`; fromfd() documents that the fd now belongs to the socket.
+        unsafe { Socket::from_raw_fd_checked(fd) }.js().map(NativeSocket::wrap)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn pair(family: i32, socktype: i32, protocol: i32) -> Result<(NativeSocket, NativeSocket)> {
+        let (a, b) = Socket::pair(family, socktype, protocol).js()?;
+        Ok((NativeSocket::wrap(a), NativeSocket::wrap(b)))
+    }
+
+    /// `[family, type, proto]`.
+    #[napi(catch_unwind)]
+    pub fn info(&self) -> Result<(i32, i32, i32)> {
+        let s = self.get()?;
+        Ok((s.family(), s.socktype(), s.protocol()))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn fileno(&self) -> i32 {
+        self.sock.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn detach(&mut self) -> i32 {
+        self.sock.take().map_or(-1, Socket::into_raw_fd)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn dup(&self) -> Result<NativeSocket> {
+        self.get()?.try_clone().js().map(NativeSocket::wrap)
+    }
+
+    /// Idempotent: closing a closed socket does nothing.
+    #[napi(catch_unwind)]
+    pub fn close(&mut self) -> Result<()> {
+        self.sock.take().map_or(Ok(()), Socket::close).js()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn bind(&self, host: String, port: u32, flowinfo: u32, scope_id: u32) -> Result<()> {
+        let s = self.get()?;
+        s.bind(&resolve(s.family(), &host, port, flowinfo, scope_id)?).js()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn listen(&self, backlog: i32) -> Result<()> {
+        self.get()?.listen(backlog).js()
+    }
+
+    #[napi(catch_unwind, ts_return_type = "[NativeSocket, [string, number] | [string, number, number, number] | string | null]")]
+    pub fn accept(&self) -> Result<(NativeSocket, JsAddress)> {
+        let (sock, addr) = self.get()?.accept().js()?;
+        Ok((NativeSocket::wrap(sock), JsAddress(addr)))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn connect(&self, host: String, port: u32, flowinfo: u32, scope_id: u32) -> Result<()> {
+        let s = self.get()?;
+        s.connect(&resolve(s.family(), &host, port, flowinfo, scope_id)?).js()
+    }
+
+    /// Python's `connect_ex`: the errno as a number (0 on success); name
+    /// resolution failures still throw, as in Python.
+    #[napi(catch_unwind)]
+    pub fn connect_ex(&self, host: String, port: u32, flowinfo: u32, scope_id: u32) -> Result<i32> {
+        let s = self.get()?;
+        let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
+        Ok(s.connect(&addr).map_or_else(Errno::raw, |()| 0))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn send(&self, data: &[u8], flags: i32) -> Result<u32> {
+        self.get()?.send(clamp(data), flags).js().map(len)
+    }
+
+    /// On error the message carries the bytes sent so far after the errno.
+    #[napi(catch_unwind)]
+    pub fn sendall(&self, data: &[u8], flags: i32) -> Result<()> {
+        let mut sent = 0;
+        self.get()?.sendall(data, flags, &mut sent).map_err(|e| errno_error(e, Some(sent)))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn sendto(&self, data: &[u8], flags: i32, host: String, port: u32, flowinfo: u32, scope_id: u32) -> Result<u32> {
+        let s = self.get()?;
+        let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
+        s.send_to(clamp(data), flags, &addr).js().map(len)
+    }
+
+    /// Receives into the first `nbytes` of `buf` (ts/ checked `nbytes <= buf.length`).
+    #[napi(catch_unwind)]
+    pub fn recv_into(&self, mut buf: Uint8ArraySlice, nbytes: u32, flags: i32) -> Result<u32> {
+        let buf = writable(&mut buf);
+        let n = (nbytes as usize).min(buf.len());
+        self.get()?.recv_into(&mut buf[..n], flags).js().map(len)
+    }
+
+    #[napi(catch_unwind, ts_return_type = "[number, [string, number] | [string, number, number, number] | string | null]")]
+    pub fn recvfrom_into(&self, mut buf: Uint8ArraySlice, nbytes: u32, flags: i32) -> Result<(u32, JsAddress)> {
+        let buf = writable(&mut buf);
+        let n = (nbytes as usize).min(buf.len());
+        let (got, addr) = self.get()?.recv_from_into(&mut buf[..n], flags).js()?;
+        Ok((len(got), JsAddress(addr)))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn shutdown(&self, how: i32) -> Result<()> {
+        self.get()?.shutdown(how).js()
+    }
+
+    /// Seconds as in Python: `null` blocking, 0 non-blocking (ts/ checked finite, >= 0).
+    #[napi(catch_unwind)]
+    pub fn settimeout(&mut self, seconds: Option<f64>) -> Result<()> {
+        let sock = self.sock.as_mut().ok_or_else(|| errno_error(Errno::EBADF, None))?;
+        sock.set_timeout(seconds.map(Duration::from_secs_f64)).js()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn gettimeout(&self) -> Result<Option<f64>> {
+        Ok(self.get()?.timeout().map(|d| d.as_secs_f64()))
+    }
+
+    #[napi(catch_unwind, ts_return_type = "[string, number] | [string, number, number, number] | string | null")]
+    pub fn getsockname(&self) -> Result<JsAddress> {
+        self.get()?.local_addr().js().map(JsAddress)
+    }
+
+    #[napi(catch_unwind, ts_return_type = "[string, number] | [string, number, number, number] | string | null")]
+    pub fn getpeername(&self) -> Result<JsAddress> {
+        self.get()?.peer_addr().js().map(JsAddress)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn setsockopt_int(&self, level: i32, name: i32, value: i32) -> Result<()> {
+        self.get()?.setsockopt_int(level, name, value).js()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn setsockopt_bytes(&self, level: i32, name: i32, value: &[u8]) -> Result<()> {
+        self.get()?.setsockopt_bytes(level, name, value).js()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn getsockopt_int(&self, level: i32, name: i32) -> Result<i32> {
+        self.get()?.getsockopt_int(level, name).js()
+    }
+
+    /// Up to `buflen` bytes of the option (ts/ bounds `buflen` to 1024, as Python does).
+    #[napi(catch_unwind)]
+    pub fn getsockopt_bytes(&self, level: i32, name: i32, buflen: u32) -> Result<Buffer> {
+        let mut buf = vec![0u8; buflen as usize];
+        let n = self.get()?.getsockopt_into(level, name, &mut buf).js()?;
+        buf.truncate(n);
+        Ok(buf.into())
+    }
+}
+
+/// The caller's bytes, to receive into.
+fn writable<'a>(buf: &'a mut Uint8ArraySlice) -> &'a mut [u8] {
+    // SAFETY: the call is synchronous on the JS thread, so no JS code can touch
+    // the buffer while the kernel writes into it, and the slice does not outlive the call.
+    unsafe { buf.as_mut() }
+}
+
+/// One send moves at most u32::MAX bytes, so its count fits the JS number we
+/// return; a partial send is legal and callers (sendall) loop.
+fn clamp(data: &[u8]) -> &[u8] {
+    &data[..data.len().min(u32::MAX as usize)]
+}
+
+/// Counts are bounded by `clamp` or by the u32 `nbytes`, so this never truncates.
+fn len(n: usize) -> u32 {
+    n as u32
+}

@@ -1,0 +1,292 @@
+// Socket, poll and getaddrinfo constants by name, with this platform's values: the addon
+// reads them from libc (crates/node/src/constants.rs), nothing here is a typed number.
+// Names every Unix has are `number`; platform-only names are `number | undefined`.
+import { constants as osConstants } from 'node:os'
+import { native } from './binding.js'
+
+/** Names defined on every supported platform. */
+type CommonName =
+  | 'AF_UNSPEC'
+  | 'AF_INET'
+  | 'AF_INET6'
+  | 'AF_UNIX'
+  | 'SOCK_STREAM'
+  | 'SOCK_DGRAM'
+  | 'SOCK_RAW'
+  | 'SOCK_SEQPACKET'
+  | 'SOL_SOCKET'
+  | 'SOMAXCONN'
+  | 'SO_ACCEPTCONN'
+  | 'SO_BROADCAST'
+  | 'SO_DEBUG'
+  | 'SO_DONTROUTE'
+  | 'SO_ERROR'
+  | 'SO_KEEPALIVE'
+  | 'SO_LINGER'
+  | 'SO_OOBINLINE'
+  | 'SO_RCVBUF'
+  | 'SO_RCVLOWAT'
+  | 'SO_RCVTIMEO'
+  | 'SO_REUSEADDR'
+  | 'SO_REUSEPORT'
+  | 'SO_SNDBUF'
+  | 'SO_SNDLOWAT'
+  | 'SO_SNDTIMEO'
+  | 'SO_TYPE'
+  | 'IPPROTO_IP'
+  | 'IPPROTO_IPV6'
+  | 'IPPROTO_TCP'
+  | 'IPPROTO_UDP'
+  | 'IPPROTO_ICMP'
+  | 'IPPROTO_ICMPV6'
+  | 'IPPROTO_RAW'
+  | 'IP_TOS'
+  | 'IP_TTL'
+  | 'IP_HDRINCL'
+  | 'IP_MULTICAST_IF'
+  | 'IP_MULTICAST_TTL'
+  | 'IP_MULTICAST_LOOP'
+  | 'IP_ADD_MEMBERSHIP'
+  | 'IP_DROP_MEMBERSHIP'
+  | 'IPV6_V6ONLY'
+  | 'IPV6_UNICAST_HOPS'
+  | 'IPV6_MULTICAST_IF'
+  | 'IPV6_MULTICAST_HOPS'
+  | 'IPV6_MULTICAST_LOOP'
+  | 'TCP_NODELAY'
+  | 'TCP_MAXSEG'
+  | 'TCP_KEEPINTVL'
+  | 'TCP_KEEPCNT'
+  | 'MSG_OOB'
+  | 'MSG_PEEK'
+  | 'MSG_DONTROUTE'
+  | 'MSG_EOR'
+  | 'MSG_TRUNC'
+  | 'MSG_CTRUNC'
+  | 'MSG_WAITALL'
+  | 'MSG_DONTWAIT'
+  | 'SHUT_RD'
+  | 'SHUT_WR'
+  | 'SHUT_RDWR'
+  | 'POLLIN'
+  | 'POLLPRI'
+  | 'POLLOUT'
+  | 'POLLERR'
+  | 'POLLHUP'
+  | 'POLLNVAL'
+  | 'POLLRDNORM'
+  | 'POLLRDBAND'
+  | 'POLLWRNORM'
+  | 'POLLWRBAND'
+  | 'AI_PASSIVE'
+  | 'AI_CANONNAME'
+  | 'AI_NUMERICHOST'
+  | 'AI_NUMERICSERV'
+  | 'AI_ADDRCONFIG'
+  | 'AI_V4MAPPED'
+  | 'AI_ALL'
+  | 'NI_NUMERICHOST'
+  | 'NI_NUMERICSERV'
+  | 'NI_NAMEREQD'
+  | 'NI_DGRAM'
+  | 'NI_NOFQDN'
+
+/** Names only some platforms define (Linux, or macOS/BSD). */
+type PlatformName =
+  | 'AF_NETLINK'
+  | 'AF_PACKET'
+  | 'IPV6_ADD_MEMBERSHIP'
+  | 'IPV6_DROP_MEMBERSHIP'
+  | 'IPV6_JOIN_GROUP'
+  | 'IPV6_LEAVE_GROUP'
+  | 'IPV6_RECVERR'
+  | 'IPV6_RECVPKTINFO'
+  | 'IP_FREEBIND'
+  | 'IP_MTU'
+  | 'IP_MTU_DISCOVER'
+  | 'IP_MULTICAST_ALL'
+  | 'IP_PKTINFO'
+  | 'IP_RECVERR'
+  | 'IP_TRANSPARENT'
+  | 'MSG_CMSG_CLOEXEC'
+  | 'MSG_CONFIRM'
+  | 'MSG_ERRQUEUE'
+  | 'MSG_FASTOPEN'
+  | 'MSG_MORE'
+  | 'MSG_NOSIGNAL'
+  | 'POLLRDHUP'
+  | 'SOCK_CLOEXEC'
+  | 'SOCK_NONBLOCK'
+  | 'SO_BINDTODEVICE'
+  | 'SO_BUSY_POLL'
+  | 'SO_DOMAIN'
+  | 'SO_INCOMING_CPU'
+  | 'SO_MARK'
+  | 'SO_NOSIGPIPE'
+  | 'SO_PASSCRED'
+  | 'SO_PEERCRED'
+  | 'SO_PRIORITY'
+  | 'SO_PROTOCOL'
+  | 'SO_RCVBUFFORCE'
+  | 'SO_SNDBUFFORCE'
+  | 'TCP_CONGESTION'
+  | 'TCP_CORK'
+  | 'TCP_DEFER_ACCEPT'
+  | 'TCP_FASTOPEN'
+  | 'TCP_INFO'
+  | 'TCP_KEEPALIVE'
+  | 'TCP_KEEPIDLE'
+  | 'TCP_LINGER2'
+  | 'TCP_NOTSENT_LOWAT'
+  | 'TCP_QUICKACK'
+  | 'TCP_SYNCNT'
+  | 'TCP_USER_TIMEOUT'
+  | 'TCP_WINDOW_CLAMP'
+
+const values = native.constants() as Record<CommonName, number> &
+  Partial<Record<PlatformName, number>>
+
+export const {
+  AF_UNSPEC,
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  SOCK_STREAM,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_SEQPACKET,
+  SOL_SOCKET,
+  SOMAXCONN,
+  SO_ACCEPTCONN,
+  SO_BROADCAST,
+  SO_DEBUG,
+  SO_DONTROUTE,
+  SO_ERROR,
+  SO_KEEPALIVE,
+  SO_LINGER,
+  SO_OOBINLINE,
+  SO_RCVBUF,
+  SO_RCVLOWAT,
+  SO_RCVTIMEO,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SO_SNDBUF,
+  SO_SNDLOWAT,
+  SO_SNDTIMEO,
+  SO_TYPE,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_RAW,
+  IP_TOS,
+  IP_TTL,
+  IP_HDRINCL,
+  IP_MULTICAST_IF,
+  IP_MULTICAST_TTL,
+  IP_MULTICAST_LOOP,
+  IP_ADD_MEMBERSHIP,
+  IP_DROP_MEMBERSHIP,
+  IPV6_V6ONLY,
+  IPV6_UNICAST_HOPS,
+  IPV6_MULTICAST_IF,
+  IPV6_MULTICAST_HOPS,
+  IPV6_MULTICAST_LOOP,
+  TCP_NODELAY,
+  TCP_MAXSEG,
+  TCP_KEEPINTVL,
+  TCP_KEEPCNT,
+  MSG_OOB,
+  MSG_PEEK,
+  MSG_DONTROUTE,
+  MSG_EOR,
+  MSG_TRUNC,
+  MSG_CTRUNC,
+  MSG_WAITALL,
+  MSG_DONTWAIT,
+  SHUT_RD,
+  SHUT_WR,
+  SHUT_RDWR,
+  POLLIN,
+  POLLPRI,
+  POLLOUT,
+  POLLERR,
+  POLLHUP,
+  POLLNVAL,
+  POLLRDNORM,
+  POLLRDBAND,
+  POLLWRNORM,
+  POLLWRBAND,
+  AI_PASSIVE,
+  AI_CANONNAME,
+  AI_NUMERICHOST,
+  AI_NUMERICSERV,
+  AI_ADDRCONFIG,
+  AI_V4MAPPED,
+  AI_ALL,
+  NI_NUMERICHOST,
+  NI_NUMERICSERV,
+  NI_NAMEREQD,
+  NI_DGRAM,
+  NI_NOFQDN,
+} = values
+
+export const {
+  AF_NETLINK,
+  AF_PACKET,
+  IPV6_ADD_MEMBERSHIP,
+  IPV6_DROP_MEMBERSHIP,
+  IPV6_JOIN_GROUP,
+  IPV6_LEAVE_GROUP,
+  IPV6_RECVERR,
+  IPV6_RECVPKTINFO,
+  IP_FREEBIND,
+  IP_MTU,
+  IP_MTU_DISCOVER,
+  IP_MULTICAST_ALL,
+  IP_PKTINFO,
+  IP_RECVERR,
+  IP_TRANSPARENT,
+  MSG_CMSG_CLOEXEC,
+  MSG_CONFIRM,
+  MSG_ERRQUEUE,
+  MSG_FASTOPEN,
+  MSG_MORE,
+  MSG_NOSIGNAL,
+  POLLRDHUP,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SO_BINDTODEVICE,
+  SO_BUSY_POLL,
+  SO_DOMAIN,
+  SO_INCOMING_CPU,
+  SO_MARK,
+  SO_NOSIGPIPE,
+  SO_PASSCRED,
+  SO_PEERCRED,
+  SO_PRIORITY,
+  SO_PROTOCOL,
+  SO_RCVBUFFORCE,
+  SO_SNDBUFFORCE,
+  TCP_CONGESTION,
+  TCP_CORK,
+  TCP_DEFER_ACCEPT,
+  TCP_FASTOPEN,
+  TCP_INFO,
+  TCP_KEEPALIVE,
+  TCP_KEEPIDLE,
+  TCP_LINGER2,
+  TCP_NOTSENT_LOWAT,
+  TCP_QUICKACK,
+  TCP_SYNCNT,
+  TCP_USER_TIMEOUT,
+  TCP_WINDOW_CLAMP,
+} = values
+
+/**
+ * Errno names to numbers, Node's own `os.constants.errno` (`errno.EAGAIN === 11` on Linux).
+ * A `SocketError`'s `errno` is one of these values.
+ */
+export const errno: Readonly<Record<string, number>> = osConstants.errno

@@ -1,0 +1,133 @@
+// SocketError and Python's OSError subclasses, built from what the addon throws.
+import { native } from './binding.js'
+
+/** Errno names a socket call commonly fails with; any other OS name is possible too. */
+export type ErrnoCode =
+  | 'EAGAIN'
+  | 'EWOULDBLOCK'
+  | 'EINPROGRESS'
+  | 'EALREADY'
+  | 'EBADF'
+  | 'ENOTSOCK'
+  | 'ECONNREFUSED'
+  | 'ECONNRESET'
+  | 'ECONNABORTED'
+  | 'EPIPE'
+  | 'ETIMEDOUT'
+  | 'ENOTCONN'
+  | 'EISCONN'
+  | 'EADDRINUSE'
+  | 'EADDRNOTAVAIL'
+  | 'EAFNOSUPPORT'
+  | 'EPROTONOSUPPORT'
+  | 'EOPNOTSUPP'
+  | 'ENOPROTOOPT'
+  | 'EINVAL'
+  | 'EACCES'
+  | 'EPERM'
+  | 'ENOENT'
+  | 'EMFILE'
+  | 'ENFILE'
+  | 'ENOBUFS'
+  | 'EMSGSIZE'
+  | 'ENAMETOOLONG'
+  | 'ENETUNREACH'
+  | 'EHOSTUNREACH'
+  | 'EAI_NONAME'
+  | 'EAI_AGAIN'
+  | 'EAI_FAIL'
+  | 'EAI_FAMILY'
+  | 'EAI_SERVICE'
+  | 'EAI_SOCKTYPE'
+  // Any other name the OS reports; `& {}` keeps editor completion for the names above.
+  | (string & {})
+
+/**
+ * A failed socket call, with the OS's errno.
+ *
+ * `code` is the C name (`'ECONNREFUSED'`), `errno` the positive OS number
+ * (`=== os.constants.errno[code]`; note that Node's own `SystemError.errno` is the
+ * negated libuv value, ours is the OS value, as in Python), `syscall` the call that
+ * failed. `address`/`port` are set when an address was involved. The message reads
+ * like Node's: `connect ECONNREFUSED 127.0.0.1:9999`.
+ */
+export class SocketError extends Error {
+  readonly code: ErrnoCode
+  readonly errno: number
+  readonly syscall: string
+  readonly address?: string
+  readonly port?: number
+  /** For `sendall`: how many bytes went out before the error. */
+  bytesSent?: number
+
+  constructor(code: ErrnoCode, errno: number, syscall: string, address?: string, port?: number) {
+    const where =
+      address === undefined ? '' : port === undefined ? ` ${address}` : ` ${address}:${port}`
+    super(`${syscall} ${code}${where}`)
+    this.code = code
+    this.errno = errno
+    this.syscall = syscall
+    if (address !== undefined) this.address = address
+    if (port !== undefined) this.port = port
+  }
+
+  override get name(): string {
+    return this.constructor.name
+  }
+}
+
+/** EAGAIN / EWOULDBLOCK / EINPROGRESS / EALREADY: a non-blocking call would have waited. */
+export class BlockingIOError extends SocketError {}
+/** Base of the connection errors, as in Python. */
+export class ConnectionError extends SocketError {}
+/** EPIPE / ESHUTDOWN: writing to a connection the other side (or we) shut down. */
+export class BrokenPipeError extends ConnectionError {}
+/** ECONNABORTED. */
+export class ConnectionAbortedError extends ConnectionError {}
+/** ECONNREFUSED: nothing listens at the address. */
+export class ConnectionRefusedError extends ConnectionError {}
+/** ECONNRESET: the peer reset the connection. */
+export class ConnectionResetError extends ConnectionError {}
+/** ETIMEDOUT: a timed call (`settimeout(seconds)`) or the kernel gave up waiting. */
+export class TimeoutError extends SocketError {}
+/**
+ * A getaddrinfo failure (Python's `socket.gaierror`): `code` is `'EAI_NONAME'` etc. and
+ * `errno` the platform's EAI_* value (negative on glibc), which is not an OS errno.
+ */
+export class GaiError extends SocketError {}
+
+const kinds: Record<string, typeof SocketError> = {
+  EAGAIN: BlockingIOError,
+  EWOULDBLOCK: BlockingIOError,
+  EINPROGRESS: BlockingIOError,
+  EALREADY: BlockingIOError,
+  EPIPE: BrokenPipeError,
+  ESHUTDOWN: BrokenPipeError,
+  ECONNABORTED: ConnectionAbortedError,
+  ECONNREFUSED: ConnectionRefusedError,
+  ECONNRESET: ConnectionResetError,
+  ETIMEDOUT: TimeoutError,
+}
+
+/** The SocketError for an errno number (from a `try*` call's `-errno`, say). */
+export function errnoError(errno: number, syscall: string, address?: string, port?: number) {
+  const code = native.errnoName(errno) ?? 'UNKNOWN'
+  const Kind = kinds[code] ?? SocketError
+  return new Kind(code, errno, syscall, address, port)
+}
+
+/**
+ * Turns what the addon threw into a SocketError. The addon's errors have the errno name as
+ * `code` and the number (then, for sendall, the bytes sent) as the message; anything else is
+ * a bug on our side and is rethrown as is.
+ */
+export function toSocketError(err: unknown, syscall: string, address?: string, port?: number) {
+  if (!(err instanceof Error)) return err
+  const code = (err as { code?: unknown }).code
+  const [num, sent] = err.message.split(' ').map(Number)
+  if (typeof code !== 'string' || !Number.isInteger(num)) return err
+  const Kind = code.startsWith('EAI_') ? GaiError : (kinds[code] ?? SocketError)
+  const e = new Kind(code, num as number, syscall, address, port)
+  if (sent !== undefined) e.bytesSent = sent
+  return e
+}

@@ -1,0 +1,26 @@
+// bsd-sockets: the BSD socket API for Node.js, with Python's socket and select vocabulary.
+export type {
+  AddressInput,
+  AddrInfo,
+  IPv4Address,
+  IPv6Address,
+  IPv6AddressInput,
+  SocketAddress,
+  UnixAddress,
+} from './address.js'
+export * from './constants.js'
+export {
+  BlockingIOError,
+  BrokenPipeError,
+  ConnectionAbortedError,
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  type ErrnoCode,
+  GaiError,
+  SocketError,
+  TimeoutError,
+} from './errors.js'
+export { type CreateServerOptions, createConnection, createServer, getaddrinfo } from './resolve.js'
+export { type Selectable, select } from './select.js'
+export { fromfd, Socket, socket, socketpair } from './socket.js'

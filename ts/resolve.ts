@@ -1,0 +1,122 @@
+// getaddrinfo and Python's two helpers built on it: createConnection, createServer.
+import type { AddrInfo, IPv4Address, IPv6AddressInput } from './address.js'
+import { native } from './binding.js'
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  IPPROTO_IPV6,
+  IPV6_V6ONLY,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from './constants.js'
+import { toSocketError } from './errors.js'
+import { Socket } from './socket.js'
+import * as v from './validate.js'
+
+/**
+ * Resolves `host` and `port` (a number or a service name like `'http'`): Python's
+ * `socket.getaddrinfo`, returning `[family, type, proto, canonname, address][]`.
+ * Blocks the calling thread while the resolver works.
+ * @throws {GaiError} `EAI_NONAME` (unknown host), `EAI_SERVICE` (unknown service), ...
+ */
+export function getaddrinfo(
+  host: string | null,
+  port: number | string | null,
+  family = 0,
+  type = 0,
+  proto = 0,
+  flags = 0,
+): AddrInfo[] {
+  if (host !== null && typeof host !== 'string')
+    throw new TypeError('The "host" argument must be a string or null')
+  if (typeof host === 'string' && host.includes('\0'))
+    throw new TypeError('The "host" argument must not contain null bytes')
+  let service: string | null = null
+  if (typeof port === 'number') service = String(v.int(port, 'port', 0, 65535))
+  else if (typeof port === 'string') {
+    if (port.includes('\0')) throw new TypeError('The "port" argument must not contain null bytes')
+    service = port
+  } else if (port !== null)
+    throw new TypeError('The "port" argument must be a number, a service name or null')
+  v.cint(family, 'family')
+  v.cint(type, 'type')
+  v.cint(proto, 'proto')
+  v.cint(flags, 'flags')
+  try {
+    return native.getaddrinfo(host, service, family, type, proto, flags) as AddrInfo[]
+  } catch (e) {
+    throw toSocketError(e, 'getaddrinfo', host ?? undefined)
+  }
+}
+
+/**
+ * Connects a TCP socket to `[host, port]`, trying every address the name resolves to in
+ * turn (Python's `socket.create_connection`). `timeout` (seconds) is set on the socket
+ * before connecting and stays set; `sourceAddress` is bound first.
+ * @throws {SocketError} the last address's error (`ECONNREFUSED`, `ETIMEDOUT`, ...), or {@link GaiError}.
+ */
+export function createConnection(
+  address: [host: string, port: number],
+  timeout?: number | null,
+  sourceAddress?: [host: string, port: number],
+): Socket {
+  if (!Array.isArray(address) || address.length !== 2)
+    throw new TypeError('The "address" argument must be a [host, port] array')
+  const [host, port] = address
+  const t = v.timeout(timeout)
+  let last: unknown
+  for (const [family, type, proto, , addr] of getaddrinfo(host, port, AF_UNSPEC, SOCK_STREAM)) {
+    const sock = new Socket(family, type, proto)
+    try {
+      if (t !== null) sock.settimeout(t)
+      if (sourceAddress) sock.bind(sourceAddress)
+      sock.connect(addr as IPv4Address)
+      return sock
+    } catch (e) {
+      last = e
+      sock.close()
+    }
+  }
+  throw last
+}
+
+/** Options of {@link createServer}. */
+export interface CreateServerOptions {
+  /** `AF_INET` (default) or `AF_INET6`. */
+  family?: number
+  /** Listen queue length; default `min(SOMAXCONN, 128)`. */
+  backlog?: number
+  /** Set SO_REUSEPORT so several sockets (processes, threads) can listen on the port. */
+  reusePort?: boolean
+  /** On AF_INET6, also accept IPv4 connections (IPV6_V6ONLY off). */
+  dualstackIpv6?: boolean
+}
+
+/**
+ * A listening TCP socket on `address` with SO_REUSEADDR set, as Python's
+ * `socket.create_server` does on POSIX.
+ * @throws {SocketError} `EADDRINUSE`, `EADDRNOTAVAIL`, `ENOPROTOOPT` when SO_REUSEPORT is unsupported.
+ */
+export function createServer(
+  address: IPv4Address | IPv6AddressInput,
+  options: CreateServerOptions = {},
+): Socket {
+  const { family = AF_INET, backlog, reusePort = false, dualstackIpv6 = false } = options
+  if (dualstackIpv6 && family !== AF_INET6)
+    throw new TypeError('dualstackIpv6 needs family AF_INET6')
+  const sock = new Socket(family, SOCK_STREAM)
+  try {
+    sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+    if (reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    if (family === AF_INET6) sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, dualstackIpv6 ? 0 : 1)
+    sock.bind(address)
+    sock.listen(backlog)
+    return sock
+  } catch (e) {
+    sock.close()
+    throw e
+  }
+}

@@ -1,0 +1,138 @@
+// Argument checks: TypeError / RangeError before any native call, naming the bad argument.
+import type { AddressArgs } from './address.js'
+import { AF_INET, AF_INET6, AF_UNIX } from './constants.js'
+
+/** Largest receive buffer one call allocates: `recv(2 ** 40)` must not ask for a terabyte.
+ * No datagram is this large, and a stream read returning less than asked is normal. */
+export const MAX_RECV_ALLOC = 16 * 1024 * 1024
+
+const INT32_MAX = 2 ** 31 - 1
+const UINT32_MAX = 2 ** 32 - 1
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (ArrayBuffer.isView(v)) return `an instance of ${v.constructor.name}`
+  return typeof v === 'object'
+    ? `an instance of ${v.constructor?.name ?? 'Object'}`
+    : `type ${typeof v} (${String(v)})`
+}
+
+/** An integer in [min, max]. */
+export function int(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(
+      `The "${name}" argument must be of type number. Received ${typeName(value)}`,
+    )
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `The value of "${name}" is out of range. It must be an integer >= ${min} and <= ${max}. Received ${value}`,
+    )
+  }
+  return value
+}
+
+/** A C int (flags, levels, option names, family...). */
+export function cint(value: unknown, name: string): number {
+  return int(value, name, -(2 ** 31), INT32_MAX)
+}
+
+/** A byte count for a receive. */
+export function size(value: unknown, name: string): number {
+  return int(value, name, 0, Number.MAX_SAFE_INTEGER)
+}
+
+/** A file descriptor number. */
+export function fd(value: unknown, name = 'fd'): number {
+  return int(value, name, 0, INT32_MAX)
+}
+
+/** Python's timeout: `null`/`undefined` = blocking, else finite seconds >= 0. */
+export function timeout(value: unknown, name = 'timeout'): number | null {
+  if (value === null || value === undefined) return null
+  if (typeof value !== 'number') {
+    throw new TypeError(
+      `The "${name}" argument must be a number of seconds or null. Received ${typeName(value)}`,
+    )
+  }
+  if (!(value >= 0) || !Number.isFinite(value)) {
+    throw new RangeError(
+      `The value of "${name}" is out of range. It must be finite and >= 0. Received ${value}`,
+    )
+  }
+  return value
+}
+
+/** Data to send: any ArrayBufferView, an ArrayBuffer, or a string (UTF-8), as bytes without copying. */
+export function bytes(value: unknown, name = 'data'): Uint8Array {
+  if (value instanceof Uint8Array) return value
+  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  if (ArrayBuffer.isView(value))
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer)
+    return new Uint8Array(value)
+  throw new TypeError(
+    `The "${name}" argument must be a string, Buffer, TypedArray, DataView or ArrayBuffer. Received ${typeName(value)}`,
+  )
+}
+
+/** A buffer to receive into: any ArrayBufferView (strings are immutable). */
+export function writable(value: unknown, name = 'buffer'): Uint8Array {
+  if (value instanceof Uint8Array) return value
+  if (ArrayBuffer.isView(value))
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer)
+    return new Uint8Array(value)
+  throw new TypeError(
+    `The "${name}" argument must be a Buffer, TypedArray, DataView or ArrayBuffer. Received ${typeName(value)}`,
+  )
+}
+
+function host(value: unknown, name: string): string {
+  if (typeof value !== 'string') {
+    throw new TypeError(`The host in "${name}" must be a string. Received ${typeName(value)}`)
+  }
+  if (value.includes('\0')) throw new TypeError(`The host in "${name}" must not contain null bytes`)
+  return value
+}
+
+/** Checks an address against the socket's family; returns the native call's arguments. */
+export function address(value: unknown, family: number, name = 'address'): AddressArgs {
+  if (family === AF_UNIX) {
+    if (typeof value !== 'string') {
+      throw new TypeError(
+        `The "${name}" argument must be a path string for AF_UNIX. Received ${typeName(value)}`,
+      )
+    }
+    // A leading NUL is a Linux abstract name; one anywhere else would silently cut the path.
+    if (value.indexOf('\0', 1) !== -1 && value[0] !== '\0') {
+      throw new TypeError(`The "${name}" path must not contain null bytes`)
+    }
+    return [value, 0, 0, 0]
+  }
+  if (family === AF_INET) {
+    if (!Array.isArray(value) || value.length !== 2) {
+      throw new TypeError(
+        `The "${name}" argument must be a [host, port] array for AF_INET. Received ${typeName(value)}`,
+      )
+    }
+    return [host(value[0], name), int(value[1], `${name}[1] (port)`, 0, 65535), 0, 0]
+  }
+  if (family === AF_INET6) {
+    if (!Array.isArray(value) || value.length < 2 || value.length > 4) {
+      throw new TypeError(
+        `The "${name}" argument must be a [host, port, flowinfo?, scopeId?] array for AF_INET6. Received ${typeName(value)}`,
+      )
+    }
+    return [
+      host(value[0], name),
+      int(value[1], `${name}[1] (port)`, 0, 65535),
+      int(value[2] ?? 0, `${name}[2] (flowinfo)`, 0, 0xfffff),
+      int(value[3] ?? 0, `${name}[3] (scopeId)`, 0, UINT32_MAX),
+    ]
+  }
+  throw new TypeError(
+    `Addresses of family ${family} are not supported (AF_INET, AF_INET6, AF_UNIX are)`,
+  )
+}

@@ -48,7 +48,11 @@ export function fd(value: unknown, name = 'fd'): number {
   return int(value, name, 0, INT32_MAX)
 }
 
-/** Python's timeout: `null`/`undefined` = blocking, else finite seconds >= 0. */
+/** Longest timeout, in seconds: Python's limit (nanoseconds in an int64, ~292 years). Larger
+ * values would overflow the native side's deadline (`Instant + Duration` panics). */
+const MAX_TIMEOUT = 9_223_372_036
+
+/** Python's timeout: `null`/`undefined` = blocking, else seconds in [0, MAX_TIMEOUT]. */
 export function timeout(value: unknown, name = 'timeout'): number | null {
   if (value === null || value === undefined) return null
   if (typeof value !== 'number') {
@@ -56,9 +60,9 @@ export function timeout(value: unknown, name = 'timeout'): number | null {
       `The "${name}" argument must be a number of seconds or null. Received ${typeName(value)}`,
     )
   }
-  if (!(value >= 0) || !Number.isFinite(value)) {
+  if (!(value >= 0) || !(value <= MAX_TIMEOUT)) {
     throw new RangeError(
-      `The value of "${name}" is out of range. It must be finite and >= 0. Received ${value}`,
+      `The value of "${name}" is out of range. It must be >= 0 and <= ${MAX_TIMEOUT} seconds. Received ${value}`,
     )
   }
   return value

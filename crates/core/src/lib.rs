@@ -7,6 +7,7 @@
 
 mod addr;
 mod errno;
+mod poller;
 mod resolve;
 mod select;
 mod socket;
@@ -14,6 +15,7 @@ mod sys;
 
 pub use addr::Address;
 pub use errno::Errno;
+pub use poller::{Backend, Event, Events, Interest, Poller, Readiness};
 pub use resolve::{getaddrinfo, AddrInfo, AddrInfoHints, GaiError};
 pub use select::{select, Selected};
 pub use socket::Socket;

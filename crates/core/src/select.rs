@@ -71,20 +71,34 @@ pub fn select(
             Err(e) => return Err(e),
             // The ms cap can end a long wait early: only a passed deadline is a timeout.
             Ok(0) if deadline.is_none_or(|d| Instant::now() < d) => continue,
-            Ok(_) => break,
+            Ok(0) => return Ok(Selected::default()),
+            Ok(_) => {}
+        }
+        if pfds.iter().any(|p| p.revents & libc::POLLNVAL != 0) {
+            return Err(Errno::EBADF);
+        }
+        let ready = |fds: &[RawFd], set: libc::c_short| -> Vec<usize> {
+            (0..fds.len())
+                .filter(|&i| pfds[slot[&fds[i]]].revents & set != 0)
+                .collect()
+        };
+        let selected = Selected {
+            read: ready(read, READ_SET),
+            write: ready(write, WRITE_SET),
+            except: ready(except, EXCEPT_SET),
+        };
+        if selected != Selected::default() || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(selected);
+        }
+        // poll(2) always reports POLLHUP/POLLERR, but select(2) counts them only
+        // for the lists whose sets hold them: a hung-up fd watched for exceptions
+        // alone is not ready. Returning now would look like a timeout (or break
+        // `None`'s promise), and polling it again would spin on the sticky bits,
+        // so stop polling such fds (poll skips a negative fd) and wait on.
+        for p in &mut pfds {
+            if p.revents != 0 {
+                p.fd = -1;
+            }
         }
     }
-    if pfds.iter().any(|p| p.revents & libc::POLLNVAL != 0) {
-        return Err(Errno::EBADF);
-    }
-    let ready = |fds: &[RawFd], set: libc::c_short| -> Vec<usize> {
-        (0..fds.len())
-            .filter(|&i| pfds[slot[&fds[i]]].revents & set != 0)
-            .collect()
-    };
-    Ok(Selected {
-        read: ready(read, READ_SET),
-        write: ready(write, WRITE_SET),
-        except: ready(except, EXCEPT_SET),
-    })
 }

@@ -70,8 +70,14 @@ impl Socket {
         }
         // SAFETY: the caller hands over ownership of an open fd (checked above).
         let inner = unsafe { socket2::Socket::from_raw_fd(fd) };
-        match Socket::adopt(&inner) {
-            Ok(timeout) => Socket::wrap(inner, timeout),
+        match Socket::adopt(&inner).and_then(|timeout| Ok((timeout, Socket::describe(&inner)?))) {
+            Ok((timeout, (family, socktype, protocol))) => Ok(Socket {
+                inner,
+                timeout,
+                family,
+                socktype,
+                protocol,
+            }),
             Err(e) => {
                 // Give the fd back untouched rather than closing the caller's descriptor.
                 let _ = inner.into_raw_fd();
@@ -90,9 +96,7 @@ impl Socket {
     }
 
     fn wrap(inner: socket2::Socket, timeout: Option<Duration>) -> Result<Socket, Errno> {
-        let family = i32::from(inner.local_addr()?.domain());
-        let socktype = i32::from(inner.r#type()?);
-        let protocol = sys::socket_protocol(&inner)?;
+        let (family, socktype, protocol) = Socket::describe(&inner)?;
         Ok(Socket {
             inner,
             timeout,
@@ -100,6 +104,13 @@ impl Socket {
             socktype,
             protocol,
         })
+    }
+
+    /// `(family, type, protocol)` as the kernel reports them.
+    fn describe(inner: &socket2::Socket) -> Result<(i32, i32, i32), Errno> {
+        let family = i32::from(inner.local_addr()?.domain());
+        let socktype = i32::from(inner.r#type()?);
+        Ok((family, socktype, sys::socket_protocol(inner)?))
     }
 
     /// Address family (`AF_INET`, ...).
@@ -321,6 +332,11 @@ impl Socket {
     /// # Errors
     /// `EAGAIN`, `ETIMEDOUT`, `ECONNRESET`, `ENOTCONN`.
     pub fn recv_into(&self, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+        // Python's recv(0) returns b'' at once; the kernel would wait for a byte
+        // (TCP's low-water mark is at least 1), or EAGAIN in the other modes.
+        if buf.is_empty() {
+            return Ok(0);
+        }
         let buf = uninit(buf);
         self.io(libc::POLLIN, self.deadline(), flags, || {
             Ok(self.inner.recv_with_flags(buf, flags)?)

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use bsd_sockets_core::{Address, Errno, Socket};
 use util::{
-    closed_fd, is_open, loopback, socket, tcp_listener, tcp_pair, udp_socket, unix_pair,
-    v4, v6, WAIT,
+    closed_fd, is_open, loopback, socket, tcp_listener, tcp_pair, udp_socket, unix_pair, v4, v6,
+    WAIT,
 };
 
 const SHORT: Duration = Duration::from_millis(50);
@@ -92,7 +92,10 @@ fn einprogress_on_nonblocking_connect() {
         // It completes: writable, no SO_ERROR, and the listener sees it.
         let ready = bsd_sockets_core::select(&[], &[client.as_raw_fd()], &[], Some(WAIT)).unwrap();
         assert_eq!(ready.write, [0]);
-        assert_eq!(client.getsockopt_int(libc::SOL_SOCKET, libc::SO_ERROR), Ok(0));
+        assert_eq!(
+            client.getsockopt_int(libc::SOL_SOCKET, libc::SO_ERROR),
+            Ok(0)
+        );
         let (_server, peer) = listener.accept().unwrap();
         assert_eq!(peer, client.local_addr().unwrap());
         // Linux answers the first connect after completion with success (the
@@ -171,7 +174,11 @@ fn eaddrinuse_on_a_second_bind() {
             first.bind(&loopback(family)).unwrap();
             let addr = first.local_addr().unwrap();
             let second = Socket::new(family, socktype, 0).unwrap();
-            assert_eq!(second.bind(&addr), Err(Errno::EADDRINUSE), "{family} {socktype}");
+            assert_eq!(
+                second.bind(&addr),
+                Err(Errno::EADDRINUSE),
+                "{family} {socktype}"
+            );
         }
     }
 }
@@ -179,7 +186,12 @@ fn eaddrinuse_on_a_second_bind() {
 #[test]
 fn eaddrinuse_on_a_second_unix_bind() {
     let dir = tempfile::tempdir().unwrap();
-    let path = Address::Unix(dir.path().join("sock").into_os_string().into_encoded_bytes());
+    let path = Address::Unix(
+        dir.path()
+            .join("sock")
+            .into_os_string()
+            .into_encoded_bytes(),
+    );
     let first = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
     first.bind(&path).unwrap();
     let second = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
@@ -216,7 +228,10 @@ fn eafnosupport_on_a_mismatched_family() {
         Address::Other(libc::AF_UNSPEC).to_sockaddr().err(),
         Some(Errno::EAFNOSUPPORT)
     );
-    assert_eq!(sock.connect(&Address::Other(12345)), Err(Errno::EAFNOSUPPORT));
+    assert_eq!(
+        sock.connect(&Address::Other(12345)),
+        Err(Errno::EAFNOSUPPORT)
+    );
     assert_eq!(
         Socket::new(12345, libc::SOCK_STREAM, 0).err(),
         Some(Errno::EAFNOSUPPORT)
@@ -234,7 +249,10 @@ fn etimedout_from_timed_recv() {
 
     let (mut udp, _) = udp_socket(libc::AF_INET6);
     udp.set_timeout(Some(SHORT)).unwrap();
-    assert_eq!(udp.recv_from_into(&mut buf, 0).err(), Some(Errno::ETIMEDOUT));
+    assert_eq!(
+        udp.recv_from_into(&mut buf, 0).err(),
+        Some(Errno::ETIMEDOUT)
+    );
 }
 
 #[test]
@@ -320,11 +338,9 @@ fn ebadf_from_from_raw_fd_checked_on_a_closed_fd() {
     let err = unsafe { Socket::from_raw_fd_checked(fd) }.unwrap_err();
     assert_eq!(err, Errno::EBADF);
     assert!(!is_open(fd));
-    // SAFETY: never a valid descriptor.
-    assert_eq!(
-        unsafe { Socket::from_raw_fd_checked(-1) }.err(),
-        Some(Errno::EBADF)
-    );
+    // SAFETY: -1 is never a valid descriptor; nothing is taken over.
+    let err = unsafe { Socket::from_raw_fd_checked(-1) }.unwrap_err();
+    assert_eq!(err, Errno::EBADF);
 }
 
 /// An open pipe: (read end, write end).
@@ -358,12 +374,22 @@ fn enotsock_from_from_raw_fd_checked_on_a_pipe_leaves_it_open() {
 #[test]
 fn enoent_and_econnrefused_on_unix_connect() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = Address::Unix(dir.path().join("nobody").into_os_string().into_encoded_bytes());
+    let missing = Address::Unix(
+        dir.path()
+            .join("nobody")
+            .into_os_string()
+            .into_encoded_bytes(),
+    );
     let sock = socket(libc::AF_UNIX, libc::SOCK_STREAM);
     assert_eq!(sock.connect(&missing), Err(Errno::ENOENT));
 
     // A path bound by a socket that is not listening.
-    let path = Address::Unix(dir.path().join("bound").into_os_string().into_encoded_bytes());
+    let path = Address::Unix(
+        dir.path()
+            .join("bound")
+            .into_os_string()
+            .into_encoded_bytes(),
+    );
     let bound = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
     bound.bind(&path).unwrap();
     let sock = socket(libc::AF_UNIX, libc::SOCK_STREAM);
@@ -392,7 +418,9 @@ fn etimedout_from_timed_connect_to_a_full_backlog() {
     // Fill the queue; the first connect that cannot complete times out.
     for _ in 0..16 {
         let mut client = Socket::new(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
-        client.set_timeout(Some(Duration::from_millis(200))).unwrap();
+        client
+            .set_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         last = client.connect(&addr);
         held.push(client);
         if last.is_err() {

@@ -19,7 +19,11 @@ const TYPES: [i32; 2] = [libc::SOCK_STREAM, libc::SOCK_DGRAM];
 /// What SO_PROTOCOL says for a socket created with protocol 0.
 fn default_protocol(family: i32, socktype: i32) -> i32 {
     // macOS has no SO_PROTOCOL, so the crate reports 0 there (as Python does).
-    if !cfg!(any(target_os = "linux", target_os = "android", target_os = "freebsd")) {
+    if !cfg!(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd"
+    )) {
         return 0;
     }
     match (family, socktype) {
@@ -39,7 +43,10 @@ fn new_reports_family_type_protocol() {
             assert_eq!(sock.protocol(), default_protocol(family, socktype));
             assert_eq!(sock.timeout(), None);
             assert!(!is_nonblocking(&sock));
-            assert!(is_cloexec(&sock), "socket({family}, {socktype}) not CLOEXEC");
+            assert!(
+                is_cloexec(&sock),
+                "socket({family}, {socktype}) not CLOEXEC"
+            );
         }
     }
 }
@@ -47,9 +54,15 @@ fn new_reports_family_type_protocol() {
 #[test]
 fn new_with_explicit_protocol() {
     let tcp = Socket::new(libc::AF_INET, libc::SOCK_STREAM, libc::IPPROTO_TCP).unwrap();
-    assert_eq!(tcp.protocol(), default_protocol(libc::AF_INET, libc::SOCK_STREAM));
+    assert_eq!(
+        tcp.protocol(),
+        default_protocol(libc::AF_INET, libc::SOCK_STREAM)
+    );
     let udp = Socket::new(libc::AF_INET6, libc::SOCK_DGRAM, libc::IPPROTO_UDP).unwrap();
-    assert_eq!(udp.protocol(), default_protocol(libc::AF_INET6, libc::SOCK_DGRAM));
+    assert_eq!(
+        udp.protocol(),
+        default_protocol(libc::AF_INET6, libc::SOCK_DGRAM)
+    );
 }
 
 // SOCK_NONBLOCK is a Linux/BSD type flag; macOS has none.
@@ -125,7 +138,8 @@ fn from_raw_fd_checked_sets_cloexec_and_reads_mode() {
         assert!(!is_cloexec(&fd));
         if nonblocking {
             // SAFETY: `fd` is the socket opened above.
-            assert_eq!(unsafe { libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) }, 0);
+            let rc = unsafe { libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) };
+            assert_eq!(rc, 0);
         }
         // SAFETY: `fd` is ours and given up here.
         let sock = unsafe { Socket::from_raw_fd_checked(fd) }.unwrap();
@@ -173,17 +187,19 @@ fn accept_returns_the_clients_address() {
 }
 
 #[test]
-fn accept_from_timed_listener_gives_a_blocking_socket() {
+fn accept_from_a_timed_or_nonblocking_listener_gives_a_blocking_socket() {
     for timeout in [Some(WAIT), Some(Duration::ZERO)] {
         let (mut listener, addr) = tcp_listener(libc::AF_INET);
         listener.set_timeout(timeout).unwrap();
         let client = socket(libc::AF_INET, libc::SOCK_STREAM);
         client.connect(&addr).unwrap();
-        // In non-blocking mode the connection may still be on its way to the queue.
-        listener.set_timeout(Some(WAIT)).unwrap();
+        // Non-blocking: wait until the connection is queued, then accept.
+        let ready = bsd_sockets_core::select(&[listener.as_raw_fd()], &[], &[], Some(WAIT));
+        assert_eq!(ready.unwrap().read, [0]);
         let (server, _) = listener.accept().unwrap();
         assert_eq!(server.timeout(), None);
         assert!(!is_nonblocking(&server));
+        assert!(is_cloexec(&server));
     }
 }
 
@@ -239,7 +255,10 @@ fn nonblocking_sendall_reports_progress_on_eagain() {
         // The peer receives exactly the `sent` bytes, and nothing more.
         assert!(recv_exact(&b, sent) == data[..sent]);
         let mut buf = [0; 1];
-        assert_eq!(b.recv_into(&mut buf, libc::MSG_DONTWAIT), Err(Errno::EAGAIN));
+        assert_eq!(
+            b.recv_into(&mut buf, libc::MSG_DONTWAIT),
+            Err(Errno::EAGAIN)
+        );
     }
 }
 
@@ -304,7 +323,10 @@ fn msg_peek_leaves_the_data() {
     let mut buf = [0; 8];
     assert_eq!(b.recv_into(&mut buf, 0), Ok(8));
     assert_eq!(&buf, b"peekaboo");
-    assert_eq!(b.recv_into(&mut buf, libc::MSG_DONTWAIT), Err(Errno::EAGAIN));
+    assert_eq!(
+        b.recv_into(&mut buf, libc::MSG_DONTWAIT),
+        Err(Errno::EAGAIN)
+    );
 }
 
 #[test]
@@ -313,12 +335,18 @@ fn msg_dontwait_on_blocking_and_timed_sockets() {
     let mut buf = [0; 4];
     // Timed: MSG_DONTWAIT must not wait for the deadline.
     let start = Instant::now();
-    assert_eq!(b.recv_into(&mut buf, libc::MSG_DONTWAIT), Err(Errno::EAGAIN));
+    assert_eq!(
+        b.recv_into(&mut buf, libc::MSG_DONTWAIT),
+        Err(Errno::EAGAIN)
+    );
     assert!(start.elapsed() < WAIT);
     // Blocking.
     b.set_timeout(None).unwrap();
     bound_blocking(&b, WAIT);
-    assert_eq!(b.recv_into(&mut buf, libc::MSG_DONTWAIT), Err(Errno::EAGAIN));
+    assert_eq!(
+        b.recv_into(&mut buf, libc::MSG_DONTWAIT),
+        Err(Errno::EAGAIN)
+    );
     a.send(b"now", 0).unwrap();
     assert_eq!(b.recv_into(&mut buf, libc::MSG_DONTWAIT), Ok(3));
 }
@@ -490,9 +518,19 @@ fn unix_dgram_pair_sender_has_no_address() {
     let mut buf = [0; 8];
     let (n, from) = b.recv_from_into(&mut buf, 0).unwrap();
     assert_eq!(&buf[..n], b"anon");
-    // An unbound sender: the kernel returns no address at all.
-    assert!(
-        matches!(&from, Address::Unix(p) if p.is_empty()) || from == Address::Other(0),
-        "{from:?}"
-    );
+    // An unbound sender: the kernel returns no address at all (length 0),
+    // which decodes as family AF_UNSPEC. Python returns None here.
+    assert_eq!(from, Address::Other(libc::AF_UNSPEC));
+}
+
+#[test]
+fn recv_into_an_empty_buffer_returns_zero_at_once() {
+    let (_a, mut b) = tcp_pair(libc::AF_INET);
+    for timeout in [Some(WAIT), Some(Duration::ZERO), None] {
+        b.set_timeout(timeout).unwrap();
+        bound_blocking(&b, WAIT);
+        let start = Instant::now();
+        assert_eq!(b.recv_into(&mut [], 0), Ok(0), "{timeout:?}");
+        assert!(start.elapsed() < WAIT);
+    }
 }

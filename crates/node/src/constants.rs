@@ -45,6 +45,18 @@ const PLATFORM: &[(&str, i64)] = table! {
     POLLRDHUP,
 };
 
+/// glibc's `<netinet/in.h>` defines these as aliases of the Linux names; the libc crate
+/// (gnu, musl) lacks them, so they are spelled here as those aliases, not as numbers.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const ALIASES: &[(&str, i64)] = &[
+    ("IPV6_JOIN_GROUP", libc::IPV6_ADD_MEMBERSHIP as i64),
+    ("IPV6_LEAVE_GROUP", libc::IPV6_DROP_MEMBERSHIP as i64),
+];
+
+/// Elsewhere the libc crate has every name directly.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const ALIASES: &[(&str, i64)] = &[];
+
 /// macOS/BSD-only names.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 const PLATFORM: &[(&str, i64)] = table! {
@@ -54,5 +66,10 @@ const PLATFORM: &[(&str, i64)] = table! {
 /// Every constant this platform defines, by name.
 #[napi(catch_unwind)]
 pub fn constants() -> HashMap<&'static str, i64> {
-    COMMON.iter().chain(PLATFORM).copied().collect()
+    COMMON
+        .iter()
+        .chain(PLATFORM)
+        .chain(ALIASES)
+        .copied()
+        .collect()
 }

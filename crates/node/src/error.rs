@@ -44,6 +44,8 @@ impl<T> IntoJs<T> for std::result::Result<T, Errno> {
 
 impl<T> IntoJs<T> for std::result::Result<T, GaiError> {
     fn js(self) -> Result<T> {
-        self.map_err(|e| napi::Error::new(Code(e.name().unwrap_or("EAI_UNKNOWN")), e.raw().to_string()))
+        self.map_err(|e| {
+            napi::Error::new(Code(e.name().unwrap_or("EAI_UNKNOWN")), e.raw().to_string())
+        })
     }
 }

@@ -1,6 +1,9 @@
 //! napi-rs binding of bsd-sockets-core: JS values <-> core types, errors with
 //! the errno's name, fd ownership across the JS boundary. No socket logic.
-#![allow(missing_docs)] // the public docs are the TSDoc in ts/
+// The public docs are the TSDoc in ts/.
+#![allow(missing_docs)]
+// napi-derive registers exports only outside `cfg(test)`, so the test build sees them unused.
+#![cfg_attr(test, allow(dead_code))]
 
 mod address;
 mod constants;

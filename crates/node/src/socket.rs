@@ -19,7 +19,9 @@ pub struct NativeSocket {
 
 impl NativeSocket {
     fn get(&self) -> Result<&Socket> {
-        self.sock.as_ref().ok_or_else(|| errno_error(Errno::EBADF, None))
+        self.sock
+            .as_ref()
+            .ok_or_else(|| errno_error(Errno::EBADF, None))
     }
 
     fn wrap(sock: Socket) -> NativeSocket {
@@ -31,14 +33,18 @@ impl NativeSocket {
 impl NativeSocket {
     #[napi(constructor, catch_unwind)]
     pub fn new(family: i32, socktype: i32, protocol: i32) -> Result<NativeSocket> {
-        Socket::new(family, socktype, protocol).js().map(NativeSocket::wrap)
+        Socket::new(family, socktype, protocol)
+            .js()
+            .map(NativeSocket::wrap)
     }
 
     /// Adopts `fd` (validated: EBADF / ENOTSOCK, never an abort).
     #[napi(factory, catch_unwind)]
     pub fn from_fd(fd: i32) -> Result<NativeSocket> {
         // SAFETY: the JS caller hands us `fd`; fromfd() documents that the fd now belongs to the socket.
-        unsafe { Socket::from_raw_fd_checked(fd) }.js().map(NativeSocket::wrap)
+        unsafe { Socket::from_raw_fd_checked(fd) }
+            .js()
+            .map(NativeSocket::wrap)
     }
 
     #[napi(catch_unwind)]
@@ -56,7 +62,9 @@ impl NativeSocket {
 
     #[napi(catch_unwind)]
     pub fn fileno(&self) -> i32 {
-        self.sock.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd)
+        self.sock
+            .as_ref()
+            .map_or(-1, std::os::fd::AsRawFd::as_raw_fd)
     }
 
     #[napi(catch_unwind)]
@@ -78,7 +86,8 @@ impl NativeSocket {
     #[napi(catch_unwind)]
     pub fn bind(&self, host: String, port: u32, flowinfo: u32, scope_id: u32) -> Result<()> {
         let s = self.get()?;
-        s.bind(&resolve(s.family(), &host, port, flowinfo, scope_id)?).js()
+        s.bind(&resolve(s.family(), &host, port, flowinfo, scope_id)?)
+            .js()
     }
 
     #[napi(catch_unwind)]
@@ -86,7 +95,10 @@ impl NativeSocket {
         self.get()?.listen(backlog).js()
     }
 
-    #[napi(catch_unwind, ts_return_type = "[NativeSocket, [string, number] | [string, number, number, number] | string | null]")]
+    #[napi(
+        catch_unwind,
+        ts_return_type = "[NativeSocket, [string, number] | [string, number, number, number] | string | null]"
+    )]
     pub fn accept(&self) -> Result<(NativeSocket, JsAddress)> {
         let (sock, addr) = self.get()?.accept().js()?;
         Ok((NativeSocket::wrap(sock), JsAddress(addr)))
@@ -95,7 +107,8 @@ impl NativeSocket {
     #[napi(catch_unwind)]
     pub fn connect(&self, host: String, port: u32, flowinfo: u32, scope_id: u32) -> Result<()> {
         let s = self.get()?;
-        s.connect(&resolve(s.family(), &host, port, flowinfo, scope_id)?).js()
+        s.connect(&resolve(s.family(), &host, port, flowinfo, scope_id)?)
+            .js()
     }
 
     /// Python's `connect_ex`: the errno as a number (0 on success); name
@@ -116,11 +129,21 @@ impl NativeSocket {
     #[napi(catch_unwind)]
     pub fn sendall(&self, data: &[u8], flags: i32) -> Result<()> {
         let mut sent = 0;
-        self.get()?.sendall(data, flags, &mut sent).map_err(|e| errno_error(e, Some(sent)))
+        self.get()?
+            .sendall(data, flags, &mut sent)
+            .map_err(|e| errno_error(e, Some(sent)))
     }
 
     #[napi(catch_unwind)]
-    pub fn sendto(&self, data: &[u8], flags: i32, host: String, port: u32, flowinfo: u32, scope_id: u32) -> Result<u32> {
+    pub fn sendto(
+        &self,
+        data: &[u8],
+        flags: i32,
+        host: String,
+        port: u32,
+        flowinfo: u32,
+        scope_id: u32,
+    ) -> Result<u32> {
         let s = self.get()?;
         let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
         s.send_to(clamp(data), flags, &addr).js().map(len)
@@ -134,8 +157,16 @@ impl NativeSocket {
         self.get()?.recv_into(&mut buf[..n], flags).js().map(len)
     }
 
-    #[napi(catch_unwind, ts_return_type = "[number, [string, number] | [string, number, number, number] | string | null]")]
-    pub fn recvfrom_into(&self, mut buf: Uint8ArraySlice, nbytes: u32, flags: i32) -> Result<(u32, JsAddress)> {
+    #[napi(
+        catch_unwind,
+        ts_return_type = "[number, [string, number] | [string, number, number, number] | string | null]"
+    )]
+    pub fn recvfrom_into(
+        &self,
+        mut buf: Uint8ArraySlice,
+        nbytes: u32,
+        flags: i32,
+    ) -> Result<(u32, JsAddress)> {
         let buf = writable(&mut buf);
         let n = (nbytes as usize).min(buf.len());
         let (got, addr) = self.get()?.recv_from_into(&mut buf[..n], flags).js()?;
@@ -150,8 +181,14 @@ impl NativeSocket {
     /// Seconds as in Python: `null` blocking, 0 non-blocking (ts/ checked finite, >= 0).
     #[napi(catch_unwind)]
     pub fn settimeout(&mut self, seconds: Option<f64>) -> Result<()> {
-        let sock = self.sock.as_mut().ok_or_else(|| errno_error(Errno::EBADF, None))?;
-        sock.set_timeout(seconds.map(Duration::from_secs_f64)).js()
+        let sock = self
+            .sock
+            .as_mut()
+            .ok_or_else(|| errno_error(Errno::EBADF, None))?;
+        // A positive timeout below 1 ns must not round to zero: zero means non-blocking.
+        let timeout = seconds
+            .map(|s| Duration::from_secs_f64(s).max(Duration::from_nanos(u64::from(s > 0.0))));
+        sock.set_timeout(timeout).js()
     }
 
     #[napi(catch_unwind)]
@@ -159,12 +196,18 @@ impl NativeSocket {
         Ok(self.get()?.timeout().map(|d| d.as_secs_f64()))
     }
 
-    #[napi(catch_unwind, ts_return_type = "[string, number] | [string, number, number, number] | string | null")]
+    #[napi(
+        catch_unwind,
+        ts_return_type = "[string, number] | [string, number, number, number] | string | null"
+    )]
     pub fn getsockname(&self) -> Result<JsAddress> {
         self.get()?.local_addr().js().map(JsAddress)
     }
 
-    #[napi(catch_unwind, ts_return_type = "[string, number] | [string, number, number, number] | string | null")]
+    #[napi(
+        catch_unwind,
+        ts_return_type = "[string, number] | [string, number, number, number] | string | null"
+    )]
     pub fn getpeername(&self) -> Result<JsAddress> {
         self.get()?.peer_addr().js().map(JsAddress)
     }

@@ -1,0 +1,179 @@
+// Test helpers: real loopback sockets, cleanup after each test, Python as a peer.
+//
+// Usage in a test file:
+//
+//   import { afterEach } from 'vitest'
+//   import { closeTracked, connectedPair, listener, python, track } from './helpers.js'
+//   afterEach(closeTracked)
+//
+// - `track(sock)` / `track(a, b)`: records sockets (returns its first argument) so that
+//   `closeTracked()` closes them after the test. `listener` and `connectedPair` track theirs.
+// - `closeTracked()`: closes every tracked socket (twice is harmless) and removes the
+//   temporary directories `tmpUnixPath` made. Register it with `afterEach(closeTracked)`.
+// - `listener(family = AF_INET)`: a TCP socket bound to loopback port 0 (127.0.0.1 or ::1;
+//   for AF_UNIX a fresh path from `tmpUnixPath`), listening, `settimeout(5)`.
+// - `connectedPair(family = AF_INET, timeout = 5)`: `[client, serverSide]` over TCP loopback
+//   (connect, then accept: the kernel completes the handshake from the backlog, so one thread
+//   suffices). Both have `settimeout(timeout)` (`null` leaves them blocking).
+// - `tmpUnixPath(name = 'sock')`: a path in a fresh `mkdtemp` dir under os.tmpdir().
+// - `abstractName()`: a unique Linux abstract AF_UNIX name (leading '\0').
+// - `python(code, args = [], options = {})`: runs `python3 -c code ...args` and resolves
+//   `{ stdout, stderr, code }`. Killed after 15 s (also from inside the child with
+//   signal.alarm, which works even while this thread is blocked in a socket call).
+//   `options.fds`: fds to hand the child as its fds 3, 4, ... (a socket's own fds are CLOEXEC
+//   and are not inherited otherwise). `options.input`: written to the child's stdin.
+//   Spawning is synchronous, so the child is running when `python()` returns; a test may
+//   block (accept with a timeout, say) before awaiting the promise.
+// - `hasIPv6`: whether ::1 can be bound here (for `it.skipIf(!hasIPv6)`).
+// - `timeval(seconds)`: a C `struct timeval` (64-bit Linux/macOS layout) for SO_RCVTIMEO /
+//   SO_SNDTIMEO, to bound a call that must run on a truly blocking socket.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, type Socket, socket } from '../ts/index.js'
+
+const tracked: Socket[] = []
+const tmpDirs: string[] = []
+
+/** Records sockets for `closeTracked()`; returns the first one. */
+export function track<T extends Socket>(sock: T, ...more: Socket[]): T {
+  tracked.push(sock, ...more)
+  return sock
+}
+
+/** Closes every tracked socket and removes temp dirs; use as `afterEach(closeTracked)`. */
+export function closeTracked(): void {
+  for (const s of tracked.splice(0)) {
+    try {
+      s.close()
+    } catch {
+      // close() reports close(2)'s error once; the fd is gone either way.
+    }
+  }
+  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true })
+}
+
+/** A path for an AF_UNIX socket in a fresh temp dir (removed by `closeTracked`). */
+export function tmpUnixPath(name = 'sock'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bsd-sockets-'))
+  tmpDirs.push(dir)
+  return join(dir, name)
+}
+
+let abstractCount = 0
+/** A unique Linux abstract AF_UNIX name. */
+export function abstractName(): string {
+  abstractCount += 1
+  return `\0bsd-sockets-test-${process.pid}-${abstractCount}-${Math.random().toString(36).slice(2)}`
+}
+
+/** The loopback address of `family` (a temp path for AF_UNIX), port 0. */
+export function loopback(family: number = AF_INET): [string, number] | string {
+  if (family === AF_UNIX) return tmpUnixPath()
+  return family === AF_INET6 ? ['::1', 0] : ['127.0.0.1', 0]
+}
+
+/** A tracked stream socket bound to loopback port 0, listening, `settimeout(5)`. */
+export function listener(family: number = AF_INET): Socket {
+  const s = track(socket(family, SOCK_STREAM))
+  s.settimeout(5)
+  s.bind(loopback(family))
+  s.listen(16)
+  return s
+}
+
+/** `[client, serverSide]`, a tracked connected stream pair over loopback, both timed. */
+export function connectedPair(
+  family: number = AF_INET,
+  timeout: number | null = 5,
+): [Socket, Socket] {
+  const srv = listener(family)
+  const client = track(socket(family, SOCK_STREAM))
+  client.settimeout(5)
+  client.connect(srv.getsockname())
+  const [server] = srv.accept()
+  track(server)
+  srv.close()
+  client.settimeout(timeout)
+  server.settimeout(timeout)
+  return [client, server]
+}
+
+/** Whether ::1 can be bound (IPv6 loopback configured). */
+export const hasIPv6: boolean = (() => {
+  try {
+    const s = socket(AF_INET6, SOCK_STREAM)
+    try {
+      s.bind(['::1', 0])
+      return true
+    } finally {
+      s.close()
+    }
+  } catch {
+    return false
+  }
+})()
+
+/** A `struct timeval` (two native-endian 64-bit fields) for SO_RCVTIMEO / SO_SNDTIMEO. */
+export function timeval(seconds: number): Buffer {
+  const whole = Math.floor(seconds)
+  const micros = Math.round((seconds - whole) * 1e6)
+  return Buffer.from(new BigInt64Array([BigInt(whole), BigInt(micros)]).buffer)
+}
+
+/** What a `python()` child left behind. */
+export interface PythonResult {
+  stdout: string
+  stderr: string
+  /** Exit code; `null` if killed by a signal. */
+  code: number | null
+}
+
+/** Options of `python()`. */
+export interface PythonOptions {
+  /** Given to the child as fds 3, 4, ... (inherited without CLOEXEC). */
+  fds?: number[]
+  /** Written to the child's stdin, which is then closed. */
+  input?: string
+}
+
+const KILL_AFTER_S = 15
+
+/**
+ * Runs `python3 -c code ...args`; resolves `{ stdout, stderr, code }` (never rejects on a
+ * non-zero exit). The child runs once this returns; it is killed after 15 s.
+ */
+export function python(
+  code: string,
+  args: readonly (string | number)[] = [],
+  options: PythonOptions = {},
+): Promise<PythonResult> {
+  // The alarm kills a stuck child even when this thread is blocked in a socket call.
+  const script = `import signal as _alarm; _alarm.alarm(${KILL_AFTER_S})\n${code}`
+  const child = spawn('python3', ['-c', script, ...args.map(String)], {
+    stdio: ['pipe', 'pipe', 'pipe', ...(options.fds ?? [])],
+  })
+  return new Promise((resolve, reject) => {
+    let stdout = ''
+    let stderr = ''
+    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_S * 1000)
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+    })
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+    })
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on('close', (exit) => {
+      clearTimeout(timer)
+      resolve({ stdout, stderr, code: exit })
+    })
+    // A child that exits before reading its stdin must not crash the test with EPIPE.
+    child.stdin?.on('error', () => {})
+    child.stdin?.end(options.input ?? '')
+  })
+}

@@ -131,3 +131,12 @@ export function toSocketError(err: unknown, syscall: string, address?: string, p
   if (sent !== undefined) e.bytesSent = sent
   return e
 }
+
+/** An async call stopped by its `signal` (Node's convention: `code` `'ABORT_ERR'`, `cause` the reason). */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR'
+  constructor(cause?: unknown) {
+    super('The operation was aborted', cause === undefined ? undefined : { cause })
+    this.name = 'AbortError'
+  }
+}

@@ -10,6 +10,7 @@ export type {
 } from './address.js'
 export * from './constants.js'
 export {
+  AbortError,
   BlockingIOError,
   BrokenPipeError,
   ConnectionAbortedError,
@@ -23,4 +24,4 @@ export {
 } from './errors.js'
 export { type CreateServerOptions, createConnection, createServer, getaddrinfo } from './resolve.js'
 export { type Selectable, select } from './select.js'
-export { fromfd, Socket, socket, socketpair } from './socket.js'
+export { type AsyncOptions, fromfd, Socket, socket, socketpair } from './socket.js'

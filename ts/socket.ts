@@ -2,12 +2,59 @@
 import { inspect } from 'node:util'
 import type { AddressArgs, AddressInput, SocketAddress } from './address.js'
 import { type NativeSocket, native } from './binding.js'
-import { AF_INET, AF_UNIX, SOCK_STREAM, SOMAXCONN } from './constants.js'
-import { toSocketError } from './errors.js'
+import {
+  AF_INET,
+  AF_UNIX,
+  errno,
+  SO_ERROR,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SOMAXCONN,
+} from './constants.js'
+import { AbortError, errnoError, SocketError, toSocketError } from './errors.js'
+import { type Op, READABLE, Watcher, WRITABLE as WRITABLE_DIR } from './reactor.js'
 import * as v from './validate.js'
 
 /** Set while wrapping an existing native handle (accept, dup, fromfd). */
 let adopting: NativeSocket | undefined
+
+/** Options of every async method. */
+export interface AsyncOptions {
+  /** Rejects the call with an `AbortError` when aborted; the socket stays usable. */
+  signal?: AbortSignal
+  /** Seconds to wait at most, then reject with `TimeoutError` (`code` `'ETIMEDOUT'`). */
+  timeout?: number
+}
+
+/** What a non-blocking attempt returns when it would block. */
+const AGAIN = Symbol('EAGAIN')
+type Attempt<T> = () => T | typeof AGAIN
+
+const EAGAIN = errno.EAGAIN as number
+const EWOULDBLOCK = errno.EWOULDBLOCK as number
+const EINPROGRESS = errno.EINPROGRESS as number
+const EBADF = errno.EBADF as number
+const ETIMEDOUT = errno.ETIMEDOUT as number
+
+/** Maps a `try*` result: bytes, AGAIN, or throws the errno's SocketError. */
+function settled(n: number, syscall: string): number | typeof AGAIN {
+  if (n >= 0) return n
+  if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
+  throw errnoError(-n, syscall)
+}
+
+function checkOptions(options: unknown): AsyncOptions {
+  if (options === undefined) return {}
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('The "options" argument must be an object')
+  const { signal, timeout } = options as AsyncOptions
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError('The "options.signal" property must be an AbortSignal')
+  }
+  // null means no timeout, as in settimeout(null); it must not become a 0 ms timer.
+  const t = v.timeout(timeout, 'options.timeout') ?? undefined
+  return { signal, timeout: t } as AsyncOptions
+}
 
 /**
  * A BSD socket, with Python's `socket.socket` methods and semantics.
@@ -278,6 +325,7 @@ export class Socket {
 
   /** Closes the socket. Calling it again does nothing. close(2). */
   close(): void {
+    this.#stopWatching()
     try {
       this.#h.close()
     } catch (e) {
@@ -296,6 +344,7 @@ export class Socket {
    * `net.Socket({ fd })`.
    */
   detach(): number {
+    this.#stopWatching()
     return this.#h.detach()
   }
 
@@ -417,6 +466,398 @@ export class Socket {
     } catch (e) {
       throw this.#fail(e, 'getsockopt')
     }
+  }
+
+  #w: Watcher | undefined
+  #keepAlive = true
+
+  /** The event-loop watcher; the async methods need the fd non-blocking (as asyncio does). */
+  #watcher(): Watcher {
+    if (this.#w) return this.#w
+    if (this.#h.gettimeout() !== 0) this.#h.settimeout(0)
+    this.#w = new Watcher(this.#h)
+    this.#w.setKeepAlive(this.#keepAlive)
+    return this.#w
+  }
+
+  /**
+   * Runs `attempt` now if nothing is queued before it, else (or on EAGAIN) queues it to run
+   * when the loop says the socket is ready. Ops on one socket and direction run in order.
+   */
+  #pending<T>(dir: number, syscall: string, attempt: Attempt<T>, options: unknown): Promise<T> {
+    let w: Watcher
+    let opts: AsyncOptions
+    try {
+      opts = checkOptions(options)
+      w = this.#watcher()
+    } catch (e) {
+      return Promise.reject(
+        e instanceof TypeError || e instanceof RangeError ? e : this.#fail(e, syscall),
+      )
+    }
+    const { signal, timeout } = opts
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason))
+    const queue = dir === READABLE ? w.reads : w.writes
+    if (queue.length === 0) {
+      try {
+        const r = attempt()
+        if (r !== AGAIN) return Promise.resolve(r)
+      } catch (e) {
+        return Promise.reject(e)
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const onAbort = () => {
+        w.remove(op)
+        done()
+        reject(new AbortError(signal?.reason))
+      }
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const op: Op = {
+        timer: undefined,
+        run: () => {
+          let r: T | typeof AGAIN
+          try {
+            r = attempt()
+          } catch (e) {
+            done()
+            reject(e)
+            return true
+          }
+          if (r === AGAIN) return false
+          done()
+          resolve(r)
+          return true
+        },
+        fail: (e) => {
+          done()
+          reject(e)
+        },
+      }
+      if (timeout !== undefined) {
+        timer = setTimeout(
+          () => {
+            w.remove(op)
+            done()
+            reject(errnoError(ETIMEDOUT, syscall))
+          },
+          Math.ceil(timeout * 1000),
+        )
+        // An unref'ed socket's pending call must not keep the process alive through its timer.
+        if (!w.keepAlive) timer.unref()
+        op.timer = timer
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      w.add(op, queue)
+    })
+  }
+
+  /** Rejects pending async calls with EBADF and drops the watcher (close, detach). */
+  #stopWatching(): void {
+    if (!this.#w) return
+    const w = this.#w
+    this.#w = undefined
+    w.failAll(errnoError(EBADF, 'close'))
+  }
+
+  /**
+   * Keeps Node's event loop alive while async calls are pending (the default), like a
+   * `net.Socket`'s `ref()`.
+   */
+  ref(): this {
+    this.#keepAlive = true
+    this.#w?.setKeepAlive(true)
+    return this
+  }
+
+  /** Lets the process exit even while async calls on this socket are pending. */
+  unref(): this {
+    this.#keepAlive = false
+    this.#w?.setKeepAlive(false)
+    return this
+  }
+
+  /**
+   * Receives into `buffer` (no copy) without blocking; resolves with the byte count, 0 at
+   * end of stream. The socket becomes non-blocking (`gettimeout() === 0`).
+   * @throws {SocketError} (rejects) `ECONNRESET`, `ETIMEDOUT` (options.timeout), `EBADF` (closed while pending); `AbortError`.
+   */
+  recvIntoAsync(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes = 0,
+    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<number> {
+    let buf: Uint8Array
+    let n: number
+    try {
+      buf = v.writable(buffer)
+      n = this.#nbytes(buf, nbytes)
+      v.cint(flags, 'flags')
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const h = this.#h
+    return this.#pending(
+      READABLE,
+      'recv',
+      () => settled(h.tryRecvInto(buf, n, flags), 'recv'),
+      options,
+    )
+  }
+
+  /** Receives up to `bufsize` bytes without blocking: an empty Buffer at end of stream. */
+  recvAsync(bufsize: number, flags = 0, options?: AsyncOptions): Promise<Buffer> {
+    let n: number
+    try {
+      n = Math.min(v.size(bufsize, 'bufsize'), v.MAX_RECV_ALLOC)
+      v.cint(flags, 'flags')
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const h = this.#h
+    return this.#pending(
+      READABLE,
+      'recv',
+      () => {
+        const buf = Buffer.allocUnsafe(n)
+        const got = settled(h.tryRecvInto(buf, n, flags), 'recv')
+        return got === AGAIN ? AGAIN : shrink(buf, got)
+      },
+      options,
+    )
+  }
+
+  /** Receives a datagram without blocking: `[data, address]`. */
+  recvfromAsync(
+    bufsize: number,
+    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<[Buffer, SocketAddress]> {
+    let n: number
+    try {
+      n = Math.min(v.size(bufsize, 'bufsize'), v.MAX_RECV_ALLOC)
+      v.cint(flags, 'flags')
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const h = this.#h
+    return this.#pending(
+      READABLE,
+      'recvfrom',
+      () => {
+        const buf = Buffer.allocUnsafe(n)
+        const r = h.tryRecvfromInto(buf, n, flags)
+        if (typeof r === 'number') {
+          settled(r, 'recvfrom')
+          return AGAIN
+        }
+        return [shrink(buf, r[0]), r[1] as SocketAddress] as [Buffer, SocketAddress]
+      },
+      options,
+    )
+  }
+
+  /** Sends without blocking once the socket is writable; resolves with the bytes sent. */
+  sendAsync(
+    data: string | ArrayBufferView | ArrayBuffer,
+    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<number> {
+    let b: Uint8Array
+    try {
+      b = v.bytes(data)
+      v.cint(flags, 'flags')
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const h = this.#h
+    return this.#pending(WRITABLE_DIR, 'send', () => settled(h.trySend(b, flags), 'send'), options)
+  }
+
+  /** Sends all of `data`, waiting for room as needed; on error `err.bytesSent` says how much went. */
+  sendallAsync(
+    data: string | ArrayBufferView | ArrayBuffer,
+    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<void> {
+    let b: Uint8Array
+    try {
+      b = v.bytes(data)
+      v.cint(flags, 'flags')
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const h = this.#h
+    let off = 0
+    return this.#pending(
+      WRITABLE_DIR,
+      'send',
+      () => {
+        while (off < b.length) {
+          const n = h.trySend(off === 0 ? b : b.subarray(off), flags)
+          if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
+          if (n < 0) {
+            const e = errnoError(-n, 'send')
+            e.bytesSent = off
+            throw e
+          }
+          off += n
+        }
+        return undefined
+      },
+      options,
+    )
+  }
+
+  /** Sends a datagram without blocking: `sendtoAsync(data, address, options?)` or `(data, flags, address, options?)`. */
+  sendtoAsync(
+    data: string | ArrayBufferView | ArrayBuffer,
+    address: AddressInput,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendtoAsync(
+    data: string | ArrayBufferView | ArrayBuffer,
+    flags: number,
+    address: AddressInput,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendtoAsync(
+    data: string | ArrayBufferView | ArrayBuffer,
+    a1: number | AddressInput,
+    a2?: unknown,
+    a3?: unknown,
+  ): Promise<number> {
+    let b: Uint8Array
+    let flags = 0
+    let a: AddressArgs
+    let options: unknown
+    try {
+      b = v.bytes(data)
+      if (typeof a1 === 'number') {
+        flags = v.cint(a1, 'flags')
+        a = this.#addr(a2)
+        options = a3
+      } else {
+        a = this.#addr(a1)
+        options = a2
+      }
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const h = this.#h
+    return this.#pending(
+      WRITABLE_DIR,
+      'sendto',
+      () => {
+        try {
+          return settled(h.trySendto(b, flags, a[0], a[1], a[2], a[3]), 'sendto')
+        } catch (e) {
+          throw e instanceof SocketError ? e : this.#fail(e, 'sendto', a)
+        }
+      },
+      options,
+    )
+  }
+
+  /**
+   * Accepts a connection without blocking: `[socket, address]`. `for await (const [conn] of
+   * server)` does this in a loop.
+   */
+  acceptAsync(options?: AsyncOptions): Promise<[Socket, SocketAddress]> {
+    const h = this.#h
+    return this.#pending(
+      READABLE,
+      'accept',
+      () => {
+        const r = h.tryAccept()
+        if (typeof r === 'number') {
+          settled(r, 'accept')
+          return AGAIN
+        }
+        return [wrap(r[0]), r[1] as SocketAddress] as [Socket, SocketAddress]
+      },
+      options,
+    )
+  }
+
+  /**
+   * Connects without blocking the thread: a non-blocking connect(2), then waits for the
+   * socket to become writable and reads SO_ERROR.
+   * @throws {SocketError} (rejects) `ECONNREFUSED`, `ETIMEDOUT` (options.timeout), `EBADF`; `AbortError`.
+   */
+  connectAsync(address: AddressInput, options?: AsyncOptions): Promise<void> {
+    let a: AddressArgs
+    try {
+      a = this.#addr(address)
+      this.#watcher()
+    } catch (e) {
+      return Promise.reject(
+        e instanceof TypeError || e instanceof RangeError ? e : this.#fail(e, 'connect'),
+      )
+    }
+    const h = this.#h
+    let started = false
+    const where = (err: number) =>
+      this.family === AF_UNIX
+        ? errnoError(err, 'connect', a[0])
+        : errnoError(err, 'connect', a[0], a[1])
+    return this.#pending(
+      WRITABLE_DIR,
+      'connect',
+      () => {
+        if (!started) {
+          started = true
+          let err: number
+          try {
+            err = h.connectEx(a[0], a[1], a[2], a[3])
+          } catch (e) {
+            throw this.#fail(e, 'connect', a)
+          }
+          if (err === 0) return undefined
+          if (err === EINPROGRESS || err === EAGAIN) return AGAIN
+          throw where(err)
+        }
+        const err = h.getsockoptInt(SOL_SOCKET, SO_ERROR)
+        if (err === 0) return undefined
+        throw where(err)
+      },
+      options,
+    )
+  }
+
+  /** Accepted connections, one per iteration, from `acceptAsync()`; ends when the socket is closed. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress]> {
+    while (this.fileno() !== -1) {
+      try {
+        yield await this.acceptAsync()
+      } catch (e) {
+        if (this.fileno() === -1 && e instanceof SocketError && e.code === 'EBADF') return
+        throw e
+      }
+    }
+  }
+
+  /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
+  tryRecvInto(buffer: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
+    const buf = v.writable(buffer)
+    return this.#h.tryRecvInto(buf, this.#nbytes(buf, nbytes), v.cint(flags, 'flags'))
+  }
+
+  /** send(2) with MSG_DONTWAIT: bytes sent or `-errno`, never throws for OS errors. */
+  trySend(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
+    return this.#h.trySend(v.bytes(data), v.cint(flags, 'flags'))
+  }
+
+  /** accept without blocking (the socket becomes non-blocking): `[socket, address]` or `-errno`. */
+  tryAccept(): [Socket, SocketAddress] | number {
+    if (this.#h.fileno() !== -1 && this.#h.gettimeout() !== 0) this.#h.settimeout(0)
+    const r = this.#h.tryAccept()
+    return typeof r === 'number' ? r : [wrap(r[0]), r[1] as SocketAddress]
   }
 
   [inspect.custom](): string {

@@ -8,5 +8,7 @@
 mod address;
 mod constants;
 mod error;
+mod reactor;
 mod select;
 mod socket;
+mod uv;

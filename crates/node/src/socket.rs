@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use bsd_sockets_core::{Errno, Socket};
-use napi::bindgen_prelude::{Buffer, Uint8ArraySlice};
+use napi::bindgen_prelude::{Buffer, Either, Uint8ArraySlice};
 use napi_derive::napi;
 
 use crate::address::{resolve, JsAddress};
 use crate::error::{errno_error, IntoJs, Result};
+use crate::reactor;
 
 /// A socket owned by a JS object. `None` once closed or detached: every call
 /// then fails with EBADF from this state, never touching the old fd number
@@ -15,6 +16,8 @@ use crate::error::{errno_error, IntoJs, Result};
 #[napi]
 pub struct NativeSocket {
     sock: Option<Socket>,
+    /// The event-loop watch on this fd, stopped before the fd is closed.
+    watch_id: Option<u32>,
 }
 
 impl NativeSocket {
@@ -25,8 +28,31 @@ impl NativeSocket {
     }
 
     fn wrap(sock: Socket) -> NativeSocket {
-        NativeSocket { sock: Some(sock) }
+        NativeSocket {
+            sock: Some(sock),
+            watch_id: None,
+        }
     }
+
+    /// Gives up the socket: the watch goes first, as libuv must stop polling an
+    /// fd before it is closed or handed to someone else.
+    fn release(&mut self) -> Option<Socket> {
+        if let Some(id) = self.watch_id.take() {
+            reactor::unwatch(id);
+        }
+        self.sock.take()
+    }
+}
+
+impl Drop for NativeSocket {
+    fn drop(&mut self) {
+        drop(self.release());
+    }
+}
+
+/// `-errno` for the no-throw calls.
+fn neg(e: Errno) -> i32 {
+    -e.raw()
 }
 
 #[napi]
@@ -69,7 +95,7 @@ impl NativeSocket {
 
     #[napi(catch_unwind)]
     pub fn detach(&mut self) -> i32 {
-        self.sock.take().map_or(-1, Socket::into_raw_fd)
+        self.release().map_or(-1, Socket::into_raw_fd)
     }
 
     #[napi(catch_unwind)]
@@ -80,7 +106,7 @@ impl NativeSocket {
     /// Idempotent: closing a closed socket does nothing.
     #[napi(catch_unwind)]
     pub fn close(&mut self) -> Result<()> {
-        self.sock.take().map_or(Ok(()), Socket::close).js()
+        self.release().map_or(Ok(()), Socket::close).js()
     }
 
     #[napi(catch_unwind)]
@@ -234,6 +260,106 @@ impl NativeSocket {
         let n = self.get()?.getsockopt_into(level, name, &mut buf).js()?;
         buf.truncate(n);
         Ok(buf.into())
+    }
+
+    /// Watches the fd on Node's event loop under the JS-chosen `id` for
+    /// `events` (UV_READABLE | UV_WRITABLE; 0 pauses). See reactor.rs.
+    #[napi(catch_unwind)]
+    pub fn watch(&mut self, id: u32, events: i32) -> Result<()> {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(self.get()?);
+        if let Some(old) = self.watch_id.filter(|&old| old != id) {
+            reactor::unwatch(old);
+        }
+        self.watch_id = Some(id);
+        reactor::watch(id, fd, events)
+    }
+
+    /// Whether this socket's watch keeps the process alive.
+    #[napi(catch_unwind)]
+    pub fn set_ref(&self, keep_alive: bool) {
+        if let Some(id) = self.watch_id {
+            reactor::set_ref(id, keep_alive);
+        }
+    }
+
+    /// recv with MSG_DONTWAIT: bytes (0 = end of stream) or `-errno`, never throws or blocks.
+    #[napi(catch_unwind)]
+    pub fn try_recv_into(&self, mut buf: Uint8ArraySlice, nbytes: u32, flags: i32) -> i32 {
+        let Some(s) = self.sock.as_ref() else {
+            return neg(Errno::EBADF);
+        };
+        let buf = writable(&mut buf);
+        let n = (nbytes as usize).min(buf.len()).min(i32::MAX as usize);
+        s.recv_into(&mut buf[..n], flags | libc::MSG_DONTWAIT)
+            .map_or_else(neg, |n| n as i32)
+    }
+
+    /// send with MSG_DONTWAIT: bytes or `-errno`, never throws or blocks.
+    #[napi(catch_unwind)]
+    pub fn try_send(&self, data: &[u8], flags: i32) -> i32 {
+        let Some(s) = self.sock.as_ref() else {
+            return neg(Errno::EBADF);
+        };
+        let data = &data[..data.len().min(i32::MAX as usize)];
+        s.send(data, flags | libc::MSG_DONTWAIT)
+            .map_or_else(neg, |n| n as i32)
+    }
+
+    /// sendto with MSG_DONTWAIT: bytes or `-errno`; name resolution errors still throw.
+    #[napi(catch_unwind)]
+    pub fn try_sendto(
+        &self,
+        data: &[u8],
+        flags: i32,
+        host: String,
+        port: u32,
+        flowinfo: u32,
+        scope_id: u32,
+    ) -> Result<i32> {
+        let Some(s) = self.sock.as_ref() else {
+            return Ok(neg(Errno::EBADF));
+        };
+        let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
+        let data = &data[..data.len().min(i32::MAX as usize)];
+        Ok(s.send_to(data, flags | libc::MSG_DONTWAIT, &addr)
+            .map_or_else(neg, |n| n as i32))
+    }
+
+    /// recvfrom with MSG_DONTWAIT: `[bytes, address]` or `-errno`.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "[number, [string, number] | [string, number, number, number] | string | null] | number"
+    )]
+    pub fn try_recvfrom_into(
+        &self,
+        mut buf: Uint8ArraySlice,
+        nbytes: u32,
+        flags: i32,
+    ) -> Either<(u32, JsAddress), i32> {
+        let Some(s) = self.sock.as_ref() else {
+            return Either::B(neg(Errno::EBADF));
+        };
+        let buf = writable(&mut buf);
+        let n = (nbytes as usize).min(buf.len());
+        match s.recv_from_into(&mut buf[..n], flags | libc::MSG_DONTWAIT) {
+            Ok((got, addr)) => Either::A((len(got), JsAddress(addr))),
+            Err(e) => Either::B(neg(e)),
+        }
+    }
+
+    /// accept under the socket's mode (ts/ makes it non-blocking first): `[socket, address]` or `-errno`.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "[NativeSocket, [string, number] | [string, number, number, number] | string | null] | number"
+    )]
+    pub fn try_accept(&self) -> Either<(NativeSocket, JsAddress), i32> {
+        let Some(s) = self.sock.as_ref() else {
+            return Either::B(neg(Errno::EBADF));
+        };
+        match s.accept() {
+            Ok((sock, addr)) => Either::A((NativeSocket::wrap(sock), JsAddress(addr))),
+            Err(e) => Either::B(neg(e)),
+        }
     }
 }
 

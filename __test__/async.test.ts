@@ -1,0 +1,654 @@
+// Event-loop integration: async methods, `for await`, try* fast paths, ref/unref, workers and
+// process exit, on real loopback sockets.
+
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import * as net from 'node:net'
+import { constants, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import {
+  AbortError,
+  AF_INET,
+  ConnectionRefusedError,
+  SO_REUSEADDR,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  type Socket,
+  SocketError,
+  select,
+  socket,
+  TimeoutError,
+} from '../ts/index.js'
+import { closeTracked, connectedPair, listener, python, track } from './helpers.js'
+
+afterEach(closeTracked)
+
+const EAGAIN = constants.errno.EAGAIN
+const EBADF = constants.errno.EBADF
+const DIST = '/work/main/dist/index.js'
+
+const tmpDirs: string[] = []
+afterAll(() => {
+  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+/** Writes `code` to a fresh tmp .mjs file and returns its path. */
+function script(code: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bsd-sockets-async-'))
+  tmpDirs.push(dir)
+  const file = join(dir, 'main.mjs')
+  writeFileSync(file, code)
+  return file
+}
+
+/** A tracked listening TCP socket on 127.0.0.1 port 0 (blocking until an async call). */
+function server(backlog = 128): Socket {
+  const s = track(socket(AF_INET, SOCK_STREAM))
+  s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+  s.bind(['127.0.0.1', 0])
+  s.listen(backlog)
+  return s
+}
+
+function port(s: Socket): number {
+  return (s.getsockname() as [string, number])[1]
+}
+
+/** Serves echo on `srv` with `for await`; resolves when the socket is closed. */
+async function echoServe(srv: Socket): Promise<void> {
+  for await (const [conn] of srv) {
+    track(conn)
+    void (async () => {
+      const buf = Buffer.alloc(65536)
+      try {
+        for (let n = await conn.recvIntoAsync(buf); n > 0; n = await conn.recvIntoAsync(buf)) {
+          await conn.sendallAsync(buf.subarray(0, n))
+        }
+      } catch {
+        // closed by the test's cleanup
+      }
+      conn.close()
+    })()
+  }
+}
+
+/** Connects, sends `msg`, and reads back exactly its length. */
+async function echoOnce(p: number, msg: string): Promise<string> {
+  const c = track(socket(AF_INET, SOCK_STREAM))
+  await c.connectAsync(['127.0.0.1', p])
+  await c.sendallAsync(msg)
+  const chunks: Buffer[] = []
+  let got = 0
+  while (got < Buffer.byteLength(msg)) {
+    const b = await c.recvAsync(65536)
+    if (b.length === 0) break
+    chunks.push(b)
+    got += b.length
+  }
+  c.close()
+  return Buffer.concat(chunks).toString()
+}
+
+/** Rejection of `p`, or fails if it resolves. */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p
+  } catch (e) {
+    return e
+  }
+  throw new Error('expected a rejection')
+}
+
+function tick(): Promise<void> {
+  return new Promise((r) => setImmediate(r))
+}
+
+describe('echo server on the event loop', () => {
+  it('serves clients with for-await while timers and node:net run', async () => {
+    const srv = server(1024)
+    const p = port(srv)
+    const serving = echoServe(srv)
+    let ticks = 0
+    const iv = setInterval(() => ticks++, 1)
+    try {
+      // Keep echoing until the interval has visibly fired (bounded).
+      for (let i = 0; i < 10_000 && ticks < 3; i++) {
+        expect(await echoOnce(p, `hello ${i}`)).toBe(`hello ${i}`)
+      }
+      expect(ticks).toBeGreaterThanOrEqual(3)
+      const viaNet = await new Promise<string>((resolve, reject) => {
+        const c = net.connect(p, '127.0.0.1', () => c.write('from node:net'))
+        let data = ''
+        c.setEncoding('utf8')
+        c.on('data', (d) => {
+          data += d
+          if (data.length >= 13) {
+            c.end()
+            resolve(data)
+          }
+        })
+        c.on('error', reject)
+      })
+      expect(viaNet).toBe('from node:net')
+      // A node:net server on the same thread also keeps working.
+      const ns = net.createServer((c) => c.pipe(c))
+      await new Promise<void>((r) => ns.listen(0, '127.0.0.1', r))
+      const nsPort = (ns.address() as net.AddressInfo).port
+      expect(await echoOnce(nsPort, 'to node:net')).toBe('to node:net')
+      await new Promise((r) => ns.close(r))
+    } finally {
+      clearInterval(iv)
+      srv.close()
+    }
+    await serving
+  })
+
+  it('many pending ops on many sockets', async () => {
+    const pairs = Array.from({ length: 50 }, () => connectedPair())
+    const reads = pairs.map(([, b]) => b.recvAsync(100))
+    await tick()
+    pairs.forEach(([a], i) => {
+      a.sendall(`msg${i}`)
+    })
+    const got = await Promise.all(reads)
+    expect(got.map((b) => b.toString())).toEqual(pairs.map((_, i) => `msg${i}`))
+    // And the reverse direction, all at once with async sends.
+    const back = pairs.map(([a]) => a.recvAsync(100))
+    await Promise.all(pairs.map(([, b], i) => b.sendAsync(`re${i}`)))
+    expect((await Promise.all(back)).map((b) => b.toString())).toEqual(
+      pairs.map((_, i) => `re${i}`),
+    )
+  })
+
+  const nofile = (() => {
+    try {
+      const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))
+      return m?.[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m?.[1] ?? 0)
+    } catch {
+      return 0
+    }
+  })()
+
+  it.skipIf(nofile < 2500)(
+    '1000 concurrent connections',
+    async () => {
+      const srv = server(4096)
+      const p = port(srv)
+      const serving = echoServe(srv)
+      try {
+        const N = 1000
+        const results = await Promise.all(
+          Array.from({ length: N }, async (_, i) => {
+            const c = track(socket(AF_INET, SOCK_STREAM))
+            await c.connectAsync(['127.0.0.1', p], { timeout: 20 })
+            const msg = `conn-${i}`
+            await c.sendallAsync(msg, 0, { timeout: 20 })
+            let got = ''
+            while (got.length < msg.length) {
+              const b = await c.recvAsync(64, 0, { timeout: 20 })
+              if (b.length === 0) break
+              got += b.toString()
+            }
+            c.close()
+            return got
+          }),
+        )
+        expect(results).toEqual(Array.from({ length: N }, (_, i) => `conn-${i}`))
+      } finally {
+        srv.close()
+      }
+      await serving
+    },
+    25_000,
+  )
+})
+
+describe('queues, close, timeout, abort', () => {
+  it('two pending reads on one socket are served in order', async () => {
+    const [a, b] = connectedPair()
+    const first = b.recvAsync(10)
+    const second = b.recvAsync(10)
+    await tick()
+    a.sendall('a')
+    expect((await first).toString()).toBe('a')
+    a.sendall('b')
+    expect((await second).toString()).toBe('b')
+  })
+
+  it('closing a socket rejects its pending ops with EBADF', async () => {
+    const [a, b] = connectedPair()
+    const srv = server()
+    const r1 = b.recvAsync(10)
+    const r2 = b.recvIntoAsync(Buffer.alloc(10))
+    const acc = srv.acceptAsync()
+    await tick()
+    b.close()
+    srv.close()
+    for (const e of await Promise.all([r1, r2, acc].map(rejection))) {
+      expect(e).toBeInstanceOf(SocketError)
+      expect((e as SocketError).code).toBe('EBADF')
+    }
+    // Calls after close reject at once with EBADF too.
+    expect(((await rejection(b.recvAsync(1))) as SocketError).code).toBe('EBADF')
+    a.sendall('x') // the peer is unaffected
+  })
+
+  it('timeout rejects with TimeoutError ETIMEDOUT and the socket still works', async () => {
+    const [a, b] = connectedPair()
+    const e = await rejection(b.recvAsync(10, 0, { timeout: 0.05 }))
+    expect(e).toBeInstanceOf(TimeoutError)
+    expect((e as SocketError).code).toBe('ETIMEDOUT')
+    const next = b.recvAsync(10)
+    a.sendall('after')
+    expect((await next).toString()).toBe('after')
+    // timeout: null means no timeout
+    const nul = b.recvAsync(10, 0, { timeout: null as unknown as number })
+    await new Promise((r) => setTimeout(r, 20))
+    a.sendall('nul')
+    expect((await nul).toString()).toBe('nul')
+  })
+
+  it('AbortSignal rejects with AbortError and the socket still works', async () => {
+    const [a, b] = connectedPair()
+    const ac = new AbortController()
+    const pending = b.recvAsync(10, 0, { signal: ac.signal })
+    await tick()
+    ac.abort()
+    const e = await rejection(pending)
+    expect(e).toBeInstanceOf(AbortError)
+    expect((e as AbortError).name).toBe('AbortError')
+    expect((e as AbortError).code).toBe('ABORT_ERR')
+    // Already aborted: rejects at once, nothing consumed.
+    a.sendall('kept')
+    const e2 = await rejection(b.recvAsync(10, 0, { signal: AbortSignal.abort() }))
+    expect(e2).toBeInstanceOf(AbortError)
+    expect((await b.recvAsync(10)).toString()).toBe('kept')
+    // An abort of a queued second op leaves the first one in place.
+    const ac2 = new AbortController()
+    const first = b.recvAsync(10)
+    const second = rejection(b.recvAsync(10, 0, { signal: ac2.signal }))
+    ac2.abort()
+    expect(await second).toBeInstanceOf(AbortError)
+    a.sendall('first')
+    expect((await first).toString()).toBe('first')
+  })
+
+  it('invalid options reject with TypeError / RangeError', async () => {
+    const [, b] = connectedPair()
+    expect(
+      await rejection(b.recvAsync(1, 0, { signal: 'x' as unknown as AbortSignal })),
+    ).toBeInstanceOf(TypeError)
+    expect(await rejection(b.recvAsync(1, 0, { timeout: -1 }))).toBeInstanceOf(RangeError)
+    expect(await rejection(b.sendAsync('x', 0, 'nope' as unknown as object))).toBeInstanceOf(
+      TypeError,
+    )
+    expect(await rejection(b.acceptAsync({ timeout: Number.NaN }))).toBeInstanceOf(RangeError)
+  })
+})
+
+describe('connect, EOF, bulk, UDP', () => {
+  it('connectAsync: ECONNREFUSED then success', async () => {
+    const s = server()
+    const p = port(s)
+    s.close()
+    const c = track(socket(AF_INET, SOCK_STREAM))
+    const e = await rejection(c.connectAsync(['127.0.0.1', p]))
+    expect(e).toBeInstanceOf(ConnectionRefusedError)
+    expect((e as SocketError).code).toBe('ECONNREFUSED')
+    expect((e as SocketError).address).toBe('127.0.0.1')
+    expect((e as SocketError).port).toBe(p)
+
+    const srv = server()
+    const c2 = track(socket(AF_INET, SOCK_STREAM))
+    const acc = srv.acceptAsync()
+    await c2.connectAsync(srv.getsockname())
+    const [conn, addr] = await acc
+    track(conn)
+    expect(addr).toEqual(c2.getsockname())
+    expect(c2.getpeername()).toEqual(srv.getsockname())
+  })
+
+  it('recvAsync resolves with an empty Buffer at EOF', async () => {
+    const [a, b] = connectedPair()
+    const p = b.recvAsync(10)
+    await tick()
+    a.close()
+    const got = await p
+    expect(Buffer.isBuffer(got)).toBe(true)
+    expect(got.length).toBe(0)
+    expect(await b.recvIntoAsync(Buffer.alloc(4))).toBe(0)
+  })
+
+  it('sendallAsync of 16 MiB to a slow reader on the same thread arrives intact', async () => {
+    const [a, b] = connectedPair()
+    const data = Buffer.alloc(16 << 20)
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i)
+    const sent = a.sendallAsync(data)
+    const h = createHash('sha256')
+    const buf = Buffer.alloc(8192)
+    let total = 0
+    let reads = 0
+    while (total < data.length) {
+      const n = await b.recvIntoAsync(buf)
+      if (n === 0) break
+      h.update(buf.subarray(0, n))
+      total += n
+      if (++reads % 64 === 0) await new Promise((r) => setTimeout(r, 1))
+    }
+    await sent
+    expect(total).toBe(data.length)
+    expect(h.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'))
+  })
+
+  it('sendallAsync of 16 MiB to a slow python reader arrives intact', async () => {
+    const srv = server()
+    const data = Buffer.alloc(16 << 20)
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 40503 + 7) >>> 0, i)
+    const child = python(
+      `
+import socket, sys, time, hashlib
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+h = hashlib.sha256(); n = 0; i = 0
+while True:
+    b = s.recv(16384)
+    if not b: break
+    h.update(b); n += len(b); i += 1
+    if i % 128 == 0: time.sleep(0.002)
+print(n, h.hexdigest())
+`,
+      [String(port(srv))],
+    )
+    const [conn] = await srv.acceptAsync({ timeout: 10 })
+    track(conn)
+    await conn.sendallAsync(data, 0, { timeout: 20 })
+    conn.close()
+    const res = await child
+    expect(res.code).toBe(0)
+    expect(res.stdout.trim()).toBe(
+      `${data.length} ${createHash('sha256').update(data).digest('hex')}`,
+    )
+  })
+
+  it('UDP sendtoAsync / recvfromAsync with addresses', async () => {
+    const a = track(socket(AF_INET, SOCK_DGRAM))
+    const b = track(socket(AF_INET, SOCK_DGRAM))
+    a.bind(['127.0.0.1', 0])
+    b.bind(['127.0.0.1', 0])
+    const r = b.recvfromAsync(100)
+    await tick()
+    expect(await a.sendtoAsync('ping', b.getsockname())).toBe(4)
+    const [data, from] = await r
+    expect(data.toString()).toBe('ping')
+    expect(from).toEqual(a.getsockname())
+    // The flags form, and the reply.
+    const r2 = a.recvfromAsync(100)
+    expect(await b.sendtoAsync(Buffer.from('pong'), 0, from)).toBe(4)
+    const [d2, from2] = await r2
+    expect(d2.toString()).toBe('pong')
+    expect(from2).toEqual(b.getsockname())
+  })
+})
+
+describe('sync interop and try* fast paths', () => {
+  it('a socket used with async methods is non-blocking and works with select()', async () => {
+    const [a, b] = connectedPair()
+    const p = b.recvAsync(10)
+    expect(b.gettimeout()).toBe(0)
+    a.sendall('one')
+    expect((await p).toString()).toBe('one')
+    a.sendall('two')
+    const [r] = select([b], [], [], 5)
+    expect(r).toEqual([b])
+    expect(b.recv(10).toString()).toBe('two')
+    const [r2, w2] = select([b], [b], [], 0)
+    expect(r2).toEqual([])
+    expect(w2).toEqual([b])
+  })
+
+  it('tryRecvInto: -EAGAIN, bytes, -EBADF after close', () => {
+    const [a, b] = connectedPair()
+    const buf = Buffer.alloc(16)
+    expect(b.tryRecvInto(buf)).toBe(-EAGAIN)
+    a.sendall('data')
+    // Loopback delivery is synchronous once send returns.
+    expect(b.tryRecvInto(buf)).toBe(4)
+    expect(buf.subarray(0, 4).toString()).toBe('data')
+    b.close()
+    expect(b.tryRecvInto(buf)).toBe(-EBADF)
+  })
+
+  it('trySend: bytes sent, -EAGAIN when full, -EBADF after close', () => {
+    const [a, b] = connectedPair()
+    expect(a.trySend('hey')).toBe(3)
+    expect(b.recv(10).toString()).toBe('hey')
+    const chunk = Buffer.alloc(1 << 20)
+    let n = 0
+    let r = 0
+    for (let i = 0; i < 1000; i++) {
+      r = a.trySend(chunk)
+      if (r < 0) break
+      n += r
+    }
+    expect(r).toBe(-EAGAIN)
+    expect(n).toBeGreaterThan(0)
+    a.close()
+    expect(a.trySend('x')).toBe(-EBADF)
+  })
+
+  it('tryAccept: -EAGAIN then [Socket, address]', () => {
+    const srv = listener()
+    expect(srv.tryAccept()).toBe(-EAGAIN)
+    expect(srv.gettimeout()).toBe(0)
+    const c = track(socket(AF_INET, SOCK_STREAM))
+    c.connect(srv.getsockname())
+    const r = srv.tryAccept()
+    expect(Array.isArray(r)).toBe(true)
+    const [conn, addr] = r as [Socket, unknown]
+    track(conn)
+    expect(addr).toEqual(c.getsockname())
+    conn.sendall('via tryAccept')
+    expect(c.recv(100).toString()).toBe('via tryAccept')
+  })
+})
+
+/** Runs a worker from a tmp .mjs file; resolves with its messages and exit code. */
+function runWorker(code: string, onMessage?: (m: unknown, w: Worker) => void) {
+  const w = new Worker(script(code))
+  const messages: unknown[] = []
+  const exited = new Promise<number>((resolve, reject) => {
+    w.on('message', (m) => {
+      messages.push(m)
+      onMessage?.(m, w)
+    })
+    w.on('error', reject)
+    w.on('exit', resolve)
+  })
+  return { w, messages, exited }
+}
+
+describe('worker_threads', () => {
+  it('a worker runs its own async echo server and client, then exits', async () => {
+    const { messages, exited } = runWorker(`
+import { parentPort } from 'node:worker_threads'
+import { socket, AF_INET, SOCK_STREAM } from '${DIST}'
+const srv = socket(AF_INET, SOCK_STREAM)
+srv.bind(['127.0.0.1', 0]); srv.listen(16)
+const serving = (async () => {
+  for await (const [conn] of srv) {
+    const buf = Buffer.alloc(1024); let n
+    while ((n = await conn.recvIntoAsync(buf)) > 0) await conn.sendallAsync(buf.subarray(0, n))
+    conn.close()
+  }
+})()
+const c = socket(AF_INET, SOCK_STREAM)
+await c.connectAsync(srv.getsockname())
+await c.sendallAsync('worker echo')
+const got = await c.recvAsync(100)
+c.close()
+srv.close()
+await serving
+parentPort.postMessage(got.toString())
+`)
+    expect(await exited).toBe(0)
+    expect(messages).toEqual(['worker echo'])
+  })
+
+  it('a worker exiting with pending ops and watched sockets does not crash the process', async () => {
+    const code = (how: string) => `
+import { parentPort } from 'node:worker_threads'
+import { socket, AF_INET, SOCK_STREAM } from '${DIST}'
+const srv = socket(AF_INET, SOCK_STREAM)
+srv.bind(['127.0.0.1', 0]); srv.listen(16)
+srv.acceptAsync().catch(() => {})
+const c = socket(AF_INET, SOCK_STREAM)
+await c.connectAsync(srv.getsockname())
+c.recvAsync(10).catch(() => {})
+setTimeout(() => {
+  parentPort.postMessage('ready')
+  ${how}
+}, 5)
+`
+    const one = runWorker(code('process.exit(3)'))
+    expect(await one.exited).toBe(3)
+    expect(one.messages).toEqual(['ready'])
+    const two = runWorker(code(''), (m, w) => {
+      if (m === 'ready') void w.terminate()
+    })
+    expect(await two.exited).toBe(1)
+    // Several at once.
+    const many = Array.from({ length: 4 }, () => runWorker(code('process.exit(0)')))
+    expect(await Promise.all(many.map((m) => m.exited))).toEqual([0, 0, 0, 0])
+  })
+
+  it('the main thread still works after workers exited', async () => {
+    const srv = server()
+    const serving = echoServe(srv)
+    try {
+      expect(await echoOnce(port(srv), 'still alive')).toBe('still alive')
+    } finally {
+      srv.close()
+    }
+    await serving
+  })
+})
+
+/** Spawns `node file`; collects output; resolves on exit. */
+function runNode(file: string): {
+  child: ChildProcess
+  done: Promise<{ code: number | null; signal: string | null; out: string }>
+  ready: Promise<void>
+} {
+  const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  let onReady: () => void = () => {}
+  const ready = new Promise<void>((r) => {
+    onReady = r
+  })
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d
+    if (out.includes('ready')) onReady()
+  })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d
+  })
+  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  const done = new Promise<{ code: number | null; signal: string | null; out: string }>(
+    (resolve) => {
+      child.on('exit', (code, signal) => {
+        clearTimeout(killer)
+        onReady()
+        resolve({ code, signal, out: out + err })
+      })
+    },
+  )
+  return { child, done, ready }
+}
+
+describe('process exit', () => {
+  const prelude = `
+import { socket, AF_INET, SOCK_STREAM } from '${DIST}'
+const srv = socket(AF_INET, SOCK_STREAM)
+srv.bind(['127.0.0.1', 0]); srv.listen(16)
+`
+
+  it('a pending acceptAsync keeps the process alive', async () => {
+    const { child, done, ready } = runNode(
+      script(
+        `${prelude}srv.acceptAsync().then(() => console.log('accepted'))\nconsole.log('ready')\n`,
+      ),
+    )
+    await ready
+    await new Promise((r) => setTimeout(r, 300))
+    expect(child.exitCode).toBe(null)
+    child.kill('SIGTERM')
+    const res = await done
+    expect(res.signal).toBe('SIGTERM')
+  })
+
+  it('with unref() the process exits by itself', async () => {
+    const { done } = runNode(
+      script(
+        `${prelude}srv.unref()\nsrv.acceptAsync().then(() => console.log('accepted'))\nconsole.log('ready')\n`,
+      ),
+    )
+    const res = await done
+    expect(res.code).toBe(0)
+    expect(res.out.trim()).toBe('ready')
+  })
+
+  it('with unref() a pending op with a timeout does not keep the process alive', async () => {
+    const { done } = runNode(
+      script(
+        `${prelude}srv.unref()\nsrv.acceptAsync({ timeout: 60 }).then(() => console.log('accepted'))\nconsole.log('ready')\n`,
+      ),
+    )
+    const res = await done
+    expect(res.code).toBe(0)
+    expect(res.out.trim()).toBe('ready')
+  })
+
+  it('unref() after a timed op is pending releases its timer too', async () => {
+    const { done } = runNode(
+      script(
+        `${prelude}srv.acceptAsync({ timeout: 60 }).then(() => console.log('accepted'))\nsrv.unref()\nconsole.log('ready')\n`,
+      ),
+    )
+    const res = await done
+    expect(res.code).toBe(0)
+    expect(res.out.trim()).toBe('ready')
+  })
+
+  it('ref() after unref() keeps it alive again', async () => {
+    const { child, done, ready } = runNode(
+      script(`${prelude}srv.unref()\nsrv.acceptAsync()\nsrv.ref()\nconsole.log('ready')\n`),
+    )
+    await ready
+    await new Promise((r) => setTimeout(r, 300))
+    expect(child.exitCode).toBe(null)
+    child.kill('SIGTERM')
+    await done
+  })
+
+  it('exits normally once the last pending op resolves', async () => {
+    const { done } = runNode(
+      script(`${prelude}
+const c = socket(AF_INET, SOCK_STREAM)
+const acc = srv.acceptAsync()
+await c.connectAsync(srv.getsockname())
+const [conn] = await acc
+const r = c.recvAsync(10)
+setTimeout(() => conn.sendall('late'), 50)
+console.log('got', (await r).toString())
+conn.close(); c.close(); srv.close()
+`),
+    )
+    const res = await done
+    expect(res.code).toBe(0)
+    expect(res.out.trim()).toBe('got late')
+  })
+})

@@ -1,0 +1,123 @@
+// Readiness from Node's event loop: the addon keeps one uv_poll per watched socket and
+// calls `dispatch` once per loop turn with every ready [id, events] pair (crates/node/src/reactor.rs).
+import { type NativeSocket, native } from './binding.js'
+
+export const READABLE = 1
+export const WRITABLE = 2
+/** libuv reported an error and stopped the handle: retry both queues (the syscall tells the errno), re-arm. */
+const ERROR = 8
+
+/** A pending operation: `run` tries the non-blocking call; true once it has settled its promise. */
+export interface Op {
+  run(): boolean
+  fail(err: unknown): void
+  /** The op's timeout timer, ref'ed like the socket. */
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+const batch = new Int32Array(2 * 4096)
+/** Weak, so a Socket dropped without close() can still be collected; `active` roots those with pending ops. */
+const watchers = new Map<number, WeakRef<Watcher>>()
+const active = new Set<Watcher>()
+let nextId = 1
+let ready = false
+
+function dispatch(count: number): void {
+  for (let i = 0; i < count; i++) {
+    const id = batch[2 * i] as number
+    const w = watchers.get(id)?.deref()
+    if (w) w.ready(batch[2 * i + 1] as number)
+    else {
+      watchers.delete(id)
+      native.reactorPause(id)
+    }
+  }
+}
+
+function runQueue(q: Op[]): void {
+  while (q.length > 0 && (q[0] as Op).run()) q.shift()
+}
+
+/** The event-loop state of one socket: its FIFO read and write queues and what is armed. */
+export class Watcher {
+  readonly id = nextId++
+  readonly reads: Op[] = []
+  readonly writes: Op[] = []
+  #armed = 0
+  #refed = false
+  /** The user's `ref()`/`unref()` choice: a ref'ed socket with pending ops keeps Node alive. */
+  keepAlive = true
+
+  constructor(private readonly h: NativeSocket) {
+    if (!ready) {
+      native.reactorInit(dispatch, batch)
+      ready = true
+    }
+    watchers.set(this.id, new WeakRef(this))
+  }
+
+  /** Queues an op and arms the direction it waits for. */
+  add(op: Op, queue: Op[]): void {
+    queue.push(op)
+    this.#update(0)
+  }
+
+  /** Removes an op that timed out or was aborted. */
+  remove(op: Op): void {
+    for (const q of [this.reads, this.writes]) {
+      const i = q.indexOf(op)
+      if (i !== -1) q.splice(i, 1)
+    }
+    this.#update(0)
+  }
+
+  ready(ev: number): void {
+    if (ev & ERROR) this.#armed = 0
+    if (ev & (READABLE | ERROR)) runQueue(this.reads)
+    if (ev & (WRITABLE | ERROR)) runQueue(this.writes)
+    this.#update(ev)
+  }
+
+  /** Rejects every pending op (socket closed or detached) and forgets this watcher. */
+  failAll(err: unknown): void {
+    const ops = [...this.reads, ...this.writes]
+    this.reads.length = 0
+    this.writes.length = 0
+    for (const op of ops) op.fail(err)
+    active.delete(this)
+    watchers.delete(this.id)
+  }
+
+  setKeepAlive(keep: boolean): void {
+    this.keepAlive = keep
+    for (const op of [...this.reads, ...this.writes]) {
+      if (keep) op.timer?.ref()
+      else op.timer?.unref()
+    }
+    this.#update(0)
+  }
+
+  /**
+   * Arms what pending ops wait for. A direction is disarmed lazily, only when it fires with
+   * nothing waiting: re-arming costs epoll_ctl calls, and a ping-pong reader is back at once.
+   */
+  #update(fired: number): void {
+    const want = (this.reads.length > 0 ? READABLE : 0) | (this.writes.length > 0 ? WRITABLE : 0)
+    let armed = this.#armed
+    if (want & ~armed) armed |= want
+    if (fired & armed & ~want) armed = want
+    const refed = want !== 0 && this.keepAlive
+    if (armed !== this.#armed) {
+      this.h.watch(this.id, armed)
+      this.#armed = armed
+      // A new uv handle starts ref'ed: set the flag explicitly after every (re)start.
+      this.h.setRef(refed)
+      this.#refed = refed
+    } else if (refed !== this.#refed) {
+      this.h.setRef(refed)
+      this.#refed = refed
+    }
+    if (want) active.add(this)
+    else active.delete(this)
+  }
+}

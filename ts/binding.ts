@@ -5,4 +5,10 @@ import type * as Native from '../native/index.cjs'
 
 export type NativeSocket = Native.NativeSocket
 
-export const native: typeof Native = createRequire(import.meta.url)('../native/index.cjs')
+/** The hot calls registered by hand (crates/node/src/fast.rs): bytes or `-errno`. */
+interface FdCalls {
+  tryRecvIntoFd(fd: number, buf: Uint8Array, nbytes: number, flags: number): number
+  trySendFd(fd: number, buf: Uint8Array, flags: number): number
+}
+
+export const native: typeof Native & FdCalls = createRequire(import.meta.url)('../native/index.cjs')

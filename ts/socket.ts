@@ -66,6 +66,8 @@ function checkOptions(options: unknown): AsyncOptions {
  */
 export class Socket {
   #h: NativeSocket
+  /** The fd for the hot fd-only calls; -1 once closed or detached, so they get EBADF. */
+  #fd: number
   /** Address family (`AF_INET`, ...). */
   readonly family: number
   /** Socket type (`SOCK_STREAM`, ...). */
@@ -91,6 +93,7 @@ export class Socket {
         throw toSocketError(e, 'socket')
       }
     }
+    this.#fd = this.#h.fileno()
     const [f, t, p] = this.#h.info()
     this.family = f
     this.type = t
@@ -326,6 +329,7 @@ export class Socket {
   /** Closes the socket. Calling it again does nothing. close(2). */
   close(): void {
     this.#stopWatching()
+    this.#fd = -1
     try {
       this.#h.close()
     } catch (e) {
@@ -345,6 +349,7 @@ export class Socket {
    */
   detach(): number {
     this.#stopWatching()
+    this.#fd = -1
     return this.#h.detach()
   }
 
@@ -601,11 +606,10 @@ export class Socket {
     } catch (e) {
       return Promise.reject(e)
     }
-    const h = this.#h
     return this.#pending(
       READABLE,
       'recv',
-      () => settled(h.tryRecvInto(buf, n, flags), 'recv'),
+      () => settled(native.tryRecvIntoFd(this.#fd, buf, n, flags), 'recv'),
       options,
     )
   }
@@ -619,13 +623,12 @@ export class Socket {
     } catch (e) {
       return Promise.reject(e)
     }
-    const h = this.#h
     return this.#pending(
       READABLE,
       'recv',
       () => {
         const buf = Buffer.allocUnsafe(n)
-        const got = settled(h.tryRecvInto(buf, n, flags), 'recv')
+        const got = settled(native.tryRecvIntoFd(this.#fd, buf, n, flags), 'recv')
         return got === AGAIN ? AGAIN : shrink(buf, got)
       },
       options,
@@ -675,8 +678,12 @@ export class Socket {
     } catch (e) {
       return Promise.reject(e)
     }
-    const h = this.#h
-    return this.#pending(WRITABLE_DIR, 'send', () => settled(h.trySend(b, flags), 'send'), options)
+    return this.#pending(
+      WRITABLE_DIR,
+      'send',
+      () => settled(native.trySendFd(this.#fd, b, flags), 'send'),
+      options,
+    )
   }
 
   /** Sends all of `data`, waiting for room as needed; on error `err.bytesSent` says how much went. */
@@ -692,14 +699,13 @@ export class Socket {
     } catch (e) {
       return Promise.reject(e)
     }
-    const h = this.#h
     let off = 0
     return this.#pending(
       WRITABLE_DIR,
       'send',
       () => {
         while (off < b.length) {
-          const n = h.trySend(off === 0 ? b : b.subarray(off), flags)
+          const n = native.trySendFd(this.#fd, off === 0 ? b : b.subarray(off), flags)
           if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
           if (n < 0) {
             const e = errnoError(-n, 'send')
@@ -845,12 +851,12 @@ export class Socket {
   /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
   tryRecvInto(buffer: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
     const buf = v.writable(buffer)
-    return this.#h.tryRecvInto(buf, this.#nbytes(buf, nbytes), v.cint(flags, 'flags'))
+    return native.tryRecvIntoFd(this.#fd, buf, this.#nbytes(buf, nbytes), v.cint(flags, 'flags'))
   }
 
   /** send(2) with MSG_DONTWAIT: bytes sent or `-errno`, never throws for OS errors. */
   trySend(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
-    return this.#h.trySend(v.bytes(data), v.cint(flags, 'flags'))
+    return native.trySendFd(this.#fd, v.bytes(data), v.cint(flags, 'flags'))
   }
 
   /** accept without blocking (the socket becomes non-blocking): `[socket, address]` or `-errno`. */

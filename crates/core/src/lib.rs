@@ -7,6 +7,7 @@
 
 mod addr;
 mod errno;
+mod nonblocking;
 mod poller;
 mod resolve;
 mod select;
@@ -15,6 +16,7 @@ mod sys;
 
 pub use addr::Address;
 pub use errno::Errno;
+pub use nonblocking::{try_recv, try_send};
 pub use poller::{Backend, Event, Events, Interest, Poller, Readiness};
 pub use resolve::{getaddrinfo, AddrInfo, AddrInfoHints, GaiError};
 pub use select::{select, Selected};

@@ -8,7 +8,15 @@
 mod address;
 mod constants;
 mod error;
+mod fast;
 mod reactor;
 mod select;
 mod socket;
 mod uv;
+
+/// Module init: the `#[napi]` items register themselves; the fd calls are added by hand.
+#[napi_derive::napi(module_exports)]
+pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Result<()> {
+    use napi::JsValue;
+    fast::register(env.raw(), exports.value().value)
+}

@@ -282,29 +282,6 @@ impl NativeSocket {
         }
     }
 
-    /// recv with MSG_DONTWAIT: bytes (0 = end of stream) or `-errno`, never throws or blocks.
-    #[napi(catch_unwind)]
-    pub fn try_recv_into(&self, mut buf: Uint8ArraySlice, nbytes: u32, flags: i32) -> i32 {
-        let Some(s) = self.sock.as_ref() else {
-            return neg(Errno::EBADF);
-        };
-        let buf = writable(&mut buf);
-        let n = (nbytes as usize).min(buf.len()).min(i32::MAX as usize);
-        s.recv_into(&mut buf[..n], flags | libc::MSG_DONTWAIT)
-            .map_or_else(neg, |n| n as i32)
-    }
-
-    /// send with MSG_DONTWAIT: bytes or `-errno`, never throws or blocks.
-    #[napi(catch_unwind)]
-    pub fn try_send(&self, data: &[u8], flags: i32) -> i32 {
-        let Some(s) = self.sock.as_ref() else {
-            return neg(Errno::EBADF);
-        };
-        let data = &data[..data.len().min(i32::MAX as usize)];
-        s.send(data, flags | libc::MSG_DONTWAIT)
-            .map_or_else(neg, |n| n as i32)
-    }
-
     /// sendto with MSG_DONTWAIT: bytes or `-errno`; name resolution errors still throw.
     #[napi(catch_unwind)]
     pub fn try_sendto(

@@ -1,0 +1,68 @@
+// The bsd-sockets peer of net-echo.mjs: the same work with this package's async methods on
+// Node's event loop (uses the built package: npm run build first).
+//
+//   node benchmark/servers/bsd-echo.mjs [--mode echo|sink|close] [--port 0] [--backlog 4096]
+import { fstatSync } from 'node:fs'
+import {
+  AF_INET,
+  IPPROTO_TCP,
+  SO_REUSEADDR,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  socket,
+  TCP_NODELAY,
+} from '../../dist/index.js'
+
+const opts = { mode: 'echo', port: '0', backlog: '4096' }
+const argv = process.argv.slice(2)
+for (let i = 0; i < argv.length; i += 2) {
+  const key = argv[i].replace(/^--/, '')
+  if (!(key in opts) || argv[i + 1] === undefined) {
+    console.error(`bsd-echo: bad option ${argv[i]}`)
+    process.exit(2)
+  }
+  opts[key] = argv[i + 1]
+}
+
+/** @type {Record<string, (conn: import('../../dist/index.js').Socket) => Promise<void>>} */
+const handlers = {
+  async echo(conn) {
+    const buf = Buffer.allocUnsafe(65536)
+    for (;;) {
+      const n = await conn.recvIntoAsync(buf)
+      if (n === 0) return
+      await conn.sendallAsync(n === buf.length ? buf : buf.subarray(0, n))
+    }
+  },
+  async sink(conn) {
+    const buf = Buffer.allocUnsafe(65536)
+    while ((await conn.recvIntoAsync(buf)) > 0);
+  },
+  async close() {},
+}
+
+const handler = handlers[opts.mode]
+if (!handler) {
+  console.error(`bsd-echo: unknown mode ${opts.mode}`)
+  process.exit(2)
+}
+
+const srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.bind(['127.0.0.1', Number(opts.port)])
+srv.listen(Number(opts.backlog))
+process.stdout.write(`PORT ${srv.getsockname()[1]}\n`)
+
+const stdin = fstatSync(0)
+if (stdin.isFIFO() || stdin.isSocket()) {
+  process.stdin.on('end', () => process.exit(0))
+  process.stdin.on('error', () => process.exit(0))
+  process.stdin.resume()
+}
+
+for await (const [conn] of srv) {
+  conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
+  handler(conn)
+    .catch(() => {}) // a client's RST is not our failure
+    .finally(() => conn.close())
+}

@@ -1,0 +1,189 @@
+//! The hot no-throw calls as plain N-API callbacks taking an fd.
+//!
+//! Measured here (benchmark/README.md): a `#[napi]` class method costs ~350 ns
+//! a call and a `#[napi]` free function ~130 ns, while a hand-registered N-API
+//! callback costs ~25 ns, so the per-call cost of `tryRecvInto` on EAGAIN would
+//! be dominated by the wrapper. These take the fd ts/socket.ts keeps (-1 once
+//! closed: EBADF without a syscall) and return bytes or `-errno`.
+
+use std::ffi::CStr;
+use std::os::fd::BorrowedFd;
+use std::ptr;
+
+use bsd_sockets_core::{try_recv, try_send, Errno};
+use napi::sys;
+
+type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
+const CALLS: &[(&CStr, Callback)] = &[
+    (c"tryRecvIntoFd", try_recv_into_fd),
+    (c"trySendFd", try_send_fd),
+];
+
+/// Adds the calls to the module's exports.
+pub fn register(env: sys::napi_env, exports: sys::napi_value) -> napi::Result<()> {
+    for &(name, cb) in CALLS {
+        let mut func = ptr::null_mut();
+        // SAFETY: the env and exports come from module init; `name` is NUL-terminated.
+        unsafe {
+            check(sys::napi_create_function(
+                env,
+                name.as_ptr(),
+                -1, /* NAPI_AUTO_LENGTH */
+                Some(cb),
+                ptr::null_mut(),
+                &mut func,
+            ))?;
+            check(sys::napi_set_named_property(
+                env,
+                exports,
+                name.as_ptr(),
+                func,
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::from_reason("registering the fd calls failed"))
+    }
+}
+
+/// The call's arguments, or a thrown TypeError (`None`).
+struct Args<const N: usize> {
+    env: sys::napi_env,
+    argv: [sys::napi_value; N],
+}
+
+impl<const N: usize> Args<N> {
+    /// # Safety
+    /// `env` and `info` are the ones N-API passed to the running callback.
+    unsafe fn new(env: sys::napi_env, info: sys::napi_callback_info) -> Option<Args<N>> {
+        let mut argc = N;
+        let mut argv = [ptr::null_mut(); N];
+        // SAFETY: per the contract; `argv` has room for `argc` values.
+        let status = unsafe {
+            sys::napi_get_cb_info(
+                env,
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        };
+        let args = Args { env, argv };
+        if status == sys::Status::napi_ok && argc >= N {
+            Some(args)
+        } else {
+            args.type_error(c"missing arguments")
+        }
+    }
+
+    fn int(&self, i: usize) -> Option<i32> {
+        let mut v = 0;
+        // SAFETY: a value of this callback's frame, a valid out-pointer.
+        let status = unsafe { sys::napi_get_value_int32(self.env, self.argv[i], &mut v) };
+        if status == sys::Status::napi_ok {
+            Some(v)
+        } else {
+            self.type_error(c"expected a number")
+        }
+    }
+
+    /// The bytes of a Uint8Array argument.
+    ///
+    /// # Safety
+    /// The slice must not outlive the running callback: `'a` is the caller's
+    /// to choose, and only the synchronous call keeps JS off the buffer.
+    unsafe fn bytes<'a>(&self, i: usize) -> Option<&'a mut [u8]> {
+        let (mut kind, mut len, mut data, mut ab, mut off) =
+            (0, 0, ptr::null_mut(), ptr::null_mut(), 0);
+        // SAFETY: a value of this callback's frame, valid out-pointers.
+        let status = unsafe {
+            sys::napi_get_typedarray_info(
+                self.env,
+                self.argv[i],
+                &mut kind,
+                &mut len,
+                &mut data,
+                &mut ab,
+                &mut off,
+            )
+        };
+        if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
+            return self.type_error(c"expected a Uint8Array");
+        }
+        if len == 0 {
+            return Some(&mut []);
+        }
+        // SAFETY: N-API reports `len` bytes at `data`. The call is synchronous on
+        // the JS thread, so no JS code touches the buffer while the slice lives.
+        Some(unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), len) })
+    }
+
+    fn type_error<T>(&self, msg: &CStr) -> Option<T> {
+        // SAFETY: the env of the running callback; both strings are NUL-terminated.
+        unsafe {
+            sys::napi_throw_type_error(self.env, c"ERR_INVALID_ARG_TYPE".as_ptr(), msg.as_ptr())
+        };
+        None
+    }
+
+    fn ret(&self, result: Result<usize, Errno>) -> sys::napi_value {
+        let v = result.map_or_else(|e| -e.raw(), |n| n.min(i32::MAX as usize) as i32);
+        let mut out = ptr::null_mut();
+        // SAFETY: the env of the running callback, a valid out-pointer.
+        unsafe { sys::napi_create_int32(self.env, v, &mut out) };
+        out
+    }
+}
+
+fn borrow(fd: i32) -> Result<BorrowedFd<'static>, Errno> {
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
+    // SAFETY: ts/socket.ts passes only the fd of a Socket it holds open (its
+    // cached number turns -1 on close or detach), and the borrow ends with this call.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
+/// `tryRecvIntoFd(fd, buf, nbytes, flags)`: recv(MSG_DONTWAIT) into `buf[..nbytes]`.
+unsafe extern "C" fn try_recv_into_fd(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: `buf` is used only within this callback.
+    let (Some(fd), Some(buf), Some(n), Some(flags)) =
+        (a.int(0), unsafe { a.bytes(1) }, a.int(2), a.int(3))
+    else {
+        return ptr::null_mut();
+    };
+    let n = usize::try_from(n).unwrap_or(0).min(buf.len());
+    a.ret(borrow(fd).and_then(|fd| try_recv(fd, &mut buf[..n], flags)))
+}
+
+/// `trySendFd(fd, buf, flags)`: send(MSG_DONTWAIT | MSG_NOSIGNAL).
+unsafe extern "C" fn try_send_fd(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<3>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: `buf` is used only within this callback.
+    let (Some(fd), Some(buf), Some(flags)) = (a.int(0), unsafe { a.bytes(1) }, a.int(2)) else {
+        return ptr::null_mut();
+    };
+    let len = buf.len().min(i32::MAX as usize);
+    a.ret(borrow(fd).and_then(|fd| try_send(fd, &buf[..len], flags)))
+}

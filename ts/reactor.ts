@@ -15,23 +15,60 @@ export interface Op {
   timer: ReturnType<typeof setTimeout> | undefined
 }
 
+/** What a watch id's events go to. `flush` runs once per turn after every event was delivered. */
+export interface Target {
+  ready(events: number): void
+  flush?(): void
+}
+
 const batch = new Int32Array(2 * 4096)
 /** Weak, so a Socket dropped without close() can still be collected; `active` roots those with pending ops. */
-const watchers = new Map<number, WeakRef<Watcher>>()
-const active = new Set<Watcher>()
+const targets = new Map<number, WeakRef<Target>>()
+const active = new Set<Target>()
+const flushing = new Set<Target>()
 let nextId = 1
 let ready = false
 
 function dispatch(count: number): void {
   for (let i = 0; i < count; i++) {
     const id = batch[2 * i] as number
-    const w = watchers.get(id)?.deref()
-    if (w) w.ready(batch[2 * i + 1] as number)
-    else {
-      watchers.delete(id)
+    const t = targets.get(id)?.deref()
+    if (t) {
+      t.ready(batch[2 * i + 1] as number)
+      if (t.flush) flushing.add(t)
+    } else {
+      targets.delete(id)
       native.reactorPause(id)
     }
   }
+  for (const t of flushing) t.flush?.()
+  flushing.clear()
+}
+
+/**
+ * A new watch id whose events go to `target` (held weakly: root it with `setActive` while
+ * something waits on it). The native watch itself is started with the returned id.
+ */
+export function register(target: Target): number {
+  if (!ready) {
+    native.reactorInit(dispatch, batch)
+    ready = true
+  }
+  const id = nextId++
+  targets.set(id, new WeakRef(target))
+  return id
+}
+
+/** Forgets `id`: later events for it are dropped (and its native watch paused). */
+export function unregister(id: number, target: Target): void {
+  targets.delete(id)
+  active.delete(target)
+}
+
+/** Roots `target` while it has pending work, so the GC cannot drop it mid-wait. */
+export function setActive(target: Target, on: boolean): void {
+  if (on) active.add(target)
+  else active.delete(target)
 }
 
 function runQueue(q: Op[]): void {
@@ -39,8 +76,8 @@ function runQueue(q: Op[]): void {
 }
 
 /** The event-loop state of one socket: its FIFO read and write queues and what is armed. */
-export class Watcher {
-  readonly id = nextId++
+export class Watcher implements Target {
+  readonly id: number
   readonly reads: Op[] = []
   readonly writes: Op[] = []
   #armed = 0
@@ -49,11 +86,7 @@ export class Watcher {
   keepAlive = true
 
   constructor(private readonly h: NativeSocket) {
-    if (!ready) {
-      native.reactorInit(dispatch, batch)
-      ready = true
-    }
-    watchers.set(this.id, new WeakRef(this))
+    this.id = register(this)
   }
 
   /** Queues an op and arms the direction it waits for. */
@@ -84,8 +117,7 @@ export class Watcher {
     this.reads.length = 0
     this.writes.length = 0
     for (const op of ops) op.fail(err)
-    active.delete(this)
-    watchers.delete(this.id)
+    unregister(this.id, this)
   }
 
   setKeepAlive(keep: boolean): void {
@@ -117,7 +149,6 @@ export class Watcher {
       this.h.setRef(refed)
       this.#refed = refed
     }
-    if (want) active.add(this)
-    else active.delete(this)
+    setActive(this, want !== 0)
   }
 }

@@ -365,3 +365,22 @@ pub fn reactor_pause(id: u32) {
         }
     }
 }
+
+/// Watches a caller-owned `fd` under `id` (Poller.watch): as `NativeSocket.watch`.
+/// The caller unwatches before closing the fd, as with epoll.
+#[napi(catch_unwind)]
+pub fn reactor_watch_fd(id: u32, fd: i32, events: i32) -> Result<()> {
+    watch(id, fd, events)
+}
+
+/// Stops and closes the watch `id` (Poller.unregister).
+#[napi(catch_unwind)]
+pub fn reactor_unwatch(id: u32) {
+    unwatch(id)
+}
+
+/// Whether the watch `id` keeps the process alive.
+#[napi(catch_unwind)]
+pub fn reactor_ref(id: u32, keep_alive: bool) {
+    set_ref(id, keep_alive)
+}

@@ -130,6 +130,14 @@ const SERVERS = [
     eagain: [process.execPath, here('servers/bsd-eagain.mjs')],
   },
   {
+    id: 'bsd-sync',
+    label: 'bsd-sockets blocking',
+    file: here('servers/bsd-sync.mjs'),
+    cmd: [process.execPath, here('servers/bsd-sync.mjs')],
+    // One connection at a time, as a blocking server serves.
+    workloads: ['pingpong-1', 'accept', 'stream'],
+  },
+  {
     id: 'bsd-poller',
     label: 'bsd-sockets Poller+try*',
     file: here('servers/bsd-poller.mjs'),
@@ -248,6 +256,7 @@ async function runJson(argv) {
 const timing = ['--duration', String(duration), '--warmup', String(warmup)]
 
 async function measure(workload, server) {
+  if (server.workloads && !server.workloads.includes(workload.id)) return null
   const cpus = cpusFor(workload.pin)
   if (workload.eagain) {
     if (server.native) return runJson(withCpu(cpus.client, [client, 'eagain', ...timing]))

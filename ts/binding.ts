@@ -7,8 +7,13 @@ export type NativeSocket = Native.NativeSocket
 
 /** The hot calls registered by hand (crates/node/src/fast.rs): bytes or `-errno`. */
 interface FdCalls {
-  tryRecvIntoFd(fd: number, buf: Uint8Array, nbytes: number, flags: number): number
-  trySendFd(fd: number, buf: Uint8Array, flags: number): number
+  /** `timeout`: seconds, 0 = never wait, negative = block (Python's modes). */
+  recvIntoFd(fd: number, buf: Uint8Array, nbytes: number, flags: number, timeout: number): number
+  sendFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
+  /** Bytes sent, or `-(errno + 4096 * bytesSent)` on error. */
+  sendallFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
+  /** Whether the event-loop watch `id` keeps the process alive (uv_ref / uv_unref). */
+  reactorSetRef(id: number, keepAlive: boolean): void
 }
 
 export const native: typeof Native & FdCalls = createRequire(import.meta.url)('../native/index.cjs')

@@ -105,10 +105,13 @@ export class Watcher implements Target {
   }
 
   ready(ev: number): void {
+    // A direction that fired with nothing waiting is the only one to disarm.
+    const idle =
+      (this.reads.length === 0 ? READABLE : 0) | (this.writes.length === 0 ? WRITABLE : 0)
     if (ev & ERROR) this.#armed = 0
     if (ev & (READABLE | ERROR)) runQueue(this.reads)
     if (ev & (WRITABLE | ERROR)) runQueue(this.writes)
-    this.#update(ev)
+    this.#update(ev & idle)
   }
 
   /** Rejects every pending op (socket closed or detached) and forgets this watcher. */
@@ -130,23 +133,23 @@ export class Watcher implements Target {
   }
 
   /**
-   * Arms what pending ops wait for. A direction is disarmed lazily, only when it fires with
-   * nothing waiting: re-arming costs epoll_ctl calls, and a ping-pong reader is back at once.
+   * Arms what pending ops wait for. A direction is disarmed lazily, only when it fired with
+   * nothing waiting (`unwanted`): re-arming costs two epoll_ctl calls, and a ping-pong
+   * reader is back at once. An armed watch with nothing pending is unref'ed, so it never
+   * keeps the process alive by itself.
    */
-  #update(fired: number): void {
+  #update(unwanted: number): void {
     const want = (this.reads.length > 0 ? READABLE : 0) | (this.writes.length > 0 ? WRITABLE : 0)
-    let armed = this.#armed
-    if (want & ~armed) armed |= want
-    if (fired & armed & ~want) armed = want
+    const armed = (this.#armed & ~(unwanted & ~want)) | want
     const refed = want !== 0 && this.keepAlive
     if (armed !== this.#armed) {
       this.h.watch(this.id, armed)
       this.#armed = armed
       // A new uv handle starts ref'ed: set the flag explicitly after every (re)start.
-      this.h.setRef(refed)
+      native.reactorSetRef(this.id, refed)
       this.#refed = refed
     } else if (refed !== this.#refed) {
-      this.h.setRef(refed)
+      native.reactorSetRef(this.id, refed)
       this.#refed = refed
     }
     setActive(this, want !== 0)

@@ -6,6 +6,7 @@ import {
   AF_INET,
   AF_UNIX,
   errno,
+  MSG_DONTWAIT,
   SO_ERROR,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -68,6 +69,8 @@ export class Socket {
   #h: NativeSocket
   /** The fd for the hot fd-only calls; -1 once closed or detached, so they get EBADF. */
   #fd: number
+  /** The timeout the fd-only calls run under, in seconds; -1 = blocking (`null`). */
+  #timeout: number
   /** Address family (`AF_INET`, ...). */
   readonly family: number
   /** Socket type (`SOCK_STREAM`, ...). */
@@ -94,6 +97,7 @@ export class Socket {
       }
     }
     this.#fd = this.#h.fileno()
+    this.#timeout = this.#h.gettimeout() ?? -1
     const [f, t, p] = this.#h.info()
     this.family = f
     this.type = t
@@ -188,11 +192,9 @@ export class Socket {
   send(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
     const b = v.bytes(data)
     v.cint(flags, 'flags')
-    try {
-      return this.#h.send(b, flags)
-    } catch (e) {
-      throw this.#fail(e, 'send')
-    }
+    const n = native.sendFd(this.#fd, b, flags, this.#timeout)
+    if (n < 0) throw errnoError(-n, 'send')
+    return n
   }
 
   /**
@@ -204,10 +206,12 @@ export class Socket {
   sendall(data: string | ArrayBufferView | ArrayBuffer, flags = 0): void {
     const b = v.bytes(data)
     v.cint(flags, 'flags')
-    try {
-      this.#h.sendall(b, flags)
-    } catch (e) {
-      throw this.#fail(e, 'send')
+    const r = native.sendallFd(this.#fd, b, flags, this.#timeout)
+    if (r < 0) {
+      // -(errno + 4096 * bytesSent): see crates/node/src/fast.rs.
+      const e = errnoError(-r % 4096, 'send')
+      e.bytesSent = Math.floor(-r / 4096)
+      throw e
     }
   }
 
@@ -242,12 +246,8 @@ export class Socket {
     const n = Math.min(v.size(bufsize, 'bufsize'), v.MAX_RECV_ALLOC)
     v.cint(flags, 'flags')
     const buf = Buffer.allocUnsafe(n)
-    let got: number
-    try {
-      got = this.#h.recvInto(buf, n, flags)
-    } catch (e) {
-      throw this.#fail(e, 'recv')
-    }
+    const got = native.recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
+    if (got < 0) throw errnoError(-got, 'recv')
     return shrink(buf, got)
   }
 
@@ -260,11 +260,9 @@ export class Socket {
     const buf = v.writable(buffer)
     const n = this.#nbytes(buf, nbytes)
     v.cint(flags, 'flags')
-    try {
-      return this.#h.recvInto(buf, n, flags)
-    } catch (e) {
-      throw this.#fail(e, 'recv')
-    }
+    const got = native.recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
+    if (got < 0) throw errnoError(-got, 'recv')
+    return got
   }
 
   /**
@@ -389,6 +387,7 @@ export class Socket {
     } catch (e) {
       throw this.#fail(e, 'settimeout')
     }
+    this.#timeout = t ?? -1
   }
 
   /** The timeout in seconds, `null` when blocking. */
@@ -479,7 +478,7 @@ export class Socket {
   /** The event-loop watcher; the async methods need the fd non-blocking (as asyncio does). */
   #watcher(): Watcher {
     if (this.#w) return this.#w
-    if (this.#h.gettimeout() !== 0) this.#h.settimeout(0)
+    if (this.#timeout !== 0) this.settimeout(0)
     this.#w = new Watcher(this.#h)
     this.#w.setKeepAlive(this.#keepAlive)
     return this.#w
@@ -609,7 +608,7 @@ export class Socket {
     return this.#pending(
       READABLE,
       'recv',
-      () => settled(native.tryRecvIntoFd(this.#fd, buf, n, flags), 'recv'),
+      () => settled(native.recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv'),
       options,
     )
   }
@@ -628,7 +627,7 @@ export class Socket {
       'recv',
       () => {
         const buf = Buffer.allocUnsafe(n)
-        const got = settled(native.tryRecvIntoFd(this.#fd, buf, n, flags), 'recv')
+        const got = settled(native.recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
         return got === AGAIN ? AGAIN : shrink(buf, got)
       },
       options,
@@ -681,7 +680,7 @@ export class Socket {
     return this.#pending(
       WRITABLE_DIR,
       'send',
-      () => settled(native.trySendFd(this.#fd, b, flags), 'send'),
+      () => settled(native.sendFd(this.#fd, b, flags | MSG_DONTWAIT, 0), 'send'),
       options,
     )
   }
@@ -705,7 +704,12 @@ export class Socket {
       'send',
       () => {
         while (off < b.length) {
-          const n = native.trySendFd(this.#fd, off === 0 ? b : b.subarray(off), flags)
+          const n = native.sendFd(
+            this.#fd,
+            off === 0 ? b : b.subarray(off),
+            flags | MSG_DONTWAIT,
+            0,
+          )
           if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
           if (n < 0) {
             const e = errnoError(-n, 'send')
@@ -850,18 +854,28 @@ export class Socket {
 
   /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
   tryRecvInto(buffer: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
+    // The hot loop's shape (a Buffer, no size, no flags) skips the general checks.
+    if (buffer instanceof Uint8Array && nbytes === 0 && flags === 0) {
+      return native.recvIntoFd(this.#fd, buffer, buffer.length, MSG_DONTWAIT, 0)
+    }
     const buf = v.writable(buffer)
-    return native.tryRecvIntoFd(this.#fd, buf, this.#nbytes(buf, nbytes), v.cint(flags, 'flags'))
+    return native.recvIntoFd(
+      this.#fd,
+      buf,
+      this.#nbytes(buf, nbytes),
+      v.cint(flags, 'flags') | MSG_DONTWAIT,
+      0,
+    )
   }
 
   /** send(2) with MSG_DONTWAIT: bytes sent or `-errno`, never throws for OS errors. */
   trySend(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
-    return native.trySendFd(this.#fd, v.bytes(data), v.cint(flags, 'flags'))
+    return native.sendFd(this.#fd, v.bytes(data), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
   }
 
   /** accept without blocking (the socket becomes non-blocking): `[socket, address]` or `-errno`. */
   tryAccept(): [Socket, SocketAddress] | number {
-    if (this.#h.fileno() !== -1 && this.#h.gettimeout() !== 0) this.#h.settimeout(0)
+    if (this.#fd !== -1 && this.#timeout !== 0) this.settimeout(0)
     const r = this.#h.tryAccept()
     return typeof r === 'number' ? r : [wrap(r[0]), r[1] as SocketAddress]
   }

@@ -7,7 +7,7 @@
 
 mod addr;
 mod errno;
-mod nonblocking;
+pub mod io;
 mod poller;
 mod resolve;
 mod select;
@@ -16,7 +16,6 @@ mod sys;
 
 pub use addr::Address;
 pub use errno::Errno;
-pub use nonblocking::{try_recv, try_send};
 pub use poller::{Backend, Event, Events, Interest, Poller, Readiness};
 pub use resolve::{getaddrinfo, AddrInfo, AddrInfoHints, GaiError};
 pub use select::{select, Selected};

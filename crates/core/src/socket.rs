@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Type};
 
+use crate::io;
 use crate::sys::{self, cvt, wait_fd};
 use crate::{Address, Errno};
 
@@ -172,35 +173,19 @@ impl Socket {
         Ok(())
     }
 
-    /// Runs `f` under the socket's mode, waiting for `events` until `deadline`
-    /// in timed mode. The call is tried first and poll(2) only runs on EAGAIN,
-    /// which saves a syscall whenever data is already there.
+    /// Runs `f` under the socket's mode (see [`crate::io`]).
     fn io<T>(
         &self,
         events: libc::c_short,
         deadline: Option<Instant>,
         flags: i32,
-        mut f: impl FnMut() -> Result<T, Errno>,
+        f: impl FnMut() -> Result<T, Errno>,
     ) -> Result<T, Errno> {
-        let timed =
-            matches!(self.timeout, Some(d) if !d.is_zero()) && flags & libc::MSG_DONTWAIT == 0;
-        loop {
-            match f() {
-                Err(e) if e == Errno::EINTR => continue,
-                Err(e) if timed && e.is_would_block() => {
-                    if !wait_fd(self.as_raw_fd(), events, deadline)? {
-                        return Err(Errno::ETIMEDOUT);
-                    }
-                }
-                other => return other,
-            }
-        }
+        io::call(self.as_raw_fd(), events, self.timeout, deadline, flags, f)
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.timeout
-            .filter(|d| !d.is_zero())
-            .map(|d| Instant::now() + d)
+        io::deadline(self.timeout)
     }
 
     /// Binds to `addr`.
@@ -286,9 +271,7 @@ impl Socket {
     /// # Errors
     /// `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ECONNRESET`, `ENOTCONN`, `EMSGSIZE`.
     pub fn send(&self, buf: &[u8], flags: i32) -> Result<usize, Errno> {
-        self.io(libc::POLLOUT, self.deadline(), flags, || {
-            Ok(self.inner.send_with_flags(buf, flags | sys::SEND_FLAGS)?)
-        })
+        io::send(self.as_fd(), buf, flags, self.timeout)
     }
 
     /// Sends all of `buf`, looping over partial sends; in timed mode the
@@ -299,15 +282,7 @@ impl Socket {
     /// # Errors
     /// As [`Socket::send`]; on a non-blocking socket `EAGAIN` once the buffer fills.
     pub fn sendall(&self, buf: &[u8], flags: i32, sent: &mut usize) -> Result<(), Errno> {
-        let deadline = self.deadline();
-        *sent = 0;
-        while *sent < buf.len() {
-            let rest = &buf[*sent..];
-            *sent += self.io(libc::POLLOUT, deadline, flags, || {
-                Ok(self.inner.send_with_flags(rest, flags | sys::SEND_FLAGS)?)
-            })?;
-        }
-        Ok(())
+        io::sendall(self.as_fd(), buf, flags, self.timeout, sent)
     }
 
     /// Sends a datagram (or stream data) to `addr`.
@@ -332,15 +307,7 @@ impl Socket {
     /// # Errors
     /// `EAGAIN`, `ETIMEDOUT`, `ECONNRESET`, `ENOTCONN`.
     pub fn recv_into(&self, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
-        // Python's recv(0) returns b'' at once; the kernel would wait for a byte
-        // (TCP's low-water mark is at least 1), or EAGAIN in the other modes.
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let buf = uninit(buf);
-        self.io(libc::POLLIN, self.deadline(), flags, || {
-            Ok(self.inner.recv_with_flags(buf, flags)?)
-        })
+        io::recv(self.as_fd(), buf, flags, self.timeout)
     }
 
     /// Receives into `buf` and says who sent it.

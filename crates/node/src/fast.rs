@@ -10,14 +10,18 @@ use std::ffi::CStr;
 use std::os::fd::BorrowedFd;
 use std::ptr;
 
-use bsd_sockets_core::{try_recv, try_send, Errno};
+use std::time::Duration;
+
+use bsd_sockets_core::{io, Errno};
 use napi::sys;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
 const CALLS: &[(&CStr, Callback)] = &[
-    (c"tryRecvIntoFd", try_recv_into_fd),
-    (c"trySendFd", try_send_fd),
+    (c"recvIntoFd", recv_into_fd),
+    (c"sendFd", send_fd),
+    (c"sendallFd", sendall_fd),
+    (c"reactorSetRef", reactor_set_ref),
 ];
 
 /// Adds the calls to the module's exports.
@@ -95,6 +99,37 @@ impl<const N: usize> Args<N> {
         }
     }
 
+    /// Python's timeout as the JS side passes it: seconds, negative = blocking.
+    fn timeout(&self, i: usize) -> Option<Option<Duration>> {
+        let mut v = 0.0;
+        // SAFETY: a value of this callback's frame, a valid out-pointer.
+        let status = unsafe { sys::napi_get_value_double(self.env, self.argv[i], &mut v) };
+        if status != sys::Status::napi_ok {
+            return self.type_error(c"expected a number");
+        }
+        // ts/validate.ts bounds timeouts. A positive timeout under 1 ns stays a
+        // timeout (1 ns), as settimeout() keeps it: zero would mean non-blocking.
+        Some((v >= 0.0).then(|| {
+            let d = Duration::try_from_secs_f64(v).unwrap_or(Duration::MAX);
+            if v > 0.0 && d.is_zero() {
+                Duration::from_nanos(1)
+            } else {
+                d
+            }
+        }))
+    }
+
+    fn bool(&self, i: usize) -> Option<bool> {
+        let mut v = false;
+        // SAFETY: a value of this callback's frame, a valid out-pointer.
+        let status = unsafe { sys::napi_get_value_bool(self.env, self.argv[i], &mut v) };
+        if status == sys::Status::napi_ok {
+            Some(v)
+        } else {
+            self.type_error(c"expected a boolean")
+        }
+    }
+
     /// The bytes of a Uint8Array argument.
     ///
     /// # Safety
@@ -152,8 +187,49 @@ fn borrow(fd: i32) -> Result<BorrowedFd<'static>, Errno> {
     Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }
 
-/// `tryRecvIntoFd(fd, buf, nbytes, flags)`: recv(MSG_DONTWAIT) into `buf[..nbytes]`.
-unsafe extern "C" fn try_recv_into_fd(
+/// `recvIntoFd(fd, buf, nbytes, flags, timeout)`: recv into `buf[..nbytes]`.
+unsafe extern "C" fn recv_into_fd(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<5>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: `buf` is used only within this callback.
+    let (Some(fd), Some(buf), Some(n), Some(flags), Some(timeout)) = (
+        a.int(0),
+        unsafe { a.bytes(1) },
+        a.int(2),
+        a.int(3),
+        a.timeout(4),
+    ) else {
+        return ptr::null_mut();
+    };
+    let n = usize::try_from(n).unwrap_or(0).min(buf.len());
+    a.ret(borrow(fd).and_then(|fd| io::recv(fd, &mut buf[..n], flags, timeout)))
+}
+
+/// `sendFd(fd, buf, flags, timeout)`: one send, never SIGPIPE.
+unsafe extern "C" fn send_fd(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: `buf` is used only within this callback.
+    let (Some(fd), Some(buf), Some(flags), Some(timeout)) =
+        (a.int(0), unsafe { a.bytes(1) }, a.int(2), a.timeout(3))
+    else {
+        return ptr::null_mut();
+    };
+    let len = buf.len().min(i32::MAX as usize);
+    a.ret(borrow(fd).and_then(|fd| io::send(fd, &buf[..len], flags, timeout)))
+}
+
+/// `sendallFd(fd, buf, flags, timeout)`: the byte count on success; on error
+/// `-(errno + 4096 * sent)`, so the bytes that went out are not lost (errno
+/// values are far below 4096 and the result stays an exact double).
+unsafe extern "C" fn sendall_fd(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
@@ -162,28 +238,34 @@ unsafe extern "C" fn try_recv_into_fd(
         return ptr::null_mut();
     };
     // SAFETY: `buf` is used only within this callback.
-    let (Some(fd), Some(buf), Some(n), Some(flags)) =
-        (a.int(0), unsafe { a.bytes(1) }, a.int(2), a.int(3))
+    let (Some(fd), Some(buf), Some(flags), Some(timeout)) =
+        (a.int(0), unsafe { a.bytes(1) }, a.int(2), a.timeout(3))
     else {
         return ptr::null_mut();
     };
-    let n = usize::try_from(n).unwrap_or(0).min(buf.len());
-    a.ret(borrow(fd).and_then(|fd| try_recv(fd, &mut buf[..n], flags)))
+    let mut sent = 0;
+    let v = match borrow(fd).and_then(|fd| io::sendall(fd, buf, flags, timeout, &mut sent)) {
+        Ok(()) => sent as f64,
+        Err(e) => -(f64::from(e.raw()) + 4096.0 * sent as f64),
+    };
+    let mut out = ptr::null_mut();
+    // SAFETY: the env of the running callback, a valid out-pointer.
+    unsafe { sys::napi_create_double(env, v, &mut out) };
+    out
 }
 
-/// `trySendFd(fd, buf, flags)`: send(MSG_DONTWAIT | MSG_NOSIGNAL).
-unsafe extern "C" fn try_send_fd(
+/// `reactorSetRef(id, keepAlive)`: uv_ref / uv_unref of a watch, toggled as ops come and go.
+unsafe extern "C" fn reactor_set_ref(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
-    let Some(a) = (unsafe { Args::<3>::new(env, info) }) else {
+    let Some(a) = (unsafe { Args::<2>::new(env, info) }) else {
         return ptr::null_mut();
     };
-    // SAFETY: `buf` is used only within this callback.
-    let (Some(fd), Some(buf), Some(flags)) = (a.int(0), unsafe { a.bytes(1) }, a.int(2)) else {
+    let (Some(id), Some(keep)) = (a.int(0), a.bool(1)) else {
         return ptr::null_mut();
     };
-    let len = buf.len().min(i32::MAX as usize);
-    a.ret(borrow(fd).and_then(|fd| try_send(fd, &buf[..len], flags)))
+    crate::reactor::set_ref(id as u32, keep);
+    ptr::null_mut()
 }

@@ -147,20 +147,6 @@ impl NativeSocket {
     }
 
     #[napi(catch_unwind)]
-    pub fn send(&self, data: &[u8], flags: i32) -> Result<u32> {
-        self.get()?.send(clamp(data), flags).js().map(len)
-    }
-
-    /// On error the message carries the bytes sent so far after the errno.
-    #[napi(catch_unwind)]
-    pub fn sendall(&self, data: &[u8], flags: i32) -> Result<()> {
-        let mut sent = 0;
-        self.get()?
-            .sendall(data, flags, &mut sent)
-            .map_err(|e| errno_error(e, Some(sent)))
-    }
-
-    #[napi(catch_unwind)]
     pub fn sendto(
         &self,
         data: &[u8],
@@ -173,14 +159,6 @@ impl NativeSocket {
         let s = self.get()?;
         let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
         s.send_to(clamp(data), flags, &addr).js().map(len)
-    }
-
-    /// Receives into the first `nbytes` of `buf` (ts/ checked `nbytes <= buf.length`).
-    #[napi(catch_unwind)]
-    pub fn recv_into(&self, mut buf: Uint8ArraySlice, nbytes: u32, flags: i32) -> Result<u32> {
-        let buf = writable(&mut buf);
-        let n = (nbytes as usize).min(buf.len());
-        self.get()?.recv_into(&mut buf[..n], flags).js().map(len)
     }
 
     #[napi(
@@ -272,14 +250,6 @@ impl NativeSocket {
         }
         self.watch_id = Some(id);
         reactor::watch(id, fd, events)
-    }
-
-    /// Whether this socket's watch keeps the process alive.
-    #[napi(catch_unwind)]
-    pub fn set_ref(&self, keep_alive: bool) {
-        if let Some(id) = self.watch_id {
-            reactor::set_ref(id, keep_alive);
-        }
     }
 
     /// sendto with MSG_DONTWAIT: bytes or `-errno`; name resolution errors still throw.

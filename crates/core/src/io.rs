@@ -1,0 +1,125 @@
+//! Data calls on a borrowed fd under Python's three modes, shared by [`Socket`]
+//! and by the Node binding's fd-level hot calls (which skip the object lookup).
+//!
+//! `timeout`: `None` blocks, `Some(ZERO)` never waits (`EAGAIN`), `Some(d)`
+//! waits with poll(2) up to `d` in all, then fails with `ETIMEDOUT`. EINTR is
+//! retried (PEP 475). `MSG_DONTWAIT` in `flags` also means "never wait".
+//!
+//! [`Socket`]: crate::Socket
+
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use crate::sys::{cvt, wait_fd, SEND_FLAGS};
+use crate::Errno;
+
+/// The deadline a timed call waits until; `None` when it never waits on a timer.
+pub(crate) fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.filter(|d| !d.is_zero()).map(|d| Instant::now() + d)
+}
+
+/// Runs `f` under the mode, waiting for `events` until `deadline` when timed.
+/// The call is tried first and poll(2) only runs on EAGAIN, which saves a
+/// syscall whenever data is already there.
+pub(crate) fn call<T>(
+    fd: RawFd,
+    events: libc::c_short,
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    flags: i32,
+    mut f: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    let timed = matches!(timeout, Some(d) if !d.is_zero()) && flags & libc::MSG_DONTWAIT == 0;
+    loop {
+        match f() {
+            Err(e) if e == Errno::EINTR => continue,
+            Err(e) if timed && e.is_would_block() => {
+                if !wait_fd(fd, events, deadline)? {
+                    return Err(Errno::ETIMEDOUT);
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+fn recv_once(fd: RawFd, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+    // SAFETY: `buf` is writable for its length; the fd is borrowed by the caller.
+    cvt(unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) }).map(|n| n as usize)
+}
+
+fn send_once(fd: RawFd, buf: &[u8], flags: i32) -> Result<usize, Errno> {
+    // SAFETY: `buf` is readable for its length; the fd is borrowed by the caller.
+    cvt(unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), flags | SEND_FLAGS) })
+        .map(|n| n as usize)
+}
+
+/// Receives into `buf`; 0 is end of stream. An empty `buf` returns 0 at once,
+/// as Python's `recv(0)` does (the kernel would wait for a byte).
+///
+/// Corresponds to [`recv(2)`](https://man7.org/linux/man-pages/man2/recv.2.html).
+///
+/// # Errors
+/// `EAGAIN` (non-blocking), `ETIMEDOUT` (timed), `ECONNRESET`, `ENOTCONN`, `EBADF`.
+pub fn recv(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    flags: i32,
+    timeout: Option<Duration>,
+) -> Result<usize, Errno> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let raw = fd.as_raw_fd();
+    call(raw, libc::POLLIN, timeout, deadline(timeout), flags, || {
+        recv_once(raw, buf, flags)
+    })
+}
+
+/// Sends from `buf`, returning how many bytes went out. Never raises SIGPIPE.
+///
+/// Corresponds to [`send(2)`](https://man7.org/linux/man-pages/man2/send.2.html).
+///
+/// # Errors
+/// `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ECONNRESET`, `ENOTCONN`, `EMSGSIZE`, `EBADF`.
+pub fn send(
+    fd: BorrowedFd<'_>,
+    buf: &[u8],
+    flags: i32,
+    timeout: Option<Duration>,
+) -> Result<usize, Errno> {
+    let raw = fd.as_raw_fd();
+    call(
+        raw,
+        libc::POLLOUT,
+        timeout,
+        deadline(timeout),
+        flags,
+        || send_once(raw, buf, flags),
+    )
+}
+
+/// Sends all of `buf`, looping over partial sends; when timed, the timeout
+/// covers the whole call, as in Python. `sent` holds the bytes that went out,
+/// also when an error stops the loop.
+///
+/// # Errors
+/// As [`send`]; without waiting (non-blocking), `EAGAIN` once the buffer fills.
+pub fn sendall(
+    fd: BorrowedFd<'_>,
+    buf: &[u8],
+    flags: i32,
+    timeout: Option<Duration>,
+    sent: &mut usize,
+) -> Result<(), Errno> {
+    let raw = fd.as_raw_fd();
+    let deadline = deadline(timeout);
+    *sent = 0;
+    while *sent < buf.len() {
+        let rest = &buf[*sent..];
+        *sent += call(raw, libc::POLLOUT, timeout, deadline, flags, || {
+            send_once(raw, rest, flags)
+        })?;
+    }
+    Ok(())
+}

@@ -27,6 +27,9 @@ export interface AsyncOptions {
   timeout?: number
 }
 
+/** The promise of every async call that completed at once with no value. */
+const RESOLVED: Promise<void> = Promise.resolve()
+
 /** What a non-blocking attempt returns when it would block. */
 const AGAIN = Symbol('EAGAIN')
 type Attempt<T> = () => T | typeof AGAIN
@@ -96,9 +99,9 @@ export class Socket {
         throw toSocketError(e, 'socket')
       }
     }
-    this.#fd = this.#h.fileno()
-    this.#timeout = this.#h.gettimeout() ?? -1
-    const [f, t, p] = this.#h.info()
+    const [fd, f, t, p, timeout] = this.#h.info()
+    this.#fd = fd
+    this.#timeout = timeout
     this.family = f
     this.type = t
     this.proto = p
@@ -362,7 +365,7 @@ export class Socket {
 
   /** The fd number, -1 once closed or detached. */
   fileno(): number {
-    return this.#h.fileno()
+    return this.#fd
   }
 
   /** `setblocking(false)` = `settimeout(0)`, `setblocking(true)` = `settimeout(null)`. */
@@ -488,7 +491,13 @@ export class Socket {
    * Runs `attempt` now if nothing is queued before it, else (or on EAGAIN) queues it to run
    * when the loop says the socket is ready. Ops on one socket and direction run in order.
    */
-  #pending<T>(dir: number, syscall: string, attempt: Attempt<T>, options: unknown): Promise<T> {
+  #pending<T>(
+    dir: number,
+    syscall: string,
+    attempt: Attempt<T>,
+    options: unknown,
+    tried = false,
+  ): Promise<T> {
     let w: Watcher
     let opts: AsyncOptions
     try {
@@ -502,7 +511,7 @@ export class Socket {
     const { signal, timeout } = opts
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason))
     const queue = dir === READABLE ? w.reads : w.writes
-    if (queue.length === 0) {
+    if (queue.length === 0 && !tried) {
       try {
         const r = attempt()
         if (r !== AGAIN) return Promise.resolve(r)
@@ -596,6 +605,19 @@ export class Socket {
     flags = 0,
     options?: AsyncOptions,
   ): Promise<number> {
+    // The hot loop's shape (a Buffer, no size, flags or options, nothing queued) goes
+    // straight to the syscall: no closure, no option parsing, one promise.
+    const w = this.#w
+    if (w && options === undefined && buffer instanceof Uint8Array && nbytes === 0 && flags === 0) {
+      if (w.reads.length === 0) {
+        const got = native.recvIntoFd(this.#fd, buffer, buffer.length, MSG_DONTWAIT, 0)
+        if (got >= 0) return Promise.resolve(got)
+        if (got !== -EAGAIN && got !== -EWOULDBLOCK) return Promise.reject(errnoError(-got, 'recv'))
+      }
+      const attempt = () =>
+        settled(native.recvIntoFd(this.#fd, buffer, buffer.length, MSG_DONTWAIT, 0), 'recv')
+      return this.#pending(READABLE, 'recv', attempt, undefined, w.reads.length === 0)
+    }
     let buf: Uint8Array
     let n: number
     try {
@@ -692,13 +714,31 @@ export class Socket {
     options?: AsyncOptions,
   ): Promise<void> {
     let b: Uint8Array
-    try {
-      b = v.bytes(data)
-      v.cint(flags, 'flags')
-    } catch (e) {
-      return Promise.reject(e)
-    }
     let off = 0
+    let tried = false
+    const w = this.#w
+    if (w && options === undefined && data instanceof Uint8Array && flags === 0) {
+      // The hot shape: one send that takes it all needs no closure and no new promise.
+      b = data
+      if (w.writes.length === 0) {
+        const n = native.sendFd(this.#fd, b, MSG_DONTWAIT, 0)
+        if (n === b.length) return RESOLVED
+        if (n >= 0) off = n
+        else if (n !== -EAGAIN && n !== -EWOULDBLOCK) {
+          const e = errnoError(-n, 'send')
+          e.bytesSent = 0
+          return Promise.reject(e)
+        }
+        tried = true
+      }
+    } else {
+      try {
+        b = v.bytes(data)
+        v.cint(flags, 'flags')
+      } catch (e) {
+        return Promise.reject(e)
+      }
+    }
     return this.#pending(
       WRITABLE_DIR,
       'send',
@@ -721,6 +761,7 @@ export class Socket {
         return undefined
       },
       options,
+      tried,
     )
   }
 

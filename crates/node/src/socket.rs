@@ -79,18 +79,14 @@ impl NativeSocket {
         Ok((NativeSocket::wrap(a), NativeSocket::wrap(b)))
     }
 
-    /// `[family, type, proto]`.
+    /// `[fd, family, type, proto, timeout]` in one call (timeout -1 = blocking),
+    /// what ts/ caches when it wraps a handle.
     #[napi(catch_unwind)]
-    pub fn info(&self) -> Result<(i32, i32, i32)> {
+    pub fn info(&self) -> Result<(i32, i32, i32, i32, f64)> {
         let s = self.get()?;
-        Ok((s.family(), s.socktype(), s.protocol()))
-    }
-
-    #[napi(catch_unwind)]
-    pub fn fileno(&self) -> i32 {
-        self.sock
-            .as_ref()
-            .map_or(-1, std::os::fd::AsRawFd::as_raw_fd)
+        let fd = std::os::fd::AsRawFd::as_raw_fd(s);
+        let timeout = s.timeout().map_or(-1.0, |d| d.as_secs_f64());
+        Ok((fd, s.family(), s.socktype(), s.protocol(), timeout))
     }
 
     #[napi(catch_unwind)]

@@ -22,6 +22,16 @@ export {
   SocketError,
   TimeoutError,
 } from './errors.js'
+export {
+  POLLER_EDGE,
+  POLLER_ONESHOT,
+  type Pollable,
+  type PollCallback,
+  type PollEvent,
+  Poller,
+  type PollerBackend,
+  type PollerOptions,
+} from './poller.js'
 export { type CreateServerOptions, createConnection, createServer, getaddrinfo } from './resolve.js'
 export { type Selectable, select } from './select.js'
 export { type AsyncOptions, fromfd, Socket, socket, socketpair } from './socket.js'

@@ -9,6 +9,7 @@ mod address;
 mod constants;
 mod error;
 mod fast;
+mod poller;
 mod reactor;
 mod select;
 mod socket;

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
 import { constants, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
@@ -29,7 +30,8 @@ afterEach(closeTracked)
 
 const EAGAIN = constants.errno.EAGAIN
 const EBADF = constants.errno.EBADF
-const DIST = '/work/main/dist/index.js'
+/** The built package (npm test builds it first), as a child process or worker imports it. */
+const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 
 const tmpDirs: string[] = []
 afterAll(() => {

@@ -1,9 +1,11 @@
 // Poller: register/modify/unregister/poll on every backend (the default and the forced
 // poll(2)), watch(cb) on Node's event loop, ref/unref and process exit, on real sockets.
+
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { constants, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
@@ -30,7 +32,8 @@ import { closeTracked, connectedPair, listener, track } from './helpers.js'
 
 const EAGAIN = constants.errno.EAGAIN
 const ECONNRESET = constants.errno.ECONNRESET
-const DIST = '/work/main/dist/index.js'
+/** The built package (npm test builds it first), as a child process or worker imports it. */
+const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 /** An fd number no process has open (above any RLIMIT_NOFILE). */
 const NEVER_OPEN = 2 ** 31 - 1
 
@@ -646,6 +649,21 @@ describe.each(backends)('Poller.watch on the %s', (_name, backend) => {
     expect(socketError(() => q.unregister(a)).code).toBe('ENOENT')
     p.unregister(a)
     q.register(a, POLLIN)
+  })
+
+  it('closing a registered Socket removes it, so its reused fd number works anywhere', async () => {
+    const p = poller(backend)
+    const [a] = pair()
+    const fd = a.fileno()
+    p.register(a, POLLIN)
+    p.watch(() => {})
+    a.close()
+    // The number comes back for a new socket, whose async calls must not meet a stale watch.
+    const [c, d] = pair()
+    expect(c.fileno()).toBe(fd)
+    const got = c.recvAsync(10, 0, { timeout: 5 })
+    d.sendall('after')
+    expect((await got).toString()).toBe('after')
   })
 
   it('close() while watching stops delivery', async () => {

@@ -11,6 +11,7 @@ import {
   unregister as unregisterTarget,
   WRITABLE,
 } from './reactor.js'
+import { onClose, Socket } from './socket.js'
 import * as v from './validate.js'
 
 type NativePoller = InstanceType<typeof native.NativePoller>
@@ -106,6 +107,9 @@ class Entry implements Target {
     /** The object registered (a Socket, say), to find the entry once its fileno() is -1. */
     readonly obj: object | undefined,
   ) {}
+
+  /** Removes the Socket close hook that unregisters this entry. */
+  off: (() => void) | undefined
 
   ready(ev: number): void {
     const s = this.state
@@ -214,6 +218,7 @@ class State {
 
   /** Forgets `e` (unregistered, or found closed). */
   drop(e: Entry): void {
+    e.off?.()
     this.stop(e)
     if (this.entries.get(e.fd) === e) this.entries.delete(e.fd)
   }
@@ -368,6 +373,8 @@ export class Poller {
     if (stale) s.drop(stale)
     const e = new Entry(s, fd, mask, obj)
     s.entries.set(fd, e)
+    // Closing a registered Socket removes it from this poller first (while its fd is open).
+    if (obj instanceof Socket) e.off = onClose(obj, () => this.unregister(obj))
     if (s.cb) {
       try {
         s.start(e)

@@ -19,6 +19,36 @@ import * as v from './validate.js'
 /** Set while wrapping an existing native handle (accept, dup, fromfd). */
 let adopting: NativeSocket | undefined
 
+/** Who to tell before a Socket closes or detaches (Pollers it is registered with). */
+const closeHooks = new WeakMap<Socket, Set<() => void>>()
+
+/**
+ * Calls `hook` just before `sock` closes or detaches, while its fd is still open, so a
+ * Poller can unregister it; returns the function that removes the hook.
+ */
+export function onClose(sock: Socket, hook: () => void): () => void {
+  let hooks = closeHooks.get(sock)
+  if (!hooks) {
+    hooks = new Set()
+    closeHooks.set(sock, hooks)
+  }
+  hooks.add(hook)
+  return () => hooks.delete(hook)
+}
+
+function runCloseHooks(sock: Socket): void {
+  const hooks = closeHooks.get(sock)
+  if (!hooks) return
+  closeHooks.delete(sock)
+  for (const hook of hooks) {
+    try {
+      hook()
+    } catch {
+      // A poller that cannot unregister (already closed) has nothing left to undo.
+    }
+  }
+}
+
 /** Options of every async method. */
 export interface AsyncOptions {
   /** Rejects the call with an `AbortError` when aborted; the socket stays usable. */
@@ -329,6 +359,7 @@ export class Socket {
 
   /** Closes the socket. Calling it again does nothing. close(2). */
   close(): void {
+    runCloseHooks(this)
     this.#stopWatching()
     this.#fd = -1
     try {
@@ -349,6 +380,7 @@ export class Socket {
    * `net.Socket({ fd })`.
    */
   detach(): number {
+    runCloseHooks(this)
     this.#stopWatching()
     this.#fd = -1
     return this.#h.detach()

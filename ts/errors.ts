@@ -118,18 +118,15 @@ export function errnoError(errno: number, syscall: string, address?: string, por
 
 /**
  * Turns what the addon threw into a SocketError. The addon's errors have the errno name as
- * `code` and the number (then, for sendall, the bytes sent) as the message; anything else is
- * a bug on our side and is rethrown as is.
+ * `code` and the number as the message; anything else is a bug on our side, rethrown as is.
  */
 export function toSocketError(err: unknown, syscall: string, address?: string, port?: number) {
   if (!(err instanceof Error)) return err
   const code = (err as { code?: unknown }).code
-  const [num, sent] = err.message.split(' ').map(Number)
+  const num = Number(err.message)
   if (typeof code !== 'string' || !Number.isInteger(num)) return err
   const Kind = code.startsWith('EAI_') ? GaiError : (kinds[code] ?? SocketError)
-  const e = new Kind(code, num as number, syscall, address, port)
-  if (sent !== undefined) e.bytesSent = sent
-  return e
+  return new Kind(code, num, syscall, address, port)
 }
 
 /** An async call stopped by its `signal` (Node's convention: `code` `'ABORT_ERR'`, `cause` the reason). */

@@ -19,15 +19,12 @@ impl AsRef<str> for Code {
 /// What every binding function returns.
 pub type Result<T> = napi::Result<T, Code>;
 
-/// The JS error for an errno; `detail` is appended to the number after a space
-/// (sendall's byte count so far).
-pub fn errno_error(errno: Errno, detail: Option<usize>) -> napi::Error<Code> {
-    let code = Code(errno.name().unwrap_or("UNKNOWN"));
-    let reason = match detail {
-        Some(n) => format!("{} {n}", errno.raw()),
-        None => errno.raw().to_string(),
-    };
-    napi::Error::new(code, reason)
+/// The JS error for an errno: `code` its name, the message its number.
+pub fn errno_error(errno: Errno) -> napi::Error<Code> {
+    napi::Error::new(
+        Code(errno.name().unwrap_or("UNKNOWN")),
+        errno.raw().to_string(),
+    )
 }
 
 /// `.js()?` turns a core result into a binding result.
@@ -38,7 +35,7 @@ pub trait IntoJs<T> {
 
 impl<T> IntoJs<T> for std::result::Result<T, Errno> {
     fn js(self) -> Result<T> {
-        self.map_err(|e| errno_error(e, None))
+        self.map_err(errno_error)
     }
 }
 

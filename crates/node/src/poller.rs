@@ -37,7 +37,7 @@ fn backend_named(name: &str) -> Result<Backend> {
     [Backend::Epoll, Backend::Kqueue, Backend::Poll]
         .into_iter()
         .find(|b| b.name() == name)
-        .ok_or_else(|| errno_error(Errno::EINVAL, None))
+        .ok_or_else(|| errno_error(Errno::EINVAL))
 }
 
 /// The backends this platform has, best first (`Backend::available`).
@@ -60,7 +60,7 @@ impl NativePoller {
     fn get(&mut self) -> Result<&mut Poller> {
         self.poller
             .as_mut()
-            .ok_or_else(|| errno_error(Errno::EBADF, None))
+            .ok_or_else(|| errno_error(Errno::EBADF))
     }
 }
 
@@ -124,7 +124,7 @@ impl NativePoller {
         let poller = self
             .poller
             .as_mut()
-            .ok_or_else(|| errno_error(Errno::EBADF, None))?;
+            .ok_or_else(|| errno_error(Errno::EBADF))?;
         poller
             .poll(&mut self.events, timeout.map(Duration::from_secs_f64))
             .js()?;

@@ -53,14 +53,14 @@ fn check(status: sys::napi_status) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(errno_error(Errno::EINVAL, None))
+        Err(errno_error(Errno::EINVAL))
     }
 }
 
 fn uv_check_status(rc: c_int) -> Result<()> {
     // libuv errors are negated errnos on Unix.
     if rc < 0 {
-        Err(errno_error(Errno::from_raw(-rc), None))
+        Err(errno_error(Errno::from_raw(-rc)))
     } else {
         Ok(())
     }
@@ -95,7 +95,7 @@ pub fn reactor_init(env: Env, dispatch: Unknown, batch: Unknown) -> Result<()> {
             &mut offset,
         ))?;
         if kind != sys::TypedarrayType::int32_array || len < 2 {
-            return Err(errno_error(Errno::EINVAL, None));
+            return Err(errno_error(Errno::EINVAL));
         }
         let mut dispatch_ref = ptr::null_mut();
         check(sys::napi_create_reference(
@@ -128,7 +128,7 @@ pub fn reactor_init(env: Env, dispatch: Unknown, batch: Unknown) -> Result<()> {
 
         let check_handle = uv::alloc_handle(uv::UV_CHECK);
         if check_handle.is_null() {
-            return Err(errno_error(Errno::ENOMEM, None));
+            return Err(errno_error(Errno::ENOMEM));
         }
         uv_check_status(uv::uv_check_init(lp, check_handle))?;
         uv_check_status(uv::uv_check_start(check_handle, on_check))?;
@@ -167,12 +167,12 @@ pub fn reactor_init(env: Env, dispatch: Unknown, batch: Unknown) -> Result<()> {
 pub fn watch(id: u32, fd: c_int, events: c_int) -> Result<()> {
     let r = reactor();
     if r.is_null() {
-        return Err(errno_error(Errno::EINVAL, None));
+        return Err(errno_error(Errno::EINVAL));
     }
     // SAFETY: `r` is this thread's live reactor; handles in `polls` are live.
     unsafe {
         if (*r).closing {
-            return Err(errno_error(Errno::EBADF, None));
+            return Err(errno_error(Errno::EBADF));
         }
         let handle = match (*r).polls.get(&id) {
             Some(&h) => h,
@@ -180,7 +180,7 @@ pub fn watch(id: u32, fd: c_int, events: c_int) -> Result<()> {
             None => {
                 let h = uv::alloc_handle(uv::UV_POLL);
                 if h.is_null() {
-                    return Err(errno_error(Errno::ENOMEM, None));
+                    return Err(errno_error(Errno::ENOMEM));
                 }
                 if let Err(e) = uv_check_status(uv::uv_poll_init((*r).lp, h, fd)) {
                     uv::free_handle(h);

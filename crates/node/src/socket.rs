@@ -22,9 +22,7 @@ pub struct NativeSocket {
 
 impl NativeSocket {
     fn get(&self) -> Result<&Socket> {
-        self.sock
-            .as_ref()
-            .ok_or_else(|| errno_error(Errno::EBADF, None))
+        self.sock.as_ref().ok_or_else(|| errno_error(Errno::EBADF))
     }
 
     fn wrap(sock: Socket) -> NativeSocket {
@@ -184,7 +182,7 @@ impl NativeSocket {
         let sock = self
             .sock
             .as_mut()
-            .ok_or_else(|| errno_error(Errno::EBADF, None))?;
+            .ok_or_else(|| errno_error(Errno::EBADF))?;
         // A positive timeout below 1 ns must not round to zero: zero means non-blocking.
         let timeout = seconds
             .map(|s| Duration::from_secs_f64(s).max(Duration::from_nanos(u64::from(s > 0.0))));

@@ -180,7 +180,7 @@ class State {
       throw toSocketError(err, UV_SYSCALL)
     }
     // A new handle starts ref'ed: set the flag whenever one (re)starts.
-    if (e.uv === 0 && uv !== 0) native.reactorRef(e.id, this.keepAlive)
+    if (e.uv === 0 && uv !== 0) native.reactorSetRef(e.id, this.keepAlive)
     e.uv = uv
   }
 
@@ -539,7 +539,7 @@ export class Poller {
   #setKeepAlive(keep: boolean): void {
     const s = this.#s
     s.keepAlive = keep
-    for (const e of s.entries.values()) if (e.id !== 0) native.reactorRef(e.id, keep)
+    for (const e of s.entries.values()) if (e.id !== 0) native.reactorSetRef(e.id, keep)
   }
 
   /**

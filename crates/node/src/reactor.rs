@@ -378,9 +378,3 @@ pub fn reactor_watch_fd(id: u32, fd: i32, events: i32) -> Result<()> {
 pub fn reactor_unwatch(id: u32) {
     unwatch(id)
 }
-
-/// Whether the watch `id` keeps the process alive.
-#[napi(catch_unwind)]
-pub fn reactor_ref(id: u32, keep_alive: bool) {
-    set_ref(id, keep_alive)
-}

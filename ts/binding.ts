@@ -1,7 +1,10 @@
 // The only file that loads the addon. The loader napi-rs generates (native/index.cjs) picks
-// the .node file for this platform, or the platform package from npm.
-import { createRequire } from 'node:module'
-import type * as Native from '../native/index.cjs'
+// the .node file for this platform, or the platform package from npm; loader/index.cjs wraps it
+// to name platform/arch/libc when nothing matches. A plain relative import (no import.meta, no
+// createRequire) so the same source builds as ESM (dist/) and CommonJS (dist-cjs/): both sit
+// one level below the package root, as ts/ does.
+import type * as Native from '../loader/index.cjs'
+import loaded from '../loader/index.cjs'
 
 export type NativeSocket = Native.NativeSocket
 
@@ -16,4 +19,4 @@ interface FdCalls {
   reactorSetRef(id: number, keepAlive: boolean): void
 }
 
-export const native: typeof Native & FdCalls = createRequire(import.meta.url)('../native/index.cjs')
+export const native = loaded as typeof Native & FdCalls

@@ -17,6 +17,29 @@ use napi::sys;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
+/// Declares the N-API callback `$name`, running `$body` with a panic caught at
+/// the boundary: a panic becomes a thrown JS error, never an abort.
+macro_rules! guarded {
+    ($($name:ident => $body:ident),* $(,)?) => {$(
+        unsafe extern "C" fn $name(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+            // SAFETY: N-API calls this with the live env and info of this call.
+            let run = std::panic::AssertUnwindSafe(|| unsafe { $body(env, info) });
+            std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                // SAFETY: the env of the running callback; both strings are NUL-terminated.
+                unsafe { sys::napi_throw_error(env, c"ERR_BSD_SOCKETS_PANIC".as_ptr(), c"bsd-sockets: internal error (a Rust panic)".as_ptr()) };
+                ptr::null_mut()
+            })
+        }
+    )*};
+}
+
+guarded! {
+    recv_into_fd => recv_into_fd_impl,
+    send_fd => send_fd_impl,
+    sendall_fd => sendall_fd_impl,
+    reactor_set_ref => reactor_set_ref_impl,
+}
+
 const CALLS: &[(&CStr, Callback)] = &[
     (c"recvIntoFd", recv_into_fd),
     (c"sendFd", send_fd),
@@ -188,10 +211,7 @@ fn borrow(fd: i32) -> Result<BorrowedFd<'static>, Errno> {
 }
 
 /// `recvIntoFd(fd, buf, nbytes, flags, timeout)`: recv into `buf[..nbytes]`.
-unsafe extern "C" fn recv_into_fd(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
+unsafe fn recv_into_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
     let Some(a) = (unsafe { Args::<5>::new(env, info) }) else {
         return ptr::null_mut();
@@ -211,7 +231,7 @@ unsafe extern "C" fn recv_into_fd(
 }
 
 /// `sendFd(fd, buf, flags, timeout)`: one send, never SIGPIPE.
-unsafe extern "C" fn send_fd(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe fn send_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
     let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
         return ptr::null_mut();
@@ -229,10 +249,7 @@ unsafe extern "C" fn send_fd(env: sys::napi_env, info: sys::napi_callback_info) 
 /// `sendallFd(fd, buf, flags, timeout)`: the byte count on success; on error
 /// `-(errno + 4096 * sent)`, so the bytes that went out are not lost (errno
 /// values are far below 4096 and the result stays an exact double).
-unsafe extern "C" fn sendall_fd(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
+unsafe fn sendall_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
     let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
         return ptr::null_mut();
@@ -255,7 +272,7 @@ unsafe extern "C" fn sendall_fd(
 }
 
 /// `reactorSetRef(id, keepAlive)`: uv_ref / uv_unref of a watch, toggled as ops come and go.
-unsafe extern "C" fn reactor_set_ref(
+unsafe fn reactor_set_ref_impl(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {

@@ -334,7 +334,7 @@ export class Poller {
 
   /** `[fd, the object given]`; a closed Socket (fileno() -1) is EBADF. */
   #target(target: unknown, syscall: string): [number, object | undefined] {
-    if (typeof target === 'number') return [v.fd(target), undefined]
+    if (typeof target === 'number') return [v.fd(target, 'target'), undefined]
     if (
       target !== null &&
       typeof target === 'object' &&
@@ -342,7 +342,7 @@ export class Poller {
     ) {
       const fd = (target as { fileno(): unknown }).fileno()
       if (fd === -1) throw errnoError(EBADF, syscall)
-      return [v.fd(fd, 'fileno()'), target]
+      return [v.fd(fd, 'target.fileno()'), target]
     }
     throw new TypeError(
       'The "target" argument must be an fd number or an object with a fileno() method',

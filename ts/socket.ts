@@ -77,6 +77,9 @@ function settled(n: number, syscall: string): number | typeof AGAIN {
   throw errnoError(-n, syscall)
 }
 
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 function checkOptions(options: unknown): AsyncOptions {
   if (options === undefined) return {}
   if (options === null || typeof options !== 'object')
@@ -583,19 +586,22 @@ export class Socket {
           reject(e)
         },
       }
-      if (timeout !== undefined) {
+      // setTimeout fires after 1 ms for anything over 2^31-1 ms (~24.8 days): wait in steps.
+      const arm = (ms: number) => {
         timer = setTimeout(
           () => {
+            if (ms > MAX_TIMER_MS) return arm(ms - MAX_TIMER_MS)
             w.remove(op)
             done()
             reject(errnoError(ETIMEDOUT, syscall))
           },
-          Math.ceil(timeout * 1000),
+          Math.min(ms, MAX_TIMER_MS),
         )
         // An unref'ed socket's pending call must not keep the process alive through its timer.
         if (!w.keepAlive) timer.unref()
         op.timer = timer
       }
+      if (timeout !== undefined) arm(Math.ceil(timeout * 1000))
       signal?.addEventListener('abort', onAbort, { once: true })
       w.add(op, queue)
     })

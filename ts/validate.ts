@@ -68,14 +68,29 @@ export function timeout(value: unknown, name = 'timeout'): number | null {
   return value
 }
 
+/** Its bytes as a Uint8Array. A view over a detached ArrayBuffer (transferred away) makes V8
+ * throw a TypeError that names no argument; this one does. (A Uint8Array over one is passed
+ * through as is: its length is 0.) */
+function view(value: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, name: string): Uint8Array {
+  try {
+    return ArrayBuffer.isView(value)
+      ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+      : new Uint8Array(value)
+  } catch {
+    throw new TypeError(`The "${name}" argument is over a detached ArrayBuffer`)
+  }
+}
+
 /** Data to send: any ArrayBufferView, an ArrayBuffer, or a string (UTF-8), as bytes without copying. */
 export function bytes(value: unknown, name = 'data'): Uint8Array {
   if (value instanceof Uint8Array) return value
   if (typeof value === 'string') return Buffer.from(value, 'utf8')
-  if (ArrayBuffer.isView(value))
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer)
-    return new Uint8Array(value)
+  if (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof SharedArrayBuffer
+  )
+    return view(value, name)
   throw new TypeError(
     `The "${name}" argument must be a string, Buffer, TypedArray, DataView or ArrayBuffer. Received ${typeName(value)}`,
   )
@@ -84,10 +99,12 @@ export function bytes(value: unknown, name = 'data'): Uint8Array {
 /** A buffer to receive into: any ArrayBufferView (strings are immutable). */
 export function writable(value: unknown, name = 'buffer'): Uint8Array {
   if (value instanceof Uint8Array) return value
-  if (ArrayBuffer.isView(value))
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer)
-    return new Uint8Array(value)
+  if (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof SharedArrayBuffer
+  )
+    return view(value, name)
   throw new TypeError(
     `The "${name}" argument must be a Buffer, TypedArray, DataView or ArrayBuffer. Received ${typeName(value)}`,
   )

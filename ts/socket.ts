@@ -16,8 +16,10 @@ import { AbortError, errnoError, SocketError, toSocketError } from './errors.js'
 import { type Op, READABLE, Watcher, WRITABLE as WRITABLE_DIR } from './reactor.js'
 import * as v from './validate.js'
 
-/** Set while wrapping an existing native handle (accept, dup, fromfd). */
+/** Set while wrapping an existing native handle (accept, dup, fromfd), with its
+ * `[fd, family, type, proto, timeout]` when the caller already knows them. */
 let adopting: NativeSocket | undefined
+let adoptingInfo: [number, number, number, number, number] | undefined
 
 /** Who to tell before a Socket closes or detaches (Pollers it is registered with). */
 const closeHooks = new WeakMap<Socket, Set<() => void>>()
@@ -119,6 +121,8 @@ export class Socket {
    * @throws {SocketError} `EAFNOSUPPORT`, `EPROTONOSUPPORT`, `EINVAL`, `EMFILE`.
    */
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
+    const info = adoptingInfo
+    adoptingInfo = undefined
     if (adopting) {
       this.#h = adopting
       adopting = undefined
@@ -132,7 +136,7 @@ export class Socket {
         throw toSocketError(e, 'socket')
       }
     }
-    const [fd, f, t, p, timeout] = this.#h.info()
+    const [fd, f, t, p, timeout] = info ?? this.#h.info()
     this.#fd = fd
     this.#timeout = timeout
     this.family = f
@@ -189,7 +193,7 @@ export class Socket {
     } catch (e) {
       throw this.#fail(e, 'accept')
     }
-    return [wrap(r[0]), r[1] as SocketAddress]
+    return [wrap(r[0], [r[2], this.family, this.type, this.proto, -1]), r[1] as SocketAddress]
   }
 
   /**
@@ -868,7 +872,10 @@ export class Socket {
           settled(r, 'accept')
           return AGAIN
         }
-        return [wrap(r[0]), r[1] as SocketAddress] as [Socket, SocketAddress]
+        return [
+          wrap(r[0], [r[2], this.family, this.type, this.proto, -1]),
+          r[1] as SocketAddress,
+        ] as [Socket, SocketAddress]
       },
       options,
     )
@@ -956,7 +963,9 @@ export class Socket {
   tryAccept(): [Socket, SocketAddress] | number {
     if (this.#fd !== -1 && this.#timeout !== 0) this.settimeout(0)
     const r = this.#h.tryAccept()
-    return typeof r === 'number' ? r : [wrap(r[0]), r[1] as SocketAddress]
+    return typeof r === 'number'
+      ? r
+      : [wrap(r[0], [r[2], this.family, this.type, this.proto, -1]), r[1] as SocketAddress]
   }
 
   [inspect.custom](): string {
@@ -972,8 +981,9 @@ export class Socket {
 }
 
 /** Wraps a native handle this module created (accept, dup, fromfd, socketpair). */
-function wrap(h: NativeSocket): Socket {
+function wrap(h: NativeSocket, info?: [number, number, number, number, number]): Socket {
   adopting = h
+  adoptingInfo = info
   return new Socket()
 }
 

@@ -117,11 +117,14 @@ impl NativeSocket {
 
     #[napi(
         catch_unwind,
-        ts_return_type = "[NativeSocket, [string, number] | [string, number, number, number] | string | null]"
+        ts_return_type = "[NativeSocket, [string, number] | [string, number, number, number] | string | null, number]"
     )]
-    pub fn accept(&self) -> Result<(NativeSocket, JsAddress)> {
+    /// `[socket, address, fd]`: the fd saves ts/ an `info()` call per connection
+    /// (the new socket is blocking, of the listener's family, type and protocol).
+    pub fn accept(&self) -> Result<(NativeSocket, JsAddress, i32)> {
         let (sock, addr) = self.get()?.accept().js()?;
-        Ok((NativeSocket::wrap(sock), JsAddress(addr)))
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+        Ok((NativeSocket::wrap(sock), JsAddress(addr), fd))
     }
 
     #[napi(catch_unwind)]
@@ -291,14 +294,17 @@ impl NativeSocket {
     /// accept under the socket's mode (ts/ makes it non-blocking first): `[socket, address]` or `-errno`.
     #[napi(
         catch_unwind,
-        ts_return_type = "[NativeSocket, [string, number] | [string, number, number, number] | string | null] | number"
+        ts_return_type = "[NativeSocket, [string, number] | [string, number, number, number] | string | null, number] | number"
     )]
-    pub fn try_accept(&self) -> Either<(NativeSocket, JsAddress), i32> {
+    pub fn try_accept(&self) -> Either<(NativeSocket, JsAddress, i32), i32> {
         let Some(s) = self.sock.as_ref() else {
             return Either::B(neg(Errno::EBADF));
         };
         match s.accept() {
-            Ok((sock, addr)) => Either::A((NativeSocket::wrap(sock), JsAddress(addr))),
+            Ok((sock, addr)) => {
+                let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+                Either::A((NativeSocket::wrap(sock), JsAddress(addr), fd))
+            }
             Err(e) => Either::B(neg(e)),
         }
     }

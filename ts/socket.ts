@@ -283,7 +283,7 @@ export class Socket {
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `ECONNRESET`, `ENOTCONN`.
    */
   recv(bufsize: number, flags = 0): Buffer {
-    const n = Math.min(v.size(bufsize, 'bufsize'), v.MAX_RECV_ALLOC)
+    const n = v.recvSize(bufsize)
     v.cint(flags, 'flags')
     const buf = Buffer.allocUnsafe(n)
     const got = native.recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
@@ -310,7 +310,7 @@ export class Socket {
    * @throws {SocketError} as `recv`.
    */
   recvfrom(bufsize: number, flags = 0): [Buffer, SocketAddress] {
-    const n = Math.min(v.size(bufsize, 'bufsize'), v.MAX_RECV_ALLOC)
+    const n = v.recvSize(bufsize)
     v.cint(flags, 'flags')
     const buf = Buffer.allocUnsafe(n)
     let r: [number, unknown]
@@ -681,7 +681,7 @@ export class Socket {
   recvAsync(bufsize: number, flags = 0, options?: AsyncOptions): Promise<Buffer> {
     let n: number
     try {
-      n = Math.min(v.size(bufsize, 'bufsize'), v.MAX_RECV_ALLOC)
+      n = v.recvSize(bufsize)
       v.cint(flags, 'flags')
     } catch (e) {
       return Promise.reject(e)
@@ -706,7 +706,7 @@ export class Socket {
   ): Promise<[Buffer, SocketAddress]> {
     let n: number
     try {
-      n = Math.min(v.size(bufsize, 'bufsize'), v.MAX_RECV_ALLOC)
+      n = v.recvSize(bufsize)
       v.cint(flags, 'flags')
     } catch (e) {
       return Promise.reject(e)

@@ -4,7 +4,7 @@ import { AF_INET, AF_INET6, AF_UNIX } from './constants.js'
 
 /** Largest receive buffer one call allocates: `recv(2 ** 40)` must not ask for a terabyte.
  * No datagram is this large, and a stream read returning less than asked is normal. */
-export const MAX_RECV_ALLOC = 16 * 1024 * 1024
+const MAX_RECV_ALLOC = 16 * 1024 * 1024
 
 const INT32_MAX = 2 ** 31 - 1
 const UINT32_MAX = 2 ** 32 - 1
@@ -41,6 +41,11 @@ export function cint(value: unknown, name: string): number {
 /** A byte count for a receive. */
 export function size(value: unknown, name: string): number {
   return int(value, name, 0, Number.MAX_SAFE_INTEGER)
+}
+
+/** The buffer size to allocate for `recv(bufsize)`: a checked size, capped at 16 MiB. */
+export function recvSize(bufsize: unknown): number {
+  return Math.min(size(bufsize, 'bufsize'), MAX_RECV_ALLOC)
 }
 
 /** A file descriptor number. */
@@ -81,33 +86,27 @@ function view(value: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, name: st
   }
 }
 
-/** Data to send: any ArrayBufferView, an ArrayBuffer, or a string (UTF-8), as bytes without copying. */
-export function bytes(value: unknown, name = 'data'): Uint8Array {
+/** `value`'s bytes when it is a Buffer, TypedArray, DataView or (Shared)ArrayBuffer. */
+function bufferBytes(value: unknown, name: string, accepted: string): Uint8Array {
   if (value instanceof Uint8Array) return value
-  if (typeof value === 'string') return Buffer.from(value, 'utf8')
   if (
     ArrayBuffer.isView(value) ||
     value instanceof ArrayBuffer ||
     value instanceof SharedArrayBuffer
   )
     return view(value, name)
-  throw new TypeError(
-    `The "${name}" argument must be a string, Buffer, TypedArray, DataView or ArrayBuffer. Received ${typeName(value)}`,
-  )
+  throw new TypeError(`The "${name}" argument must be ${accepted}. Received ${typeName(value)}`)
+}
+
+/** Data to send: any ArrayBufferView, an ArrayBuffer, or a string (UTF-8), as bytes without copying. */
+export function bytes(value: unknown, name = 'data'): Uint8Array {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  return bufferBytes(value, name, 'a string, Buffer, TypedArray, DataView or ArrayBuffer')
 }
 
 /** A buffer to receive into: any ArrayBufferView (strings are immutable). */
 export function writable(value: unknown, name = 'buffer'): Uint8Array {
-  if (value instanceof Uint8Array) return value
-  if (
-    ArrayBuffer.isView(value) ||
-    value instanceof ArrayBuffer ||
-    value instanceof SharedArrayBuffer
-  )
-    return view(value, name)
-  throw new TypeError(
-    `The "${name}" argument must be a Buffer, TypedArray, DataView or ArrayBuffer. Received ${typeName(value)}`,
-  )
+  return bufferBytes(value, name, 'a Buffer, TypedArray, DataView or ArrayBuffer')
 }
 
 function host(value: unknown, name: string): string {

@@ -2,7 +2,6 @@
 // Node's event loop (uses the built package: npm run build first).
 //
 //   node benchmark/servers/bsd-echo.mjs [--mode echo|sink|close] [--port 0] [--backlog 4096]
-import { fstatSync } from 'node:fs'
 import {
   AF_INET,
   IPPROTO_TCP,
@@ -12,17 +11,9 @@ import {
   socket,
   TCP_NODELAY,
 } from '../../dist/index.js'
+import { exitWhenStdinCloses, serverOptions } from './contract.mjs'
 
-const opts = { mode: 'echo', port: '0', backlog: '4096' }
-const argv = process.argv.slice(2)
-for (let i = 0; i < argv.length; i += 2) {
-  const key = argv[i].replace(/^--/, '')
-  if (!(key in opts) || argv[i + 1] === undefined) {
-    console.error(`bsd-echo: bad option ${argv[i]}`)
-    process.exit(2)
-  }
-  opts[key] = argv[i + 1]
-}
+const opts = serverOptions('bsd-echo')
 
 /** @type {Record<string, (conn: import('../../dist/index.js').Socket) => Promise<void>>} */
 const handlers = {
@@ -42,23 +33,14 @@ const handlers = {
 }
 
 const handler = handlers[opts.mode]
-if (!handler) {
-  console.error(`bsd-echo: unknown mode ${opts.mode}`)
-  process.exit(2)
-}
 
 const srv = socket(AF_INET, SOCK_STREAM)
 srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-srv.bind(['127.0.0.1', Number(opts.port)])
-srv.listen(Number(opts.backlog))
+srv.bind(['127.0.0.1', opts.port])
+srv.listen(opts.backlog)
 process.stdout.write(`PORT ${srv.getsockname()[1]}\n`)
 
-const stdin = fstatSync(0)
-if (stdin.isFIFO() || stdin.isSocket()) {
-  process.stdin.on('end', () => process.exit(0))
-  process.stdin.on('error', () => process.exit(0))
-  process.stdin.resume()
-}
+exitWhenStdinCloses()
 
 for await (const [conn] of srv) {
   conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)

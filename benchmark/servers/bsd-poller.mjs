@@ -6,7 +6,6 @@
 // (npm run build first).
 //
 //   node benchmark/servers/bsd-poller.mjs [--mode echo|sink|close] [--port 0] [--backlog 4096]
-import { fstatSync } from 'node:fs'
 import { constants } from 'node:os'
 import {
   AF_INET,
@@ -20,21 +19,9 @@ import {
   socket,
   TCP_NODELAY,
 } from '../../dist/index.js'
+import { exitWhenStdinCloses, serverOptions } from './contract.mjs'
 
-const opts = { mode: 'echo', port: '0', backlog: '4096' }
-const argv = process.argv.slice(2)
-for (let i = 0; i < argv.length; i += 2) {
-  const key = argv[i].replace(/^--/, '')
-  if (!(key in opts) || argv[i + 1] === undefined) {
-    console.error(`bsd-poller: bad option ${argv[i]}`)
-    process.exit(2)
-  }
-  opts[key] = argv[i + 1]
-}
-if (!['echo', 'sink', 'close'].includes(opts.mode)) {
-  console.error(`bsd-poller: unknown mode ${opts.mode}`)
-  process.exit(2)
-}
+const opts = serverOptions('bsd-poller')
 const echo = opts.mode === 'echo'
 const closeAtOnce = opts.mode === 'close'
 
@@ -43,18 +30,13 @@ const ECONNABORTED = constants.errno.ECONNABORTED
 
 const srv = socket(AF_INET, SOCK_STREAM)
 srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-srv.bind(['127.0.0.1', Number(opts.port)])
-srv.listen(Number(opts.backlog))
+srv.bind(['127.0.0.1', opts.port])
+srv.listen(opts.backlog)
 srv.setblocking(false)
 const listenFd = srv.fileno()
 process.stdout.write(`PORT ${srv.getsockname()[1]}\n`)
 
-const stdin = fstatSync(0)
-if (stdin.isFIFO() || stdin.isSocket()) {
-  process.stdin.on('end', () => process.exit(0))
-  process.stdin.on('error', () => process.exit(0))
-  process.stdin.resume()
-}
+exitWhenStdinCloses()
 
 /**
  * Connections by fd. `pending` holds echo bytes the socket would not take yet.

@@ -3,7 +3,6 @@
 // thread only watches stdin. Serves ping-pong on one connection, accept and stream.
 //
 //   node benchmark/servers/bsd-sync.mjs [--mode echo|sink|close] [--port 0] [--backlog 4096]
-import { fstatSync } from 'node:fs'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import {
   AF_INET,
@@ -14,36 +13,23 @@ import {
   socket,
   TCP_NODELAY,
 } from '../../dist/index.js'
+import { exitWhenStdinCloses, serverOptions } from './contract.mjs'
 
 if (isMainThread) {
-  const opts = { mode: 'echo', port: '0', backlog: '4096' }
-  const argv = process.argv.slice(2)
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '')
-    if (!(key in opts) || argv[i + 1] === undefined) {
-      console.error(`bsd-sync: bad option ${argv[i]}`)
-      process.exit(2)
-    }
-    opts[key] = argv[i + 1]
-  }
+  const opts = serverOptions('bsd-sync')
   const worker = new Worker(new URL(import.meta.url), { workerData: opts })
   worker.on('message', (port) => process.stdout.write(`PORT ${port}\n`))
   worker.on('error', (e) => {
     console.error(`bsd-sync: ${e.message}`)
     process.exit(1)
   })
-  const stdin = fstatSync(0)
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on('end', () => process.exit(0))
-    process.stdin.on('error', () => process.exit(0))
-    process.stdin.resume()
-  }
+  exitWhenStdinCloses()
 } else {
   const { mode, port, backlog } = workerData
   const srv = socket(AF_INET, SOCK_STREAM)
   srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-  srv.bind(['127.0.0.1', Number(port)])
-  srv.listen(Number(backlog))
+  srv.bind(['127.0.0.1', port])
+  srv.listen(backlog)
   parentPort.postMessage(srv.getsockname()[1])
   const buf = Buffer.allocUnsafe(65536)
   for (;;) {

@@ -13,6 +13,19 @@ use std::time::{Duration, Instant};
 use crate::sys::{cvt, wait_fd, SEND_FLAGS};
 use crate::Errno;
 
+/// A timeout of `seconds` (>= 0) as a [`Duration`], for [`crate::Socket::set_timeout`]
+/// and the calls here. A positive timeout under 1 ns stays a timeout (1 ns):
+/// rounding it to zero would silently make it non-blocking. Past
+/// `Duration::MAX` it saturates.
+pub fn timeout_from_secs(seconds: f64) -> Duration {
+    let d = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX);
+    if seconds > 0.0 && d.is_zero() {
+        Duration::from_nanos(1)
+    } else {
+        d
+    }
+}
+
 /// The deadline a timed call waits until; `None` when it never waits on a timer.
 pub(crate) fn deadline(timeout: Option<Duration>) -> Option<Instant> {
     timeout.filter(|d| !d.is_zero()).map(|d| Instant::now() + d)

@@ -6,6 +6,7 @@
 //! into a `SocketError` with `errno`, `syscall` and a Node-style message.
 
 use bsd_sockets_core::{Errno, GaiError};
+use napi_derive::napi;
 
 /// The JS error's `code`.
 pub struct Code(pub &'static str);
@@ -45,4 +46,10 @@ impl<T> IntoJs<T> for std::result::Result<T, GaiError> {
             napi::Error::new(Code(e.name().unwrap_or("EAI_UNKNOWN")), e.raw().to_string())
         })
     }
+}
+
+/// The C name of an errno number, from the platform's constants (`'EAGAIN'`).
+#[napi(catch_unwind)]
+pub fn errno_name(errno: i32) -> Option<&'static str> {
+    Errno::from_raw(errno).name()
 }

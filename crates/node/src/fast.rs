@@ -130,16 +130,7 @@ impl<const N: usize> Args<N> {
         if status != sys::Status::napi_ok {
             return self.type_error(c"expected a number");
         }
-        // ts/validate.ts bounds timeouts. A positive timeout under 1 ns stays a
-        // timeout (1 ns), as settimeout() keeps it: zero would mean non-blocking.
-        Some((v >= 0.0).then(|| {
-            let d = Duration::try_from_secs_f64(v).unwrap_or(Duration::MAX);
-            if v > 0.0 && d.is_zero() {
-                Duration::from_nanos(1)
-            } else {
-                d
-            }
-        }))
+        Some((v >= 0.0).then(|| io::timeout_from_secs(v)))
     }
 
     fn bool(&self, i: usize) -> Option<bool> {

@@ -11,6 +11,7 @@ mod error;
 mod fast;
 mod poller;
 mod reactor;
+mod resolve;
 mod select;
 mod socket;
 mod uv;

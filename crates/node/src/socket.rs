@@ -1,8 +1,6 @@
 //! `NativeSocket`: the JS handle of a core `Socket`. Conversion and ownership only.
 
-use std::time::Duration;
-
-use bsd_sockets_core::{Errno, Socket};
+use bsd_sockets_core::{io, Address, Errno, Socket};
 use napi::bindgen_prelude::{Buffer, Either, Uint8ArraySlice};
 use napi_derive::napi;
 
@@ -122,9 +120,7 @@ impl NativeSocket {
     /// `[socket, address, fd]`: the fd saves ts/ an `info()` call per connection
     /// (the new socket is blocking, of the listener's family, type and protocol).
     pub fn accept(&self) -> Result<(NativeSocket, JsAddress, i32)> {
-        let (sock, addr) = self.get()?.accept().js()?;
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
-        Ok((NativeSocket::wrap(sock), JsAddress(addr), fd))
+        self.get()?.accept().js().map(accepted)
     }
 
     #[napi(catch_unwind)]
@@ -186,10 +182,7 @@ impl NativeSocket {
             .sock
             .as_mut()
             .ok_or_else(|| errno_error(Errno::EBADF))?;
-        // A positive timeout below 1 ns must not round to zero: zero means non-blocking.
-        let timeout = seconds
-            .map(|s| Duration::from_secs_f64(s).max(Duration::from_nanos(u64::from(s > 0.0))));
-        sock.set_timeout(timeout).js()
+        sock.set_timeout(seconds.map(io::timeout_from_secs)).js()
     }
 
     #[napi(catch_unwind)]
@@ -301,13 +294,16 @@ impl NativeSocket {
             return Either::B(neg(Errno::EBADF));
         };
         match s.accept() {
-            Ok((sock, addr)) => {
-                let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
-                Either::A((NativeSocket::wrap(sock), JsAddress(addr), fd))
-            }
+            Ok(conn) => Either::A(accepted(conn)),
             Err(e) => Either::B(neg(e)),
         }
     }
+}
+
+/// An accepted connection as JS gets it: `[socket, address, fd]`.
+fn accepted((sock, addr): (Socket, Address)) -> (NativeSocket, JsAddress, i32) {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+    (NativeSocket::wrap(sock), JsAddress(addr), fd)
 }
 
 /// The caller's bytes, to receive into.

@@ -2,12 +2,14 @@
 //!
 //! Pure Rust, no Node: an owned-fd [`Socket`] with blocking, timed and
 //! non-blocking modes, [`Address`] in Python's shapes, [`getaddrinfo`],
-//! a poll(2)-based [`select`], and [`Errno`] so every error keeps its OS number.
+//! a poll(2)-based [`select`], sendmsg/recvmsg with descriptor passing
+//! ([`msg`]), and [`Errno`] so every error keeps its OS number.
 #![deny(missing_docs)]
 
 mod addr;
 mod errno;
 pub mod io;
+pub mod msg;
 mod poller;
 mod resolve;
 mod select;

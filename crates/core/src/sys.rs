@@ -106,3 +106,141 @@ pub(crate) fn socket_protocol(sock: &socket2::Socket) -> Result<i32, Errno> {
 pub(crate) fn socket_protocol(_sock: &socket2::Socket) -> Result<i32, Errno> {
     Ok(0)
 }
+
+/// Platforms whose recvmsg(2) can open received descriptors CLOEXEC atomically.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+mod cmsg_cloexec {
+    /// Flags every recvmsg carries: received fds are CLOEXEC from the start.
+    pub(crate) const RECV_CMSG_FLAGS: libc::c_int = libc::MSG_CMSG_CLOEXEC;
+
+    /// Nothing to do: the kernel set CLOEXEC.
+    pub(crate) fn set_received_cloexec(_fds: &[std::os::fd::OwnedFd]) -> Result<(), crate::Errno> {
+        Ok(())
+    }
+}
+
+/// macOS has no MSG_CMSG_CLOEXEC: CLOEXEC is set right after recvmsg returns
+/// (a fork in another thread in between would inherit the fds; nothing closes that window).
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+)))]
+mod cmsg_cloexec {
+    use std::os::fd::AsRawFd;
+
+    use super::cvt;
+
+    /// No flag to ask for it.
+    pub(crate) const RECV_CMSG_FLAGS: libc::c_int = 0;
+
+    /// Sets FD_CLOEXEC on every received fd, trying them all before reporting an error.
+    pub(crate) fn set_received_cloexec(fds: &[std::os::fd::OwnedFd]) -> Result<(), crate::Errno> {
+        let mut result = Ok(());
+        for fd in fds {
+            // SAFETY: F_SETFD on an fd we own.
+            if let Err(e) = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) }) {
+                result = Err(e);
+            }
+        }
+        result
+    }
+}
+
+pub(crate) use cmsg_cloexec::{set_received_cloexec, RECV_CMSG_FLAGS};
+
+/// Linux: SO_PEERCRED's `struct ucred`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn peer_credentials(fd: RawFd) -> Result<crate::msg::PeerCredentials, Errno> {
+    // SAFETY: ucred is plain old data; all-zero is valid.
+    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` is writable for `len` bytes and `len` is a valid in/out pointer.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(crate::msg::PeerCredentials {
+        pid: Some(cred.pid),
+        uid: cred.uid,
+        gid: cred.gid,
+    })
+}
+
+/// macOS and the BSDs: getpeereid(3) for the ids; macOS also tells the pid (LOCAL_PEERPID).
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+pub(crate) fn peer_credentials(fd: RawFd) -> Result<crate::msg::PeerCredentials, Errno> {
+    let (mut uid, mut gid) = (0, 0);
+    // SAFETY: `uid` and `gid` are valid out-pointers.
+    cvt(unsafe { libc::getpeereid(fd, &mut uid, &mut gid) })?;
+    Ok(crate::msg::PeerCredentials {
+        pid: peer_pid(fd),
+        uid,
+        gid,
+    })
+}
+
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+fn peer_pid(fd: RawFd) -> Option<i32> {
+    let mut pid: libc::pid_t = 0;
+    let mut len = std::mem::size_of::<libc::pid_t>() as libc::socklen_t;
+    // SAFETY: `pid` is writable for `len` bytes and `len` is a valid in/out pointer.
+    let ret = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_LOCAL,
+            libc::LOCAL_PEERPID,
+            (&mut pid as *mut libc::pid_t).cast(),
+            &mut len,
+        )
+    };
+    (ret == 0).then_some(pid)
+}
+
+/// The other BSDs' getpeereid(3) gives no pid.
+#[cfg(any(
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+fn peer_pid(_fd: RawFd) -> Option<i32> {
+    None
+}
+
+/// No peer-credential call known here.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+)))]
+pub(crate) fn peer_credentials(_fd: RawFd) -> Result<crate::msg::PeerCredentials, Errno> {
+    Err(Errno::EOPNOTSUPP)
+}

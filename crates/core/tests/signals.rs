@@ -7,6 +7,7 @@
 mod util;
 
 use std::cell::Cell;
+use std::io::IoSlice;
 use std::os::fd::AsRawFd;
 use std::os::unix::thread::JoinHandleExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -257,6 +258,8 @@ fn epipe_after_the_peer_closed_without_sigpipe() {
     let (a, b) = unix_pair(libc::SOCK_STREAM);
     drop(b);
     assert_eq!(a.send(b"x", 0), Err(Errno::EPIPE));
+    let bufs = [IoSlice::new(b"x"), IoSlice::new(b"y")];
+    assert_eq!(a.sendmsg(&bufs, &[], 0, None), Err(Errno::EPIPE));
     assert_eq!(SIGPIPES.load(Ordering::SeqCst), 0, "SIGPIPE was raised");
 }
 

@@ -1,0 +1,340 @@
+//! sendmsg(2) / recvmsg(2): vectored I/O and ancillary data (SCM_RIGHTS fds,
+//! any `(level, type, data)` control message), under the modes of [`crate::io`].
+//!
+//! Neither socket2 (its `MsgHdrMut` does not report the sender's address
+//! length) nor rustix (no raw `(level, type, bytes)` messages) covers this, so
+//! the `msghdr` is filled here with libc's `CMSG_*` functions.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::mem;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr;
+use std::time::Duration;
+
+use socket2::{SockAddr, SockAddrStorage};
+
+use crate::io::{call, deadline};
+use crate::sys::{self, cvt, SEND_FLAGS};
+use crate::{Address, Errno, Socket};
+
+/// One control message to send: `(level, type, data)`, Python's ancdata item.
+/// SCM_RIGHTS data is an array of native-endian C ints (the fds).
+#[derive(Clone, Copy, Debug)]
+pub struct Cmsg<'a> {
+    /// `cmsg_level` (`SOL_SOCKET`, ...).
+    pub level: i32,
+    /// `cmsg_type` (`SCM_RIGHTS`, ...).
+    pub kind: i32,
+    /// The payload, copied after the header.
+    pub data: &'a [u8],
+}
+
+/// One control message received.
+#[derive(Debug)]
+pub enum Ancillary {
+    /// `SOL_SOCKET`/`SCM_RIGHTS`: descriptors now open in this process, CLOEXEC,
+    /// owned so that dropping them closes them.
+    Fds(Vec<OwnedFd>),
+    /// Any other message, its payload as the kernel wrote it (cut short if the
+    /// buffer was too small: then [`Received::flags`] has `MSG_CTRUNC`).
+    Data {
+        /// `cmsg_level`.
+        level: i32,
+        /// `cmsg_type`.
+        kind: i32,
+        /// The payload.
+        data: Vec<u8>,
+    },
+}
+
+/// What [`recvmsg`] returns.
+#[derive(Debug)]
+pub struct Received {
+    /// Bytes scattered into the buffers; 0 at end of stream.
+    pub nbytes: usize,
+    /// The control messages, in the order the kernel wrote them.
+    pub ancillary: Vec<Ancillary>,
+    /// `msg_flags`: `MSG_TRUNC` (datagram longer than the buffers),
+    /// `MSG_CTRUNC` (control data cut: descriptors that did not fit were closed by the kernel), `MSG_EOR`.
+    pub flags: i32,
+    /// The sender, when the kernel gave one (unconnected datagram sockets).
+    pub address: Option<Address>,
+}
+
+/// `CMSG_LEN(len)`: a header plus `len` bytes, no trailing padding; `None` when it overflows.
+pub fn cmsg_len(len: usize) -> Option<usize> {
+    let len = libc::c_uint::try_from(len).ok()?;
+    // SAFETY: CMSG_LEN is arithmetic on its argument only.
+    let n = unsafe { libc::CMSG_LEN(len) };
+    (n >= len).then_some(n as usize)
+}
+
+/// `CMSG_SPACE(len)`: a header plus `len` bytes, padded for the next message; `None` when it overflows.
+pub fn cmsg_space(len: usize) -> Option<usize> {
+    let len = libc::c_uint::try_from(len).ok()?;
+    // SAFETY: CMSG_SPACE is arithmetic on its argument only.
+    let n = unsafe { libc::CMSG_SPACE(len) };
+    (n >= len).then_some(n as usize)
+}
+
+/// A zeroed control buffer of `len` bytes, aligned for `cmsghdr` as the CMSG_* functions require.
+struct Control {
+    buf: Vec<libc::cmsghdr>,
+    len: usize,
+}
+
+impl Control {
+    fn new(len: usize) -> Control {
+        let n = len.div_ceil(mem::size_of::<libc::cmsghdr>());
+        // SAFETY: cmsghdr is plain old data; all-zero is a valid value.
+        let zero: libc::cmsghdr = unsafe { mem::zeroed() };
+        Control {
+            buf: vec![zero; n],
+            len,
+        }
+    }
+
+    /// Points `msg` at the buffer (null when empty, as the kernel expects).
+    fn attach(&mut self, msg: &mut libc::msghdr) {
+        if self.len > 0 {
+            msg.msg_control = self.buf.as_mut_ptr().cast();
+            msg.msg_controllen = self.len as _;
+        }
+    }
+}
+
+/// An all-zero `msghdr` (its field types differ across platforms and libcs).
+fn empty_msghdr() -> libc::msghdr {
+    // SAFETY: msghdr is plain old data; all-zero (null pointers, zero lengths) is valid.
+    unsafe { mem::zeroed() }
+}
+
+/// Sends the bytes of `bufs` in order as one message, with control messages
+/// `cmsgs`, to `addr` when given (unconnected datagram sockets). Never raises SIGPIPE.
+///
+/// Corresponds to [`sendmsg(2)`](https://man7.org/linux/man-pages/man2/sendmsg.2.html).
+///
+/// # Errors
+/// `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ENOTCONN`, `EDESTADDRREQ` (no peer, no address),
+/// `EISCONN`, `EMSGSIZE` (datagram too long, too many buffers), `EBADF` (an
+/// SCM_RIGHTS entry that is not an open fd), `EINVAL` (malformed control message),
+/// `ETOOMANYREFS`, `ENOBUFS`.
+pub fn sendmsg(
+    fd: BorrowedFd<'_>,
+    bufs: &[IoSlice<'_>],
+    cmsgs: &[Cmsg<'_>],
+    flags: i32,
+    addr: Option<&Address>,
+    timeout: Option<Duration>,
+) -> Result<usize, Errno> {
+    let sa = addr.map(Address::to_sockaddr).transpose()?;
+    let mut msg = empty_msghdr();
+    if let Some(sa) = &sa {
+        msg.msg_name = sa.as_ptr() as *mut libc::c_void;
+        msg.msg_namelen = sa.len();
+    }
+    // IoSlice is ABI-compatible with iovec on Unix; the kernel only reads through it.
+    msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+    msg.msg_iovlen = bufs.len() as _;
+    let space = cmsgs.iter().try_fold(0usize, |sum, c| {
+        cmsg_space(c.data.len()).and_then(|n| sum.checked_add(n))
+    });
+    let mut control = Control::new(space.ok_or(Errno::EINVAL)?);
+    control.attach(&mut msg);
+    // SAFETY: `msg` points at `control`, which is sized CMSG_SPACE for every message.
+    let mut cur = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    for c in cmsgs {
+        if cur.is_null() {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: `cur` is a header inside `control` with CMSG_SPACE(data.len()) bytes
+        // from it on (sized above); the data copy stays within that space.
+        unsafe {
+            (*cur).cmsg_level = c.level;
+            (*cur).cmsg_type = c.kind;
+            (*cur).cmsg_len = libc::CMSG_LEN(c.data.len() as libc::c_uint) as _;
+            ptr::copy_nonoverlapping(c.data.as_ptr(), libc::CMSG_DATA(cur), c.data.len());
+            cur = libc::CMSG_NXTHDR(&msg, cur);
+        }
+    }
+    let raw = fd.as_raw_fd();
+    call(raw, libc::POLLOUT, timeout, deadline(timeout), flags, || {
+        // SAFETY: every pointer in `msg` (name, iovecs, control) is live for the call.
+        cvt(unsafe { libc::sendmsg(raw, &msg, flags | SEND_FLAGS) }).map(|n| n as usize)
+    })
+}
+
+/// Sends `bufs` with the descriptors `fds` as one SCM_RIGHTS message (Python's `send_fds`).
+///
+/// # Errors
+/// As [`sendmsg`].
+pub fn send_fds(
+    fd: BorrowedFd<'_>,
+    bufs: &[IoSlice<'_>],
+    fds: &[BorrowedFd<'_>],
+    flags: i32,
+    timeout: Option<Duration>,
+) -> Result<usize, Errno> {
+    let ints: Vec<u8> = fds
+        .iter()
+        .flat_map(|f| f.as_raw_fd().to_ne_bytes())
+        .collect();
+    let rights = Cmsg {
+        level: libc::SOL_SOCKET,
+        kind: libc::SCM_RIGHTS,
+        data: &ints,
+    };
+    sendmsg(fd, bufs, &[rights], flags, None, timeout)
+}
+
+/// Receives one message, scattered over `bufs` in order, with up to
+/// `ancbufsize` bytes of control data. Received descriptors are CLOEXEC and
+/// owned by the result.
+///
+/// Corresponds to [`recvmsg(2)`](https://man7.org/linux/man-pages/man2/recvmsg.2.html).
+///
+/// # Errors
+/// `EAGAIN` (non-blocking), `ETIMEDOUT` (timed), `ENOTCONN`, `ECONNRESET`, `EMSGSIZE`
+/// (too many buffers), `EBADF`.
+pub fn recvmsg(
+    fd: BorrowedFd<'_>,
+    bufs: &mut [IoSliceMut<'_>],
+    ancbufsize: usize,
+    flags: i32,
+    timeout: Option<Duration>,
+) -> Result<Received, Errno> {
+    let raw = fd.as_raw_fd();
+    let mut control = Control::new(ancbufsize);
+    call(raw, libc::POLLIN, timeout, deadline(timeout), flags, || {
+        let mut storage = SockAddrStorage::zeroed();
+        let mut msg = empty_msghdr();
+        msg.msg_name = (&mut storage as *mut SockAddrStorage).cast();
+        msg.msg_namelen = storage.size_of();
+        // IoSliceMut is ABI-compatible with iovec on Unix.
+        msg.msg_iov = bufs.as_mut_ptr().cast();
+        msg.msg_iovlen = bufs.len() as _;
+        control.attach(&mut msg);
+        // SAFETY: every pointer in `msg` is live and writable for its length.
+        let n = cvt(unsafe { libc::recvmsg(raw, &mut msg, flags | sys::RECV_CMSG_FLAGS) })?;
+        // Take ownership of the fds first, so nothing below can leak them.
+        // SAFETY: the kernel wrote `msg_controllen` bytes of messages into `control`.
+        let ancillary = unsafe { parse_control(&msg) };
+        let address = (msg.msg_namelen > 0).then(|| {
+            // SAFETY: the kernel initialized `msg_namelen` bytes of `storage`.
+            Address::from_sockaddr(&unsafe { SockAddr::new(storage, msg.msg_namelen) })
+        });
+        Ok(Received {
+            nbytes: n as usize,
+            ancillary: ancillary?,
+            flags: msg.msg_flags,
+            address,
+        })
+    })
+}
+
+/// Decodes the control messages `msg` holds, owning every SCM_RIGHTS fd.
+///
+/// # Safety
+/// `msg.msg_control` must hold `msg.msg_controllen` bytes written by recvmsg(2).
+unsafe fn parse_control(msg: &libc::msghdr) -> Result<Vec<Ancillary>, Errno> {
+    let mut out = Vec::new();
+    if msg.msg_control.is_null() {
+        return Ok(out);
+    }
+    let start = msg.msg_control as usize;
+    let end = start + msg.msg_controllen as usize;
+    let header = cmsg_len(0).unwrap_or(usize::MAX);
+    let mut pending_error = None;
+    // SAFETY: the caller guarantees `msg` describes a filled control buffer.
+    let mut cur = unsafe { libc::CMSG_FIRSTHDR(msg) };
+    while !cur.is_null() {
+        // SAFETY: CMSG_FIRSTHDR/CMSG_NXTHDR only return headers inside the buffer.
+        let (level, kind, len) = unsafe { ((*cur).cmsg_level, (*cur).cmsg_type, (*cur).cmsg_len) };
+        // SAFETY: as above; CMSG_DATA points just past the header.
+        let data = unsafe { libc::CMSG_DATA(cur) } as usize;
+        // A message cut short by MSG_CTRUNC may claim more than the buffer holds.
+        let data_len = (len as usize)
+            .saturating_sub(header)
+            .min(end.saturating_sub(data));
+        // SAFETY: `data..data + data_len` lies within the control buffer (clamped to `end`).
+        let bytes = unsafe { std::slice::from_raw_parts(data as *const u8, data_len) };
+        if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
+            let fds: Vec<OwnedFd> = bytes
+                .chunks_exact(mem::size_of::<RawFd>())
+                .map(|c| {
+                    let fd = RawFd::from_ne_bytes(c.try_into().expect("chunk of an int's size"));
+                    // SAFETY: the kernel just installed `fd` in our table for us alone.
+                    unsafe { OwnedFd::from_raw_fd(fd) }
+                })
+                .collect();
+            if let Err(e) = sys::set_received_cloexec(&fds) {
+                pending_error.get_or_insert(e);
+            }
+            out.push(Ancillary::Fds(fds));
+        } else {
+            out.push(Ancillary::Data {
+                level,
+                kind,
+                data: bytes.to_vec(),
+            });
+        }
+        // SAFETY: `cur` is a valid header of `msg`'s buffer.
+        cur = unsafe { libc::CMSG_NXTHDR(msg, cur) };
+    }
+    // Every message was read (and every fd owned) before giving up: dropping `out` closes them.
+    match pending_error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// The credentials of the process at the other end of an AF_UNIX socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerCredentials {
+    /// Its process id, where the platform tells (Linux SO_PEERCRED, macOS LOCAL_PEERPID).
+    pub pid: Option<i32>,
+    /// Its effective user id.
+    pub uid: u32,
+    /// Its effective group id.
+    pub gid: u32,
+}
+
+impl Socket {
+    /// [`sendmsg`] under the socket's mode.
+    ///
+    /// # Errors
+    /// As [`sendmsg`].
+    pub fn sendmsg(
+        &self,
+        bufs: &[IoSlice<'_>],
+        cmsgs: &[Cmsg<'_>],
+        flags: i32,
+        addr: Option<&Address>,
+    ) -> Result<usize, Errno> {
+        sendmsg(self.as_fd(), bufs, cmsgs, flags, addr, self.timeout())
+    }
+
+    /// [`recvmsg`] under the socket's mode.
+    ///
+    /// # Errors
+    /// As [`recvmsg`].
+    pub fn recvmsg(
+        &self,
+        bufs: &mut [IoSliceMut<'_>],
+        ancbufsize: usize,
+        flags: i32,
+    ) -> Result<Received, Errno> {
+        recvmsg(self.as_fd(), bufs, ancbufsize, flags, self.timeout())
+    }
+
+    /// The peer's pid (where known), uid and gid, as the kernel recorded them at connect time.
+    ///
+    /// Corresponds to `getsockopt(SO_PEERCRED)` on Linux, getpeereid(3) (and
+    /// `LOCAL_PEERPID` on macOS) on the BSDs.
+    ///
+    /// # Errors
+    /// `ENOTCONN`, `EOPNOTSUPP` / `EINVAL` on a socket that is not AF_UNIX (platform-dependent).
+    pub fn peer_credentials(&self) -> Result<PeerCredentials, Errno> {
+        sys::peer_credentials(self.as_raw_fd())
+    }
+}

@@ -68,6 +68,7 @@ type CommonName =
   | 'SHUT_RD'
   | 'SHUT_WR'
   | 'SHUT_RDWR'
+  | 'SCM_RIGHTS'
   | 'POLLIN'
   | 'POLLPRI'
   | 'POLLOUT'
@@ -115,6 +116,7 @@ type PlatformName =
   | 'MSG_MORE'
   | 'MSG_NOSIGNAL'
   | 'POLLRDHUP'
+  | 'SCM_CREDENTIALS'
   | 'SOCK_CLOEXEC'
   | 'SOCK_NONBLOCK'
   | 'SO_BINDTODEVICE'
@@ -209,6 +211,7 @@ export const {
   SHUT_RD,
   SHUT_WR,
   SHUT_RDWR,
+  SCM_RIGHTS,
   POLLIN,
   POLLPRI,
   POLLOUT,
@@ -256,6 +259,7 @@ export const {
   MSG_MORE,
   MSG_NOSIGNAL,
   POLLRDHUP,
+  SCM_CREDENTIALS,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SO_BINDTODEVICE,

@@ -35,3 +35,14 @@ export {
 export { type CreateServerOptions, createConnection, createServer, getaddrinfo } from './resolve.js'
 export { type Selectable, select } from './select.js'
 export { type AsyncOptions, fromfd, Socket, socket, socketpair } from './socket.js'
+export {
+  type Ancillary,
+  type AncillaryInput,
+  CMSG_LEN,
+  CMSG_SPACE,
+  type PeerCredentials,
+  type RecvmsgIntoResult,
+  type RecvmsgResult,
+  recvFds,
+  sendFds,
+} from './msg.js'

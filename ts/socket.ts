@@ -13,6 +13,13 @@ import {
   SOMAXCONN,
 } from './constants.js'
 import { AbortError, errnoError, SocketError, toSocketError } from './errors.js'
+import type {
+  Ancillary,
+  AncillaryInput,
+  PeerCredentials,
+  RecvmsgIntoResult,
+  RecvmsgResult,
+} from './msg.js'
 import { type Op, READABLE, Watcher, WRITABLE as WRITABLE_DIR } from './reactor.js'
 import * as v from './validate.js'
 
@@ -77,6 +84,19 @@ function settled(n: number, syscall: string): number | typeof AGAIN {
   if (n >= 0) return n
   if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
   throw errnoError(-n, syscall)
+}
+
+/** Runs a throwing call: its result, AGAIN for EAGAIN, else throws `fail(error)`. */
+function again<T>(call: () => T, fail: (e: unknown) => unknown): T | typeof AGAIN {
+  try {
+    return call()
+  } catch (e) {
+    const err = e instanceof SocketError ? e : fail(e)
+    if (err instanceof SocketError && (err.errno === EAGAIN || err.errno === EWOULDBLOCK)) {
+      return AGAIN
+    }
+    throw err
+  }
 }
 
 /** setTimeout's longest delay. */
@@ -341,6 +361,92 @@ export class Socket {
     }
   }
 
+  /**
+   * Sends `buffers` (each as `send` takes data) in order as one message, without joining
+   * them, with the control messages `ancdata` (`[level, type, data]`, such as
+   * `[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(fd)]`), to `address` when given (unconnected
+   * datagram sockets). Returns the bytes sent. Python's `sendmsg`; sendmsg(2), never raising SIGPIPE.
+   * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ENOTCONN`, `EDESTADDRREQ`, `EISCONN`,
+   * `EMSGSIZE` (too long, or more buffers than IOV_MAX), `EBADF` (an SCM_RIGHTS fd that is not
+   * open), `EINVAL` (a control message the kernel rejects), `ETOOMANYREFS`.
+   */
+  sendmsg(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    ancdata: readonly AncillaryInput[] = [],
+    flags = 0,
+    address?: AddressInput | null,
+  ): number {
+    const [send, a] = this.#msgArgs(buffers, ancdata, flags, address)
+    try {
+      return send(flags)
+    } catch (e) {
+      throw this.#fail(e, 'sendmsg', a)
+    }
+  }
+
+  /** Checks sendmsg's arguments; returns the native call (given its flags) and the address. */
+  #msgArgs(
+    buffers: unknown,
+    ancdata: unknown,
+    flags: unknown,
+    address: unknown,
+  ): [(flags: number) => number, AddressArgs | undefined] {
+    const bufs = v.bufferList(buffers)
+    const [levels, types, datas] = v.ancdata(ancdata)
+    v.cint(flags, 'flags')
+    const a = address == null ? undefined : this.#addr(address)
+    const h = this.#h
+    return [
+      (f) =>
+        h.sendmsg(bufs, levels, types, datas, f, a?.[0], a?.[1] ?? 0, a?.[2] ?? 0, a?.[3] ?? 0),
+      a,
+    ]
+  }
+
+  /**
+   * Receives one message of up to `bufsize` bytes with up to `ancbufsize` bytes of control
+   * data (size it with `CMSG_SPACE`): `[data, ancdata, msgFlags, address]`, Python's
+   * `recvmsg`. `msgFlags` has `MSG_TRUNC` when a datagram was longer than `bufsize`, and
+   * `MSG_CTRUNC` when control data did not fit (fds that did not fit were closed by the
+   * kernel). Received fds are CLOEXEC and yours to close. recvmsg(2).
+   * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `ENOTCONN`, `ECONNRESET`; RangeError if
+   * `ancbufsize` is over 1 MiB.
+   */
+  recvmsg(bufsize: number, ancbufsize = 0, flags = 0): RecvmsgResult {
+    const n = v.recvSize(bufsize)
+    const anc = v.ancbufsize(ancbufsize)
+    v.cint(flags, 'flags')
+    const buf = Buffer.allocUnsafe(n)
+    const r = this.#recvmsg([buf], anc, flags)
+    return [shrink(buf, r[0]), r[1], r[2], r[3]]
+  }
+
+  /**
+   * Receives one message scattered over `buffers` in order (no copy; no two may overlap):
+   * `[nbytes, ancdata, msgFlags, address]`, Python's `recvmsg_into`. recvmsg(2).
+   * @throws {SocketError} as `recvmsg`, plus `EMSGSIZE` for more buffers than IOV_MAX.
+   */
+  recvmsgInto(
+    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    ancbufsize = 0,
+    flags = 0,
+  ): RecvmsgIntoResult {
+    const bufs = v.writableList(buffers)
+    const anc = v.ancbufsize(ancbufsize)
+    v.cint(flags, 'flags')
+    return this.#recvmsg(bufs, anc, flags)
+  }
+
+  #recvmsg(bufs: Uint8Array[], ancbufsize: number, flags: number): RecvmsgIntoResult {
+    let r: ReturnType<NativeSocket['recvmsgInto']>
+    try {
+      r = this.#h.recvmsgInto(bufs, ancbufsize, flags)
+    } catch (e) {
+      throw this.#fail(e, 'recvmsg')
+    }
+    return [r[0], r[1] as Ancillary[], r[2], (r[3] ?? null) as SocketAddress | null]
+  }
+
   #nbytes(buf: Uint8Array, nbytes: unknown): number {
     const n = v.int(nbytes, 'nbytes', 0, Number.MAX_SAFE_INTEGER)
     if (n > buf.byteLength) {
@@ -464,6 +570,22 @@ export class Socket {
       return this.#h.getpeername() as SocketAddress
     } catch (e) {
       throw this.#fail(e, 'getpeername')
+    }
+  }
+
+  /**
+   * The pid, uid and gid of the process at the other end of an AF_UNIX socket, as the kernel
+   * recorded them when it connected (or when the pair was made). getsockopt(SO_PEERCRED) on
+   * Linux, getpeereid(3) on macOS and the BSDs (pid from LOCAL_PEERPID on macOS, else `null`).
+   * `getsockopt(SOL_SOCKET, SO_PEERCRED, 12)` gives the raw `struct ucred` on Linux.
+   * @throws {SocketError} `ENOTCONN`, `EOPNOTSUPP` / `EINVAL` on other families (platform-dependent).
+   */
+  peerCredentials(): PeerCredentials {
+    try {
+      const [pid, uid, gid] = this.#h.peerCredentials()
+      return { pid: pid ?? null, uid, gid }
+    } catch (e) {
+      throw this.#fail(e, 'getsockopt')
     }
   }
 
@@ -852,6 +974,57 @@ export class Socket {
         } catch (e) {
           throw e instanceof SocketError ? e : this.#fail(e, 'sendto', a)
         }
+      },
+      options,
+    )
+  }
+
+  /** `sendmsg` without blocking once the socket is writable; resolves with the bytes sent. */
+  sendmsgAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    ancdata: readonly AncillaryInput[] = [],
+    flags = 0,
+    address?: AddressInput | null,
+    options?: AsyncOptions,
+  ): Promise<number> {
+    let send: (flags: number) => number
+    let a: AddressArgs | undefined
+    try {
+      ;[send, a] = this.#msgArgs(buffers, ancdata, flags, address)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.#pending(
+      WRITABLE_DIR,
+      'sendmsg',
+      () => again(() => send(flags | MSG_DONTWAIT), (e) => this.#fail(e, 'sendmsg', a)),
+      options,
+    )
+  }
+
+  /** `recvmsg` without blocking: resolves with `[data, ancdata, msgFlags, address]`. */
+  recvmsgAsync(
+    bufsize: number,
+    ancbufsize = 0,
+    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<RecvmsgResult> {
+    let n: number
+    let anc: number
+    try {
+      n = v.recvSize(bufsize)
+      anc = v.ancbufsize(ancbufsize)
+      v.cint(flags, 'flags')
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.#pending(
+      READABLE,
+      'recvmsg',
+      () => {
+        const buf = Buffer.allocUnsafe(n)
+        const r = again(() => this.#recvmsg([buf], anc, flags | MSG_DONTWAIT), (e) => e)
+        return r === AGAIN ? AGAIN : ([shrink(buf, r[0]), r[1], r[2], r[3]] as RecvmsgResult)
       },
       options,
     )

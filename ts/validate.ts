@@ -156,3 +156,73 @@ export function address(value: unknown, family: number, name = 'address'): Addre
     `Addresses of family ${family} are not supported (AF_INET, AF_INET6, AF_UNIX are)`,
   )
 }
+
+/** Most control data one sendmsg/recvmsg carries (Linux's own limit, optmem_max, is ~20 KiB). */
+export const MAX_ANCBUFSIZE = 1024 * 1024
+
+/** `ancbufsize` of recvmsg: 0 to 1 MiB. */
+export function ancbufsize(value: unknown): number {
+  return int(value, 'ancbufsize', 0, MAX_ANCBUFSIZE)
+}
+
+/** An array of data to send, each as `bytes` takes it; returns their bytes, uncopied. */
+export function bufferList(value: unknown, name = 'buffers'): Uint8Array[] {
+  if (!Array.isArray(value)) {
+    throw new TypeError(`The "${name}" argument must be an array. Received ${typeName(value)}`)
+  }
+  return value.map((b, i) => bytes(b, `${name}[${i}]`))
+}
+
+/** An array of buffers to receive into, no two sharing a byte (the kernel would write both). */
+export function writableList(value: unknown, name = 'buffers'): Uint8Array[] {
+  if (!Array.isArray(value)) {
+    throw new TypeError(`The "${name}" argument must be an array. Received ${typeName(value)}`)
+  }
+  const views = value.map((b, i) => writable(b, `${name}[${i}]`))
+  const byMemory = new Map<ArrayBufferLike, Uint8Array[]>()
+  for (const b of views) {
+    if (b.byteLength === 0) continue
+    const group = byMemory.get(b.buffer)
+    if (group) group.push(b)
+    else byMemory.set(b.buffer, [b])
+  }
+  for (const group of byMemory.values()) {
+    group.sort((a, b) => a.byteOffset - b.byteOffset)
+    for (let i = 1; i < group.length; i++) {
+      if (group[i - 1].byteOffset + group[i - 1].byteLength > group[i].byteOffset) {
+        throw new RangeError(`The "${name}" argument must not hold overlapping buffers`)
+      }
+    }
+  }
+  return views
+}
+
+/** sendmsg's `ancdata`: `[level, type, data][]`, data at most 1 MiB in all; as parallel arrays. */
+export function ancdata(value: unknown): [number[], number[], Uint8Array[]] {
+  if (!Array.isArray(value)) {
+    throw new TypeError(`The "ancdata" argument must be an array. Received ${typeName(value)}`)
+  }
+  const levels: number[] = []
+  const types: number[] = []
+  const datas: Uint8Array[] = []
+  let total = 0
+  value.forEach((item, i) => {
+    const name = `ancdata[${i}]`
+    if (!Array.isArray(item) || item.length !== 3) {
+      throw new TypeError(
+        `The "${name}" argument must be a [level, type, data] array. Received ${typeName(item)}`,
+      )
+    }
+    levels.push(cint(item[0], `${name}[0] (level)`))
+    types.push(cint(item[1], `${name}[1] (type)`))
+    const data = writable(item[2], `${name}[2] (data)`)
+    total += data.byteLength
+    if (total > MAX_ANCBUFSIZE) {
+      throw new RangeError(
+        `The "ancdata" argument is too large: more than ${MAX_ANCBUFSIZE} bytes of data`,
+      )
+    }
+    datas.push(data)
+  })
+  return [levels, types, datas]
+}

@@ -226,7 +226,8 @@ pub fn recvmsg(
         Ok(Received {
             nbytes: n as usize,
             ancillary: ancillary?,
-            flags: msg.msg_flags,
+            // Linux echoes MSG_CMSG_CLOEXEC in msg_flags: hide it unless the caller asked for it.
+            flags: msg.msg_flags & !(sys::RECV_CMSG_FLAGS & !flags),
             address,
         })
     })

@@ -9,6 +9,7 @@ mod address;
 mod constants;
 mod error;
 mod fast;
+mod msg;
 mod poller;
 mod reactor;
 mod resolve;

@@ -19,7 +19,7 @@ pub struct NativeSocket {
 }
 
 impl NativeSocket {
-    fn get(&self) -> Result<&Socket> {
+    pub(crate) fn get(&self) -> Result<&Socket> {
         self.sock.as_ref().ok_or_else(|| errno_error(Errno::EBADF))
     }
 

@@ -1,0 +1,104 @@
+//! sendmsg/recvmsg and peer credentials on `NativeSocket`: conversion only (core's `msg`).
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::IntoRawFd;
+
+use bsd_sockets_core::msg::{self, Ancillary, Cmsg};
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+
+use crate::address::{resolve, JsAddress};
+use crate::error::{IntoJs, Result};
+use crate::socket::NativeSocket;
+
+#[napi]
+impl NativeSocket {
+    /// sendmsg(2): `buffers` in order; control messages as parallel arrays
+    /// (ts/ checked them); `host` set = send to that address.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn sendmsg(
+        &self,
+        buffers: Vec<&[u8]>,
+        levels: Vec<i32>,
+        types: Vec<i32>,
+        datas: Vec<&[u8]>,
+        flags: i32,
+        host: Option<String>,
+        port: u32,
+        flowinfo: u32,
+        scope_id: u32,
+    ) -> Result<u32> {
+        let s = self.get()?;
+        let addr = match host {
+            Some(h) => Some(resolve(s.family(), &h, port, flowinfo, scope_id)?),
+            None => None,
+        };
+        let bufs: Vec<IoSlice<'_>> = buffers.iter().map(|b| IoSlice::new(b)).collect();
+        let cmsgs: Vec<Cmsg<'_>> = levels
+            .iter()
+            .zip(&types)
+            .zip(&datas)
+            .map(|((&level, &kind), data)| Cmsg { level, kind, data })
+            .collect();
+        // A message's size is bounded by the socket buffer, far under u32::MAX.
+        s.sendmsg(&bufs, &cmsgs, flags, addr.as_ref())
+            .js()
+            .map(|n| n as u32)
+    }
+
+    /// recvmsg(2) into `buffers` (ts/ checked they do not overlap): `[nbytes,
+    /// [level, type, data][], msgFlags, address]`. SCM_RIGHTS fds become raw ints
+    /// in `data`: from here on they belong to JS, as in Python.
+    #[napi(
+        catch_unwind,
+        ts_return_type = "[number, [number, number, Buffer][], number, [string, number] | [string, number, number, number] | string | null]"
+    )]
+    pub fn recvmsg_into(
+        &self,
+        buffers: Vec<&mut [u8]>,
+        ancbufsize: u32,
+        flags: i32,
+    ) -> Result<(u32, Vec<(i32, i32, Buffer)>, i32, Option<JsAddress>)> {
+        let mut bufs: Vec<IoSliceMut<'_>> = buffers.into_iter().map(IoSliceMut::new).collect();
+        let r = self
+            .get()?
+            .recvmsg(&mut bufs, ancbufsize as usize, flags)
+            .js()?;
+        let ancillary = r
+            .ancillary
+            .into_iter()
+            .map(|a| match a {
+                Ancillary::Fds(fds) => {
+                    let ints: Vec<u8> = fds
+                        .into_iter()
+                        .flat_map(|fd| fd.into_raw_fd().to_ne_bytes())
+                        .collect();
+                    (libc::SOL_SOCKET, libc::SCM_RIGHTS, ints.into())
+                }
+                Ancillary::Data { level, kind, data } => (level, kind, data.into()),
+            })
+            .collect();
+        // Bounded by the buffers' total, which JS lengths keep under 2^32.
+        Ok((r.nbytes as u32, ancillary, r.flags, r.address.map(JsAddress)))
+    }
+
+    /// `[pid, uid, gid]`; pid `null` where the platform does not tell.
+    #[napi(catch_unwind)]
+    pub fn peer_credentials(&self) -> Result<(Option<i32>, u32, u32)> {
+        let c = self.get()?.peer_credentials().js()?;
+        Ok((c.pid, c.uid, c.gid))
+    }
+}
+
+/// `CMSG_LEN(length)`; `null` when it overflows.
+#[napi(catch_unwind)]
+pub fn cmsg_len(length: u32) -> Option<u32> {
+    msg::cmsg_len(length as usize).and_then(|n| u32::try_from(n).ok())
+}
+
+/// `CMSG_SPACE(length)`; `null` when it overflows.
+#[napi(catch_unwind)]
+pub fn cmsg_space(length: u32) -> Option<u32> {
+    msg::cmsg_space(length as usize).and_then(|n| u32::try_from(n).ok())
+}

@@ -1,0 +1,125 @@
+// Ancillary data: the shapes of sendmsg/recvmsg, CMSG_LEN/CMSG_SPACE, and Python's
+// send_fds/recv_fds on top of them.
+import { endianness } from 'node:os'
+import type { AddressInput, SocketAddress } from './address.js'
+import { native } from './binding.js'
+import { SCM_RIGHTS, SOL_SOCKET } from './constants.js'
+import { Socket } from './socket.js'
+import * as v from './validate.js'
+
+/** A control message to send: `[level, type, data]` (`[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(fd)]`). */
+export type AncillaryInput = [level: number, type: number, data: ArrayBufferView | ArrayBuffer]
+/** A control message received. SCM_RIGHTS data holds C ints: fds now open in this process. */
+export type Ancillary = [level: number, type: number, data: Buffer]
+/** What `recvmsg` returns: `[data, ancdata, msgFlags, address]` (address `null` when none). */
+export type RecvmsgResult = [
+  data: Buffer,
+  ancdata: Ancillary[],
+  msgFlags: number,
+  address: SocketAddress | null,
+]
+/** What `recvmsgInto` returns: `[nbytes, ancdata, msgFlags, address]`. */
+export type RecvmsgIntoResult = [
+  nbytes: number,
+  ancdata: Ancillary[],
+  msgFlags: number,
+  address: SocketAddress | null,
+]
+
+/** The process at the other end of an AF_UNIX socket, as the kernel recorded it at connect time. */
+export interface PeerCredentials {
+  /** Its process id; `null` where the platform does not tell (FreeBSD, NetBSD, OpenBSD). */
+  pid: number | null
+  /** Its effective user id. */
+  uid: number
+  /** Its effective group id. */
+  gid: number
+}
+
+/** Bytes of a C int, the unit of SCM_RIGHTS data. */
+const INT = 4
+const LITTLE = endianness() === 'LE'
+
+function cmsgSize(length: unknown, f: (n: number) => number | null, name: string): number {
+  const n = v.int(length, 'length', 0, 2 ** 32 - 1)
+  const size = f(n)
+  if (size === null) {
+    throw new RangeError(`The value of "length" (${n}) is too large for ${name}`)
+  }
+  return size
+}
+
+/**
+ * `CMSG_LEN(length)`: the size of a control message carrying `length` bytes of data, without
+ * trailing padding (Python's `socket.CMSG_LEN`). `recvmsg(n, CMSG_LEN(4 * k))` receives up to
+ * `k` fds.
+ */
+export function CMSG_LEN(length: number): number {
+  return cmsgSize(length, native.cmsgLen, 'CMSG_LEN')
+}
+
+/**
+ * `CMSG_SPACE(length)`: the room a control message with `length` bytes of data takes,
+ * padding included; sum them to size `ancbufsize` for several messages (Python's `socket.CMSG_SPACE`).
+ */
+export function CMSG_SPACE(length: number): number {
+  return cmsgSize(length, native.cmsgSpace, 'CMSG_SPACE')
+}
+
+/** The C ints of `data`, in this machine's byte order; a partial trailing int is dropped. */
+function ints(data: Uint8Array): number[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+  return Array.from({ length: Math.floor(data.byteLength / INT) }, (_, i) =>
+    view.getInt32(i * INT, LITTLE),
+  )
+}
+
+/**
+ * Sends `buffers` with the descriptors `fds` as one SCM_RIGHTS message; returns the bytes
+ * sent. Python's `socket.send_fds(sock, buffers, fds, flags, address)`. The fds stay open here:
+ * the receiver gets new descriptors for the same open files.
+ * @throws {SocketError} as `sendmsg`: `EBADF` (an fd that is not open), `EPIPE`, `ENOTCONN`, ...
+ */
+export function sendFds(
+  sock: Socket,
+  buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+  fds: readonly number[],
+  flags = 0,
+  address?: AddressInput,
+): number {
+  checkSocket(sock)
+  if (!Array.isArray(fds)) throw new TypeError('The "fds" argument must be an array of fds')
+  const rights = Int32Array.from(fds, (fd, i) => v.fd(fd, `fds[${i}]`))
+  return sock.sendmsg(buffers, [[SOL_SOCKET, SCM_RIGHTS, rights]], flags, address)
+}
+
+/**
+ * Receives up to `bufsize` bytes and up to `maxfds` descriptors:
+ * `[data, fds, msgFlags, address]`. Python's `socket.recv_fds(sock, bufsize, maxfds, flags)`.
+ * The fds are new in this process, CLOEXEC, and yours to close (`fs.closeSync`,
+ * `fromfd`, `new net.Socket({ fd })`). If more were sent than fit, the kernel closes the
+ * rest and `msgFlags` has `MSG_CTRUNC`.
+ * @throws {SocketError} as `recvmsg`.
+ */
+export function recvFds(
+  sock: Socket,
+  bufsize: number,
+  maxfds: number,
+  flags = 0,
+): [data: Buffer, fds: number[], msgFlags: number, address: SocketAddress | null] {
+  checkSocket(sock)
+  const max = v.int(maxfds, 'maxfds', 0, Math.floor(v.MAX_ANCBUFSIZE / INT) - 64)
+  const [data, ancdata, msgFlags, address] = sock.recvmsg(bufsize, CMSG_LEN(max * INT), flags)
+  return [data, fdsOf(ancdata), msgFlags, address]
+}
+
+/** Every fd of the SCM_RIGHTS messages in `ancdata`. */
+function fdsOf(ancdata: readonly Ancillary[]): number[] {
+  return ancdata.flatMap(([level, type, data]) =>
+    level === SOL_SOCKET && type === SCM_RIGHTS ? ints(data) : [],
+  )
+}
+
+function checkSocket(sock: unknown): void {
+  if (!(sock instanceof Socket)) throw new TypeError('The "sock" argument must be a Socket')
+}

@@ -23,6 +23,17 @@ export {
   TimeoutError,
 } from './errors.js'
 export {
+  type Ancillary,
+  type AncillaryInput,
+  CMSG_LEN,
+  CMSG_SPACE,
+  type PeerCredentials,
+  type RecvmsgIntoResult,
+  type RecvmsgResult,
+  recvFds,
+  sendFds,
+} from './msg.js'
+export {
   POLLER_EDGE,
   POLLER_ONESHOT,
   type Pollable,
@@ -35,14 +46,3 @@ export {
 export { type CreateServerOptions, createConnection, createServer, getaddrinfo } from './resolve.js'
 export { type Selectable, select } from './select.js'
 export { type AsyncOptions, fromfd, Socket, socket, socketpair } from './socket.js'
-export {
-  type Ancillary,
-  type AncillaryInput,
-  CMSG_LEN,
-  CMSG_SPACE,
-  type PeerCredentials,
-  type RecvmsgIntoResult,
-  type RecvmsgResult,
-  recvFds,
-  sendFds,
-} from './msg.js'

@@ -997,7 +997,11 @@ export class Socket {
     return this.#pending(
       WRITABLE_DIR,
       'sendmsg',
-      () => again(() => send(flags | MSG_DONTWAIT), (e) => this.#fail(e, 'sendmsg', a)),
+      () =>
+        again(
+          () => send(flags | MSG_DONTWAIT),
+          (e) => this.#fail(e, 'sendmsg', a),
+        ),
       options,
     )
   }
@@ -1023,7 +1027,10 @@ export class Socket {
       'recvmsg',
       () => {
         const buf = Buffer.allocUnsafe(n)
-        const r = again(() => this.#recvmsg([buf], anc, flags | MSG_DONTWAIT), (e) => e)
+        const r = again(
+          () => this.#recvmsg([buf], anc, flags | MSG_DONTWAIT),
+          (e) => e,
+        )
         return r === AGAIN ? AGAIN : ([shrink(buf, r[0]), r[1], r[2], r[3]] as RecvmsgResult)
       },
       options,

@@ -158,10 +158,17 @@ pub fn sendmsg(
         }
     }
     let raw = fd.as_raw_fd();
-    call(raw, libc::POLLOUT, timeout, deadline(timeout), flags, || {
-        // SAFETY: every pointer in `msg` (name, iovecs, control) is live for the call.
-        cvt(unsafe { libc::sendmsg(raw, &msg, flags | SEND_FLAGS) }).map(|n| n as usize)
-    })
+    call(
+        raw,
+        libc::POLLOUT,
+        timeout,
+        deadline(timeout),
+        flags,
+        || {
+            // SAFETY: every pointer in `msg` (name, iovecs, control) is live for the call.
+            cvt(unsafe { libc::sendmsg(raw, &msg, flags | SEND_FLAGS) }).map(|n| n as usize)
+        },
+    )
 }
 
 /// Sends `bufs` with the descriptors `fds` as one SCM_RIGHTS message (Python's `send_fds`).
@@ -237,6 +244,8 @@ pub fn recvmsg(
 ///
 /// # Safety
 /// `msg.msg_control` must hold `msg.msg_controllen` bytes written by recvmsg(2).
+// The length fields are size_t on glibc, socklen_t (u32) on musl and the BSDs: the casts are not no-ops everywhere.
+#[allow(clippy::unnecessary_cast)]
 unsafe fn parse_control(msg: &libc::msghdr) -> Result<Vec<Ancillary>, Errno> {
     let mut out = Vec::new();
     if msg.msg_control.is_null() {
@@ -334,8 +343,14 @@ impl Socket {
     /// `LOCAL_PEERPID` on macOS) on the BSDs.
     ///
     /// # Errors
-    /// `ENOTCONN`, `EOPNOTSUPP` / `EINVAL` on a socket that is not AF_UNIX (platform-dependent).
+    /// `EOPNOTSUPP` if the socket is not AF_UNIX, `ENOTCONN` if it has no peer: checked
+    /// first, because Linux answers SO_PEERCRED there too, with a pid of 0 (or, on a
+    /// listening socket, its own credentials).
     pub fn peer_credentials(&self) -> Result<PeerCredentials, Errno> {
+        if self.family() != libc::AF_UNIX {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.peer_addr()?;
         sys::peer_credentials(self.as_raw_fd())
     }
 }

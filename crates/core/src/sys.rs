@@ -149,7 +149,9 @@ mod cmsg_cloexec {
         let mut result = Ok(());
         for fd in fds {
             // SAFETY: F_SETFD on an fd we own.
-            if let Err(e) = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) }) {
+            if let Err(e) =
+                cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })
+            {
                 result = Err(e);
             }
         }

@@ -127,13 +127,19 @@ fn fds_that_do_not_fit_are_closed_and_flagged() {
         let ancbufsize = if room == 0 { 0 } else { cmsg_len(INT).unwrap() };
         let (data, mut r) = recv_one(&b, 4, ancbufsize);
         assert_eq!(data, b"x");
-        assert_ne!(r.flags & libc::MSG_CTRUNC, 0, "room for {room}: MSG_CTRUNC not set");
+        assert_ne!(
+            r.flags & libc::MSG_CTRUNC,
+            0,
+            "room for {room}: MSG_CTRUNC not set"
+        );
         let fds = take_fds(&mut r);
         assert_eq!(fds.len(), room);
         assert!(fds.iter().all(is_cloexec));
         if room == 1 {
             // The one that fit works: the pipe is still open for writing through it.
-            File::from(fds.into_iter().next().unwrap()).write_all(b"!").unwrap();
+            File::from(fds.into_iter().next().unwrap())
+                .write_all(b"!")
+                .unwrap();
         }
         let mut rest = Vec::new();
         rd.read_to_end(&mut rest).unwrap();
@@ -145,7 +151,14 @@ fn fds_that_do_not_fit_are_closed_and_flagged() {
 fn received_fds_stay_owned_when_not_taken() {
     let (a, b) = unix_pair(libc::SOCK_STREAM);
     let (mut rd, wr) = pipe();
-    send_fds(a.as_fd(), &[IoSlice::new(b"y")], &[wr.as_fd()], 0, a.timeout()).unwrap();
+    send_fds(
+        a.as_fd(),
+        &[IoSlice::new(b"y")],
+        &[wr.as_fd()],
+        0,
+        a.timeout(),
+    )
+    .unwrap();
     drop(wr);
     let (_, r) = recv_one(&b, 4, cmsg_space(INT).unwrap());
     let fd = match &r.ancillary[..] {
@@ -182,7 +195,11 @@ fn scm_credentials_arrive_as_data() {
     b.setsockopt_int(libc::SOL_SOCKET, libc::SO_PASSCRED, 1)
         .unwrap();
     a.send(b"who", 0).unwrap();
-    let (_, r) = recv_one(&b, 8, cmsg_space(std::mem::size_of::<libc::ucred>()).unwrap());
+    let (_, r) = recv_one(
+        &b,
+        8,
+        cmsg_space(std::mem::size_of::<libc::ucred>()).unwrap(),
+    );
     match &r.ancillary[..] {
         [Ancillary::Data { level, kind, data }] => {
             assert_eq!((*level, *kind), (libc::SOL_SOCKET, libc::SCM_CREDENTIALS));
@@ -251,6 +268,19 @@ fn peer_credentials_are_our_own_over_a_socketpair() {
 }
 
 #[test]
+fn peer_credentials_need_a_connected_unix_socket() {
+    let lone = util::socket(libc::AF_UNIX, libc::SOCK_STREAM);
+    assert_eq!(lone.peer_credentials(), Err(Errno::ENOTCONN));
+    let dir = tempfile::tempdir().unwrap();
+    let path = Address::Unix(dir.path().join("l").into_os_string().into_encoded_bytes());
+    lone.bind(&path).unwrap();
+    lone.listen(1).unwrap();
+    assert_eq!(lone.peer_credentials(), Err(Errno::ENOTCONN));
+    let (tcp, _) = util::tcp_pair(libc::AF_INET);
+    assert_eq!(tcp.peer_credentials(), Err(Errno::EOPNOTSUPP));
+}
+
+#[test]
 fn errnos() {
     let (a, b) = unix_pair(libc::SOCK_STREAM);
     let x = [IoSlice::new(b"x")];
@@ -290,7 +320,10 @@ fn errnos() {
     // EMSGSIZE: a datagram larger than the socket can ever send.
     let (d1, _d2) = unix_pair(libc::SOCK_DGRAM);
     let huge = vec![0u8; 4 << 20];
-    assert_eq!(d1.sendmsg(&[IoSlice::new(&huge)], &[], 0, None), Err(Errno::EMSGSIZE));
+    assert_eq!(
+        d1.sendmsg(&[IoSlice::new(&huge)], &[], 0, None),
+        Err(Errno::EMSGSIZE)
+    );
     // Nothing of the failed sends arrived.
     drop(a);
     assert_eq!(util::recv_exact(&b, 1), b"");

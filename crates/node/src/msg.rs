@@ -11,6 +11,11 @@ use crate::address::{resolve, JsAddress};
 use crate::error::{IntoJs, Result};
 use crate::socket::NativeSocket;
 
+/// `[level, type, data]`, one control message as JS gets it.
+type JsAncillary = (i32, i32, Buffer);
+/// `[nbytes, ancdata, msgFlags, address]`.
+type Recvmsg = (u32, Vec<JsAncillary>, i32, Option<JsAddress>);
+
 #[napi]
 impl NativeSocket {
     /// sendmsg(2): `buffers` in order; control messages as parallel arrays
@@ -59,7 +64,7 @@ impl NativeSocket {
         buffers: Vec<&mut [u8]>,
         ancbufsize: u32,
         flags: i32,
-    ) -> Result<(u32, Vec<(i32, i32, Buffer)>, i32, Option<JsAddress>)> {
+    ) -> Result<Recvmsg> {
         let mut bufs: Vec<IoSliceMut<'_>> = buffers.into_iter().map(IoSliceMut::new).collect();
         let r = self
             .get()?
@@ -80,7 +85,12 @@ impl NativeSocket {
             })
             .collect();
         // Bounded by the buffers' total, which JS lengths keep under 2^32.
-        Ok((r.nbytes as u32, ancillary, r.flags, r.address.map(JsAddress)))
+        Ok((
+            r.nbytes as u32,
+            ancillary,
+            r.flags,
+            r.address.map(JsAddress),
+        ))
     }
 
     /// `[pid, uid, gid]`; pid `null` where the platform does not tell.

@@ -4,11 +4,11 @@ import { constants as osConstants } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import * as api from '../ts/index.js'
 
-/** Every exported constant: an UPPER_CASE name whose value is a number (or undefined). */
-const exported = Object.entries(api).filter(([name]) => /^[A-Z][A-Z0-9_]+$/.test(name)) as [
-  string,
-  number | undefined,
-][]
+/** Every exported constant: an UPPER_CASE name whose value is a number (or undefined). Python's
+ * CMSG_LEN and CMSG_SPACE keep their upper-case names but are functions. */
+const exported = Object.entries(api).filter(
+  ([name, value]) => /^[A-Z][A-Z0-9_]+$/.test(name) && typeof value !== 'function',
+) as [string, number | undefined][]
 
 const PY_DUMP = `
 import errno, json, select, socket, sys

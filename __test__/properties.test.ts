@@ -22,6 +22,7 @@ import {
   POLLIN,
   POLLOUT,
   Poller,
+  recvFds,
   SO_KEEPALIVE,
   SO_LINGER,
   SO_RCVBUF,
@@ -34,6 +35,7 @@ import {
   type Socket,
   SocketError,
   select,
+  sendFds,
   socket,
   socketpair,
   TCP_NODELAY,
@@ -417,6 +419,49 @@ describe('bad input (fast-check)', () => {
             : b.recvInto(buffer as Any, nbytes as Any, flags as Any),
         )
         if (r !== undefined) expect(r).toBeLessThanOrEqual(5)
+      },
+    )
+  })
+
+  it('sendmsg / sendFds: buffer lists, ancdata, fds, flags, address', () => {
+    const list = fc.oneof(fc.array(fc.oneof(buffers, junk), { maxLength: 4 }), junk)
+    const item = fc.oneof(fc.tuple(cintArg, cintArg, fc.oneof(buffers, junk)), junk)
+    const anc = fc.oneof(fc.array(item, { maxLength: 3 }), junk)
+    const fdList = fc.oneof(
+      fc.array(fc.oneof(fc.integer({ min: -2, max: 2 }), badFd), { maxLength: 3 }),
+      junk,
+    )
+    const address = fc.oneof(fc.constant(undefined), unixPath)
+    prop(
+      [list, anc, fdList, cintArg, address, fc.boolean()],
+      (bufs, ancdata, fds, flags, addr, viaFds) => {
+        attempt(['buffers', 'ancdata', 'fds', 'flags', 'address'], () =>
+          viaFds
+            ? sendFds(a, bufs as Any, fds as Any, flags as Any, addr as Any)
+            : a.sendmsg(bufs as Any, ancdata as Any, flags as Any, addr as Any),
+        )
+        drain() // plain recv: the kernel closes any fds that travelled
+      },
+    )
+  })
+
+  it('recvmsg / recvmsgInto / recvFds: sizes, buffer lists, ancbufsize, maxfds, flags', () => {
+    const list = fc.oneof(fc.array(fc.oneof(buffers, junk), { maxLength: 3 }), junk)
+    const anc = fc.oneof(specialNumbers, fc.integer({ min: -5, max: 2 ** 21 }), junk)
+    const method = fc.constantFrom('recvmsg', 'recvmsgInto', 'recvFds')
+    prop(
+      [sizes, list, anc, cintArg, method, fc.boolean()],
+      (size, bufs, ancbufsize, flags, m, withData) => {
+        drain()
+        if (withData) a.send('hello')
+        const names = ['bufsize', 'buffers', 'ancbufsize', 'maxfds', 'flags']
+        const r = attempt(names, () => {
+          if (m === 'recvmsg') return b.recvmsg(size as Any, ancbufsize as Any, flags as Any)
+          if (m === 'recvmsgInto')
+            return b.recvmsgInto(bufs as Any, ancbufsize as Any, flags as Any)
+          return recvFds(b, size as Any, ancbufsize as Any, flags as Any)
+        })
+        if (r !== undefined) expect(r[1]).toEqual([]) // no fds were sent: none arrive
       },
     )
   })

@@ -528,6 +528,13 @@ describe('argument checks (before any syscall)', () => {
     expect(() => b.recvmsgInto([new Uint8Array(mem.buffer, mem.byteOffset, 8), mem])).toThrow(
       /overlapping/,
     )
+    // Past 16 buffers the check sorts by offset; an empty view in between hides nothing.
+    const many = Array.from(
+      { length: 20 },
+      (_, i) => new Uint8Array(mem.buffer, mem.byteOffset + (i % 16), 0),
+    )
+    many.push(mem.subarray(0, 8), mem.subarray(4, 4), mem.subarray(6, 7))
+    expect(() => b.recvmsgInto(many)).toThrow(/overlapping/)
     expect(() => sendFds(a, ['x'], [-1])).toThrow(/"fds\[0\]"/)
     expect(() => sendFds(a, ['x'], [1.5])).toThrow(RangeError)
     expect(() => sendFds(a, ['x'], 3 as never)).toThrow(TypeError)
@@ -547,6 +554,12 @@ describe('argument checks (before any syscall)', () => {
     const r = b.recvmsgInto([new Uint8Array(mem, 3, 3), new Uint8Array(mem, 0, 3)])
     expect(r[0]).toBe(6)
     expect(Buffer.from(mem).toString()).toBe('defabc')
+    // 20 one-byte views of one ArrayBuffer, out of order (the sorted check): fine.
+    a.send('0123456789abcdefghij')
+    const wide = new ArrayBuffer(20)
+    const views = Array.from({ length: 20 }, (_, i) => new Uint8Array(wide, 19 - i, 1))
+    expect(b.recvmsgInto(views)[0]).toBe(20)
+    expect(Buffer.from(wide).toString()).toBe('jihgfedcba9876543210')
     expect(CMSG_LEN(0)).toBeGreaterThan(0)
     expect(CMSG_LEN(4)).toBeLessThanOrEqual(CMSG_SPACE(4))
   })

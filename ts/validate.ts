@@ -170,7 +170,13 @@ export function bufferList(value: unknown, name = 'buffers'): Uint8Array[] {
   if (!Array.isArray(value)) {
     throw new TypeError(`The "${name}" argument must be an array. Received ${typeName(value)}`)
   }
-  return value.map((b, i) => bytes(b, `${name}[${i}]`))
+  const out: Uint8Array[] = new Array(value.length)
+  for (let i = 0; i < value.length; i++) {
+    const b = value[i]
+    // The element's name is built only when it is needed (an error).
+    out[i] = b instanceof Uint8Array ? b : bytes(b, `${name}[${i}]`)
+  }
+  return out
 }
 
 /** An array of buffers to receive into, no two sharing a byte (the kernel would write both). */
@@ -178,9 +184,34 @@ export function writableList(value: unknown, name = 'buffers'): Uint8Array[] {
   if (!Array.isArray(value)) {
     throw new TypeError(`The "${name}" argument must be an array. Received ${typeName(value)}`)
   }
-  const views = value.map((b, i) => writable(b, `${name}[${i}]`))
+  const views: Uint8Array[] = new Array(value.length)
+  for (let i = 0; i < value.length; i++) {
+    const b = value[i]
+    views[i] = b instanceof Uint8Array ? b : writable(b, `${name}[${i}]`)
+  }
+  if (views.length > 1 && overlapping(views)) {
+    throw new RangeError(`The "${name}" argument must not hold overlapping buffers`)
+  }
+  return views
+}
+
+/** Whether two of `views` share a byte: pairwise for the usual few, sorted per memory beyond. */
+function overlapping(views: Uint8Array[]): boolean {
+  const meets = (a: Uint8Array, b: Uint8Array) =>
+    a.buffer === b.buffer &&
+    a.byteLength > 0 &&
+    b.byteLength > 0 &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
+  if (views.length <= 16) {
+    for (let i = 0; i < views.length; i++) {
+      for (let j = i + 1; j < views.length; j++) if (meets(views[i], views[j])) return true
+    }
+    return false
+  }
   const byMemory = new Map<ArrayBufferLike, Uint8Array[]>()
   for (const b of views) {
+    // An empty view between two that overlap must not hide them from the adjacent check.
     if (b.byteLength === 0) continue
     const group = byMemory.get(b.buffer)
     if (group) group.push(b)
@@ -188,13 +219,9 @@ export function writableList(value: unknown, name = 'buffers'): Uint8Array[] {
   }
   for (const group of byMemory.values()) {
     group.sort((a, b) => a.byteOffset - b.byteOffset)
-    for (let i = 1; i < group.length; i++) {
-      if (group[i - 1].byteOffset + group[i - 1].byteLength > group[i].byteOffset) {
-        throw new RangeError(`The "${name}" argument must not hold overlapping buffers`)
-      }
-    }
+    for (let i = 1; i < group.length; i++) if (meets(group[i - 1], group[i])) return true
   }
-  return views
+  return false
 }
 
 /** sendmsg's `ancdata`: `[level, type, data][]`, data at most 1 MiB in all; as parallel arrays. */

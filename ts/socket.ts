@@ -578,7 +578,7 @@ export class Socket {
    * recorded them when it connected (or when the pair was made). getsockopt(SO_PEERCRED) on
    * Linux, getpeereid(3) on macOS and the BSDs (pid from LOCAL_PEERPID on macOS, else `null`).
    * `getsockopt(SOL_SOCKET, SO_PEERCRED, 12)` gives the raw `struct ucred` on Linux.
-   * @throws {SocketError} `ENOTCONN`, `EOPNOTSUPP` / `EINVAL` on other families (platform-dependent).
+   * @throws {SocketError} `ENOTCONN` (no peer, or a listening socket), `EOPNOTSUPP` outside AF_UNIX.
    */
   peerCredentials(): PeerCredentials {
     try {

@@ -15,6 +15,10 @@ interface FdCalls {
   sendFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
   /** Bytes sent, or `-(errno + 4096 * bytesSent)` on error. */
   sendallFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
+  /** sendmsg(2) of `bufs` as one message, no control data, no address: bytes or `-errno`. */
+  sendmsgFd(fd: number, bufs: Uint8Array[], flags: number, timeout: number): number
+  /** recvmsg(2) into `bufs` (no two overlapping), no control buffer: `nbytes + 2 ** 32 * msgFlags` or `-errno`. */
+  recvmsgIntoFd(fd: number, bufs: Uint8Array[], flags: number, timeout: number): number
   /** Whether the event-loop watch `id` keeps the process alive (uv_ref / uv_unref). */
   reactorSetRef(id: number, keepAlive: boolean): void
 }

@@ -392,6 +392,16 @@ export class Socket {
     address: unknown,
   ): [(flags: number) => number, AddressArgs | undefined] {
     const bufs = v.bufferList(buffers)
+    if (address == null && Array.isArray(ancdata) && ancdata.length === 0) {
+      v.cint(flags, 'flags')
+      // Plain vectored send: the hand-registered fd call, no class-method wrapper (fast.rs).
+      const send = (f: number) => {
+        const n = native.sendmsgFd(this.#fd, bufs, f, this.#timeout)
+        if (n < 0) throw errnoError(-n, 'sendmsg')
+        return n
+      }
+      return [send, undefined]
+    }
     const [levels, types, datas] = v.ancdata(ancdata)
     v.cint(flags, 'flags')
     const a = address == null ? undefined : this.#addr(address)
@@ -438,6 +448,13 @@ export class Socket {
   }
 
   #recvmsg(bufs: Uint8Array[], ancbufsize: number, flags: number): RecvmsgIntoResult {
+    if (ancbufsize === 0 && this.type === SOCK_STREAM) {
+      // No control data and no address (streams report none): the hand-registered fd call,
+      // which returns `nbytes + 2 ** 32 * msgFlags` (fast.rs).
+      const r = native.recvmsgIntoFd(this.#fd, bufs, flags, this.#timeout)
+      if (r < 0) throw errnoError(-r, 'recvmsg')
+      return [r % 2 ** 32, [], Math.floor(r / 2 ** 32), null]
+    }
     let r: ReturnType<NativeSocket['recvmsgInto']>
     try {
       r = this.#h.recvmsgInto(bufs, ancbufsize, flags)

@@ -7,12 +7,13 @@
 //! closed: EBADF without a syscall) and return bytes or `-errno`.
 
 use std::ffi::CStr;
+use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::BorrowedFd;
 use std::ptr;
 
 use std::time::Duration;
 
-use bsd_sockets_core::{io, Errno};
+use bsd_sockets_core::{io, msg, Errno};
 use napi::sys;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
@@ -37,6 +38,8 @@ guarded! {
     recv_into_fd => recv_into_fd_impl,
     send_fd => send_fd_impl,
     sendall_fd => sendall_fd_impl,
+    sendmsg_fd => sendmsg_fd_impl,
+    recvmsg_into_fd => recvmsg_into_fd_impl,
     reactor_set_ref => reactor_set_ref_impl,
 }
 
@@ -44,6 +47,8 @@ const CALLS: &[(&CStr, Callback)] = &[
     (c"recvIntoFd", recv_into_fd),
     (c"sendFd", send_fd),
     (c"sendallFd", sendall_fd),
+    (c"sendmsgFd", sendmsg_fd),
+    (c"recvmsgIntoFd", recvmsg_into_fd),
     (c"reactorSetRef", reactor_set_ref),
 ];
 
@@ -150,29 +155,50 @@ impl<const N: usize> Args<N> {
     /// The slice must not outlive the running callback: `'a` is the caller's
     /// to choose, and only the synchronous call keeps JS off the buffer.
     unsafe fn bytes<'a>(&self, i: usize) -> Option<&'a mut [u8]> {
+        let (data, len) = self.raw_bytes(self.argv[i])?;
+        // SAFETY: N-API reports `len` bytes at `data`. The call is synchronous on
+        // the JS thread, so no JS code touches the buffer while the slice lives.
+        Some(unsafe { slice_mut(data, len) })
+    }
+
+    /// The Uint8Arrays of an array argument, as `(data, len)`: callers make
+    /// shared slices to send from, or (when ts/ checked that none overlap) mutable ones.
+    fn byte_list(&self, i: usize) -> Option<Vec<(*mut u8, usize)>> {
+        let mut len = 0;
+        // SAFETY: a value of this callback's frame, a valid out-pointer.
+        if unsafe { sys::napi_get_array_length(self.env, self.argv[i], &mut len) }
+            != sys::Status::napi_ok
+        {
+            return self.type_error(c"expected an array");
+        }
+        let mut out = Vec::with_capacity(len as usize);
+        for k in 0..len {
+            let mut item = ptr::null_mut();
+            // SAFETY: as above; `k` is below the array's length.
+            if unsafe { sys::napi_get_element(self.env, self.argv[i], k, &mut item) }
+                != sys::Status::napi_ok
+            {
+                return self.type_error(c"expected an array");
+            }
+            out.push(self.raw_bytes(item)?);
+        }
+        Some(out)
+    }
+
+    /// Where a Uint8Array's bytes are and how many (null and 0 when empty).
+    fn raw_bytes(&self, value: sys::napi_value) -> Option<(*mut u8, usize)> {
         let (mut kind, mut len, mut data, mut ab, mut off) =
             (0, 0, ptr::null_mut(), ptr::null_mut(), 0);
         // SAFETY: a value of this callback's frame, valid out-pointers.
         let status = unsafe {
             sys::napi_get_typedarray_info(
-                self.env,
-                self.argv[i],
-                &mut kind,
-                &mut len,
-                &mut data,
-                &mut ab,
-                &mut off,
+                self.env, value, &mut kind, &mut len, &mut data, &mut ab, &mut off,
             )
         };
         if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
             return self.type_error(c"expected a Uint8Array");
         }
-        if len == 0 {
-            return Some(&mut []);
-        }
-        // SAFETY: N-API reports `len` bytes at `data`. The call is synchronous on
-        // the JS thread, so no JS code touches the buffer while the slice lives.
-        Some(unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), len) })
+        Some((data.cast(), len))
     }
 
     fn type_error<T>(&self, msg: &CStr) -> Option<T> {
@@ -190,6 +216,26 @@ impl<const N: usize> Args<N> {
         unsafe { sys::napi_create_int32(self.env, v, &mut out) };
         out
     }
+}
+
+/// # Safety
+/// `data` holds `len` bytes that nothing else reads or writes while the slice lives.
+unsafe fn slice_mut<'a>(data: *mut u8, len: usize) -> &'a mut [u8] {
+    if len == 0 {
+        return &mut [];
+    }
+    // SAFETY: per the contract.
+    unsafe { std::slice::from_raw_parts_mut(data, len) }
+}
+
+/// # Safety
+/// `data` holds `len` bytes that nothing writes while the slice lives.
+unsafe fn slice<'a>(data: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: per the contract.
+    unsafe { std::slice::from_raw_parts(data, len) }
 }
 
 fn borrow(fd: i32) -> Result<BorrowedFd<'static>, Errno> {
@@ -255,6 +301,64 @@ unsafe fn sendall_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
     let v = match borrow(fd).and_then(|fd| io::sendall(fd, buf, flags, timeout, &mut sent)) {
         Ok(()) => sent as f64,
         Err(e) => -(f64::from(e.raw()) + 4096.0 * sent as f64),
+    };
+    let mut out = ptr::null_mut();
+    // SAFETY: the env of the running callback, a valid out-pointer.
+    unsafe { sys::napi_create_double(env, v, &mut out) };
+    out
+}
+
+/// `sendmsgFd(fd, buffers, flags, timeout)`: the buffers as one message, no
+/// control data, no address (the framing case: header and payload without a copy).
+unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    let (Some(fd), Some(bufs), Some(flags), Some(timeout)) =
+        (a.int(0), a.byte_list(1), a.int(2), a.timeout(3))
+    else {
+        return ptr::null_mut();
+    };
+    // SAFETY: N-API reported each buffer; the call is synchronous, so JS cannot
+    // write to them while the kernel reads (the same buffer twice is fine: shared).
+    let iov: Vec<IoSlice<'_>> = bufs
+        .iter()
+        .map(|&(p, n)| IoSlice::new(unsafe { slice(p, n) }))
+        .collect();
+    // Linux caps one call at INT_MAX bytes less a page, so the count fits `ret`'s i32.
+    a.ret(borrow(fd).and_then(|fd| msg::sendmsg(fd, &iov, &[], flags, None, timeout)))
+}
+
+/// `recvmsgIntoFd(fd, buffers, flags, timeout)`: recvmsg into `buffers` (ts/ checked
+/// that none overlap) with no control buffer, for stream sockets (which report no
+/// address): `nbytes + 2^32 * msgFlags`, or `-errno`. msg_flags are far below 2^21
+/// and a count below 2^32, so the sum stays an exact double.
+unsafe fn recvmsg_into_fd_impl(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    let (Some(fd), Some(bufs), Some(flags), Some(timeout)) =
+        (a.int(0), a.byte_list(1), a.int(2), a.timeout(3))
+    else {
+        return ptr::null_mut();
+    };
+    // SAFETY: ts/ checked that no two buffers overlap, and the call is synchronous:
+    // each slice is the only access to its bytes while it lives.
+    let mut iov: Vec<IoSliceMut<'_>> = bufs
+        .iter()
+        .map(|&(p, n)| IoSliceMut::new(unsafe { slice_mut(p, n) }))
+        .collect();
+    let v = match borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, 0, flags, timeout)) {
+        Ok(r) => {
+            (r.nbytes.min(u32::MAX as usize) as f64)
+                + 4_294_967_296.0 * f64::from(r.flags & 0x1f_ffff)
+        }
+        Err(e) => -f64::from(e.raw()),
     };
     let mut out = ptr::null_mut();
     // SAFETY: the env of the running callback, a valid out-pointer.

@@ -8,7 +8,7 @@ import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +24,7 @@ import {
   IPV6_FREEBIND,
   SHUT_WR,
   SO_BINDTODEVICE,
+  SO_INCOMING_CPU,
   SO_REUSEPORT,
   SOCK_DGRAM,
   SOCK_STREAM,
@@ -52,6 +53,8 @@ afterEach(closeTracked)
 
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const O_NONBLOCK = 0o4000
+/** AF_VSOCK from linux/socket.h: not among our constants (the libc crate lacks it for musl). */
+const AF_VSOCK = 40
 const linux = process.platform === 'linux'
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
@@ -117,6 +120,15 @@ describe.skipIf(!linux)('listener options through setsockopt', () => {
     expect(s.getsockopt(IPPROTO_TCP, TCP_DEFER_ACCEPT as number)).toBeGreaterThan(0)
     expect(s.getsockopt(IPPROTO_TCP, TCP_FASTOPEN as number)).toBe(16)
     expect(maxBacklog(s)).toBe(8)
+  })
+
+  it('SO_INCOMING_CPU names a CPU of this machine on a connection that received data', () => {
+    const [client, server] = connectedPair()
+    client.sendall('x')
+    server.recv(1)
+    const cpu = server.getsockopt(SOL_SOCKET, SO_INCOMING_CPU as number)
+    expect(cpu).toBeGreaterThanOrEqual(0)
+    expect(cpu).toBeLessThan(availableParallelism())
   })
 
   it('IP_FREEBIND binds an address this host does not have; without it EADDRNOTAVAIL', () => {
@@ -330,6 +342,19 @@ describe.skipIf(!linux)('toNetSocket()', () => {
     const fd = udp.fileno()
     expect(() => udp.toNetSocket()).toThrow(expect.objectContaining({ code: 'EOPNOTSUPP' }))
     expect(udp.fileno()).toBe(fd)
+    // A stream socket of a family Node has no handle for (AF_VSOCK, where the kernel has it).
+    const vsock = (() => {
+      try {
+        return track(socket(AF_VSOCK, SOCK_STREAM))
+      } catch {
+        return undefined
+      }
+    })()
+    if (vsock) {
+      const vfd = vsock.fileno()
+      expect(() => vsock.toNetSocket()).toThrow(expect.objectContaining({ code: 'EOPNOTSUPP' }))
+      expect(vsock.fileno()).toBe(vfd)
+    }
     const srv = listener()
     expect(() => srv.toNetSocket()).toThrow(expect.objectContaining({ code: 'EINVAL' }))
     expect(srv.fileno()).toBeGreaterThanOrEqual(0)

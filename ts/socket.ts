@@ -1,11 +1,11 @@
 // Socket: Python's socket object over the native handle.
-import { closeSync } from 'node:fs'
 import { Socket as NetSocket } from 'node:net'
 import { inspect } from 'node:util'
 import type { AddressArgs, AddressInput, SocketAddress } from './address.js'
 import { type NativeSocket, native } from './binding.js'
 import {
   AF_INET,
+  AF_INET6,
   AF_UNIX,
   errno,
   MSG_DONTWAIT,
@@ -404,24 +404,19 @@ export class Socket {
    * closes it when the net.Socket is destroyed; this Socket acts as detached afterwards
    * (`fileno()` -1). TLS goes on top: `tls.connect({ socket: sock.toNetSocket(), ... })`.
    * A listening socket goes to `server.listen({ fd: sock.detach() }, backlog)` instead.
-   * @throws {SocketError} `EBADF` (closed), `EOPNOTSUPP` (not `SOCK_STREAM`), `EINVAL`
+   * @throws {SocketError} `EBADF` (closed), `EOPNOTSUPP` (not a TCP or AF_UNIX stream), `EINVAL`
    * (listening); the socket then stays open and yours.
    */
   toNetSocket(options?: { allowHalfOpen?: boolean }): NetSocket {
     if (options !== undefined && (options === null || typeof options !== 'object'))
       throw new TypeError('The "options" argument must be an object')
     if (this.#fd < 0) throw errnoError(EBADF, 'toNetSocket')
-    if (this.type !== SOCK_STREAM) throw errnoError(EOPNOTSUPP, 'toNetSocket')
+    // Node takes TCP and Unix stream sockets only (else ERR_INVALID_FD_TYPE after detach).
+    const family = this.family === AF_INET || this.family === AF_INET6 || this.family === AF_UNIX
+    if (!family || this.type !== SOCK_STREAM) throw errnoError(EOPNOTSUPP, 'toNetSocket')
     if (this.getsockopt(SOL_SOCKET, SO_ACCEPTCONN)) throw errnoError(EINVAL, 'toNetSocket')
-    const fd = this.detach()
-    try {
-      // Only options that cannot throw once Node has opened the fd (a bad `signal` would).
-      return new NetSocket({ fd, allowHalfOpen: options?.allowHalfOpen })
-    } catch (e) {
-      // Node refused the fd before opening it (ERR_INVALID_FD_TYPE): it is still ours.
-      closeSync(fd)
-      throw e
-    }
+    // Only options that cannot throw once Node has opened the fd (a bad `signal` would).
+    return new NetSocket({ fd: this.detach(), allowHalfOpen: options?.allowHalfOpen })
   }
 
   /** A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode. */

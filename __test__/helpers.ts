@@ -27,8 +27,10 @@
 // - `hasIPv6`: whether ::1 can be bound here (for `it.skipIf(!hasIPv6)`).
 // - `timeval(seconds)`: a C `struct timeval` (64-bit Linux/macOS layout) for SO_RCVTIMEO /
 //   SO_SNDTIMEO, to bound a call that must run on a truly blocking socket.
+// - `openFdCount()` / `fdFlags(fd)`: this process's open fd count and an fd's open-file flags
+//   (O_NONBLOCK, O_CLOEXEC), from /proc (Linux).
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, type Socket, socket } from '../ts/index.js'
@@ -176,4 +178,16 @@ export function python(
     child.stdin?.on('error', () => {})
     child.stdin?.end(options.input ?? '')
   })
+}
+
+/** How many fds this process has open (Linux /proc), for leak checks. */
+export function openFdCount(): number {
+  return readdirSync('/proc/self/fd').length
+}
+
+/** The open-file flags of `fd` (O_NONBLOCK, O_CLOEXEC, ...) from /proc/self/fdinfo (Linux). */
+export function fdFlags(fd: number): number {
+  const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))
+  if (!m?.[1]) throw new Error(`no flags line in /proc/self/fdinfo/${fd}`)
+  return Number.parseInt(m[1], 8)
 }

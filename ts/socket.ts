@@ -1,12 +1,15 @@
 // Socket: Python's socket object over the native handle.
+import { Socket as NetSocket } from 'node:net'
 import { inspect } from 'node:util'
 import type { AddressArgs, AddressInput, SocketAddress } from './address.js'
 import { type NativeSocket, native } from './binding.js'
 import {
   AF_INET,
+  AF_INET6,
   AF_UNIX,
   errno,
   MSG_DONTWAIT,
+  SO_ACCEPTCONN,
   SO_ERROR,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -78,6 +81,8 @@ const EWOULDBLOCK = errno.EWOULDBLOCK as number
 const EINPROGRESS = errno.EINPROGRESS as number
 const EBADF = errno.EBADF as number
 const ETIMEDOUT = errno.ETIMEDOUT as number
+const EINVAL = errno.EINVAL as number
+const EOPNOTSUPP = errno.EOPNOTSUPP as number
 
 /** Maps a `try*` result: bytes, AGAIN, or throws the errno's SocketError. */
 function settled(n: number, syscall: string): number | typeof AGAIN {
@@ -514,6 +519,27 @@ export class Socket {
     this.#stopWatching()
     this.#fd = -1
     return this.#h.detach()
+  }
+
+  /**
+   * Hands a stream connection (TCP or AF_UNIX) to Node's own stack: detaches the fd and
+   * returns `new net.Socket({ fd, allowHalfOpen })`. libuv makes the fd non-blocking and
+   * closes it when the net.Socket is destroyed; this Socket acts as detached afterwards
+   * (`fileno()` -1). TLS goes on top: `tls.connect({ socket: sock.toNetSocket(), ... })`.
+   * A listening socket goes to `server.listen({ fd: sock.detach() }, backlog)` instead.
+   * @throws {SocketError} `EBADF` (closed), `EOPNOTSUPP` (not a TCP or AF_UNIX stream), `EINVAL`
+   * (listening); the socket then stays open and yours.
+   */
+  toNetSocket(options?: { allowHalfOpen?: boolean }): NetSocket {
+    if (options !== undefined && (options === null || typeof options !== 'object'))
+      throw new TypeError('The "options" argument must be an object')
+    if (this.#fd < 0) throw errnoError(EBADF, 'toNetSocket')
+    // Node takes TCP and Unix stream sockets only (else ERR_INVALID_FD_TYPE after detach).
+    const family = this.family === AF_INET || this.family === AF_INET6 || this.family === AF_UNIX
+    if (!family || this.type !== SOCK_STREAM) throw errnoError(EOPNOTSUPP, 'toNetSocket')
+    if (this.getsockopt(SOL_SOCKET, SO_ACCEPTCONN)) throw errnoError(EINVAL, 'toNetSocket')
+    // Only options that cannot throw once Node has opened the fd (a bad `signal` would).
+    return new NetSocket({ fd: this.detach(), allowHalfOpen: options?.allowHalfOpen })
   }
 
   /** A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode. */

@@ -195,8 +195,9 @@ class Send extends PairCommand {
     const len = this.data.length
     let res: Outcome<number | undefined>
     if (this.how === 'send') res = outcome(() => sock.send(this.data))
-    else if (this.how === 'sendall') res = outcome(() => sock.sendall(this.data))
-    else if (this.how === 'sendallAsync') res = await outcomeAsync(sock.sendallAsync(this.data))
+    else if (this.how === 'sendall') res = outcome(() => void sock.sendall(this.data))
+    else if (this.how === 'sendallAsync')
+      res = await outcomeAsync(sock.sendallAsync(this.data).then(() => undefined))
     else {
       const n = sock.trySend(this.data)
       res = n >= 0 ? { ok: n } : { code: errnoName(-n) }

@@ -14,6 +14,7 @@ import {
   AbortError,
   AF_INET,
   ConnectionRefusedError,
+  SO_RCVTIMEO,
   SO_REUSEADDR,
   SOCK_DGRAM,
   SOCK_STREAM,
@@ -24,7 +25,7 @@ import {
   socket,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, connectedPair, listener, python, track } from './helpers.js'
+import { closeTracked, connectedPair, listener, python, timeval, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -409,6 +410,33 @@ describe('sync interop and try* fast paths', () => {
     const [r2, w2] = select([b], [b], [], 0)
     expect(r2).toEqual([])
     expect(w2).toEqual([b])
+  })
+
+  it('setblocking(true) after async calls: the next async call is non-blocking again', async () => {
+    const srv = listener()
+    // Backstop: were acceptAsync to call a blocking accept(2), it would give up after 2 s.
+    srv.setsockopt(SOL_SOCKET, SO_RCVTIMEO, timeval(2))
+    const c = track(socket(AF_INET, SOCK_STREAM))
+    c.connect(srv.getsockname())
+    const [conn] = await srv.acceptAsync()
+    track(conn)
+    const recvd = conn.recvAsync(10)
+    srv.setblocking(true)
+    conn.setblocking(true)
+    expect([srv.gettimeout(), conn.gettimeout()]).toEqual([null, null])
+    // Nothing to accept: a pending promise, and the socket is non-blocking again.
+    const accepting = srv.acceptAsync()
+    expect(srv.gettimeout()).toBe(0)
+    const c2 = track(socket(AF_INET, SOCK_STREAM))
+    c2.connect(srv.getsockname())
+    track((await accepting)[0])
+    const buf = Buffer.alloc(10)
+    const hot = conn.recvIntoAsync(buf) // the hot path
+    expect(conn.gettimeout()).toBe(0)
+    c.sendall('ab')
+    expect((await recvd).toString()).toBe('ab')
+    c.sendall('cd')
+    expect(buf.subarray(0, await hot).toString()).toBe('cd')
   })
 
   it('tryRecvInto: -EAGAIN, bytes, -EBADF after close', () => {

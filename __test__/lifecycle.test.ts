@@ -2,7 +2,8 @@
 // Socket never touches its old fd number, finalizers and worker exit release fds,
 // Symbol.dispose closes, no SIGPIPE (main thread and worker), and bounded loopback faults:
 // connect flood past the backlog, reset mid-stream, half-close, silent peer, a blocked recv
-// in a worker released by shutdown(), signals during blocking calls.
+// in a worker released by shutdown(), signals during blocking calls; a forced Rust panic
+// (internal __panicForTest hooks) is a thrown JS error.
 // CLOEXEC (a spawned child does not inherit our fds) is covered in socket.test.ts.
 import { spawn } from 'node:child_process'
 import { fstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -450,6 +451,50 @@ async function brokenSends(lib: typeof import('../ts/index.js')): Promise<Record
   }
   return out
 }
+
+describe('panics', () => {
+  it('a Rust panic in a fast call or a #[napi] function is a thrown JS error; the process lives on', async () => {
+    const loader = fileURLToPath(new URL('../loader/index.cjs', import.meta.url))
+    const r = await runNode(
+      script(`
+import { createRequire } from 'node:module'
+const lib = await import(process.argv[2])
+const native = createRequire(import.meta.url)(${JSON.stringify(loader)})
+const out = {}
+for (const name of ['__panicForTest', '__panicForTestNapi']) {
+  for (let i = 0; i < 3; i++) {
+    try { native[name](); out[name] = 'returned' }
+    catch (e) { out[name] = { error: e instanceof Error, code: e.code, message: e.message } }
+  }
+}
+// The addon still works after the panics.
+const [a, b] = lib.socketpair()
+a.sendall('still here')
+out.after = b.recv(100).toString()
+a.close(); b.close()
+console.log(JSON.stringify(out))
+`),
+    )
+    expect(r.signal).toBeNull()
+    expect(r.code).toBe(0)
+    // They really panicked (Rust's panic hook reported it), and nothing aborted.
+    expect(r.stderr).toContain('forced panic (fast call)')
+    expect(r.stderr).toContain('forced panic (#[napi] function)')
+    expect(lastJson(r)).toEqual({
+      __panicForTest: {
+        error: true,
+        code: 'ERR_BSD_SOCKETS_PANIC',
+        message: 'bsd-sockets: internal error (a Rust panic)',
+      },
+      __panicForTestNapi: {
+        error: true,
+        code: 'GenericFailure',
+        message: 'bsd-sockets: forced panic (#[napi] function)',
+      },
+      after: 'still here',
+    })
+  })
+})
 
 describe('faults on loopback', () => {
   it('a connect flood far past listen(4) does not take the server down; it serves again after', () => {

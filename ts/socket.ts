@@ -682,10 +682,13 @@ export class Socket {
   #w: Watcher | undefined
   #keepAlive = true
 
-  /** The event-loop watcher; the async methods need the fd non-blocking (as asyncio does). */
+  /**
+   * The event-loop watcher; the async methods need the fd non-blocking (as asyncio does), on
+   * every call: `setblocking(true)` after an async call must not make the next one block.
+   */
   #watcher(): Watcher {
-    if (this.#w) return this.#w
     if (this.#timeout !== 0) this.settimeout(0)
+    if (this.#w) return this.#w
     this.#w = new Watcher(this.#h)
     this.#w.setKeepAlive(this.#keepAlive)
     return this.#w
@@ -815,7 +818,14 @@ export class Socket {
     // The hot loop's shape (a Buffer, no size, flags or options, nothing queued) goes
     // straight to the syscall: no closure, no option parsing, one promise.
     const w = this.#w
-    if (w && options === undefined && buffer instanceof Uint8Array && nbytes === 0 && flags === 0) {
+    if (
+      w &&
+      this.#timeout === 0 &&
+      options === undefined &&
+      buffer instanceof Uint8Array &&
+      nbytes === 0 &&
+      flags === 0
+    ) {
       if (w.reads.length === 0) {
         const got = native.recvIntoFd(this.#fd, buffer, buffer.length, MSG_DONTWAIT, 0)
         if (got >= 0) return Promise.resolve(got)
@@ -924,7 +934,13 @@ export class Socket {
     let off = 0
     let tried = false
     const w = this.#w
-    if (w && options === undefined && data instanceof Uint8Array && flags === 0) {
+    if (
+      w &&
+      this.#timeout === 0 &&
+      options === undefined &&
+      data instanceof Uint8Array &&
+      flags === 0
+    ) {
       // The hot shape: one send that takes it all needs no closure and no new promise.
       b = data
       if (w.writes.length === 0) {

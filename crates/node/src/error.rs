@@ -53,3 +53,11 @@ impl<T> IntoJs<T> for std::result::Result<T, GaiError> {
 pub fn errno_name(errno: i32) -> Option<&'static str> {
     Errno::from_raw(errno).name()
 }
+
+/// `__panicForTestNapi()`: panics, so a test can check that `#[napi(catch_unwind)]`
+/// turns a panic into a thrown JS error. Internal and undocumented (no typings);
+/// harmless, as the panic never leaves napi-rs's `catch_unwind`.
+#[napi(catch_unwind, js_name = "__panicForTestNapi", skip_typescript)]
+pub fn panic_for_test() -> Result<()> {
+    panic!("bsd-sockets: forced panic (#[napi] function)")
+}

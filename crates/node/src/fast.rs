@@ -41,6 +41,7 @@ guarded! {
     sendmsg_fd => sendmsg_fd_impl,
     recvmsg_into_fd => recvmsg_into_fd_impl,
     reactor_set_ref => reactor_set_ref_impl,
+    panic_for_test => panic_for_test_impl,
 }
 
 const CALLS: &[(&CStr, Callback)] = &[
@@ -50,6 +51,7 @@ const CALLS: &[(&CStr, Callback)] = &[
     (c"sendmsgFd", sendmsg_fd),
     (c"recvmsgIntoFd", recvmsg_into_fd),
     (c"reactorSetRef", reactor_set_ref),
+    (c"__panicForTest", panic_for_test),
 ];
 
 /// Adds the calls to the module's exports.
@@ -380,4 +382,11 @@ unsafe fn reactor_set_ref_impl(
     };
     crate::reactor::set_ref(id as u32, keep);
     ptr::null_mut()
+}
+
+/// `__panicForTest()`: panics, so a test can check that `guarded!` turns a
+/// panic into a thrown JS error. Internal and undocumented; harmless, as the
+/// panic never leaves the guard.
+unsafe fn panic_for_test_impl(_: sys::napi_env, _: sys::napi_callback_info) -> sys::napi_value {
+    panic!("bsd-sockets: forced panic (fast call)")
 }

@@ -184,8 +184,8 @@ pub fn recv_many(
             flags | libc::MSG_DONTWAIT
         };
         let mut h = msghdr(m.name_ptr(), NAME_LEN, iov);
-        // SAFETY: `h` points at a live iovec over the caller's buffer and at `m.addr`.
         let r = call(raw, libc::POLLIN, timeout, deadline, f, || {
+            // SAFETY: `h` points at a live iovec over the caller's buffer and at `m.addr`.
             cvt(unsafe { libc::recvmsg(raw, &mut h, f) })
         });
         match r {
@@ -262,8 +262,8 @@ pub fn send_many(
         } else {
             flags | libc::MSG_DONTWAIT
         };
-        // SAFETY: `h` points at a live iovec over the caller's buffer and a live address.
         let r = call(raw, libc::POLLOUT, timeout, deadline, f, || {
+            // SAFETY: `h` points at a live iovec over the caller's buffer and a live address.
             cvt(unsafe { libc::sendmsg(raw, h, f) })
         });
         match r {

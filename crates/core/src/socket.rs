@@ -369,7 +369,7 @@ impl Socket {
     /// The TCP connection's state and counters. See [`crate::tcp_info`].
     ///
     /// # Errors
-    /// `ENOPROTOOPT`/`EOPNOTSUPP` on a socket that is not TCP.
+    /// `EOPNOTSUPP` on a socket that is not TCP.
     pub fn tcp_info(&self) -> Result<TcpInfo, Errno> {
         crate::tcp_info(self.as_fd())
     }

@@ -65,7 +65,7 @@ pub struct TcpInfo {
 /// [`tcp(7)`](https://man7.org/linux/man-pages/man7/tcp.7.html).
 ///
 /// # Errors
-/// `ENOPROTOOPT` or `EOPNOTSUPP` on a socket that is not TCP (UDP, Unix),
+/// `EOPNOTSUPP` on a socket that is not TCP (UDP, Unix; some kernels say `ENOPROTOOPT`),
 /// `EOPNOTSUPP` where the platform has no such option, `EBADF`, `ENOTSOCK`.
 pub fn tcp_info(fd: BorrowedFd<'_>) -> Result<TcpInfo, Errno> {
     imp::tcp_info(fd.as_raw_fd())

@@ -60,6 +60,26 @@ describe('sendmany / recvmanyInto', () => {
     for (const a of from) expect(a).toEqual(tx.getsockname())
   })
 
+  it('tells senders apart; a run from one sender shares one address array', () => {
+    const rx = udp()
+    const a = udp()
+    const b = udp()
+    a.sendmany(['a1', 'a2'], rx.getsockname())
+    b.sendmany(['b1'], rx.getsockname())
+    a.sendmany(['a3'], rx.getsockname())
+    const lengths = new Int32Array(4)
+    const addresses: (SocketAddress | null)[] = []
+    expect(rx.recvmanyInto(buffers(4, 8), lengths, { addresses })).toBe(4)
+    expect(addresses).toEqual([a.getsockname(), a.getsockname(), b.getsockname(), a.getsockname()])
+    expect(addresses[1]).toBe(addresses[0])
+    expect(addresses[3]).not.toBe(addresses[0])
+    // Replying to the senders: one destination per datagram, each to its own.
+    const replies = ['r-a1', 'r-a2', 'r-b1', 'r-a3']
+    expect(rx.sendmany(replies, addresses as SocketAddress[])).toBe(4)
+    expect(recvAll(a, 3)[0].map(String)).toEqual(['r-a1', 'r-a2', 'r-a3'])
+    expect(recvAll(b, 1)[0].map(String)).toEqual(['r-b1'])
+  })
+
   it.skipIf(!hasIPv6)('IPv6 senders come back as 4-tuples', () => {
     const rx = udp(AF_INET6)
     const tx = udp(AF_INET6)

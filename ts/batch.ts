@@ -78,23 +78,41 @@ function isOne(address: unknown, family: number): boolean {
     : typeof (address as unknown[])[0] === 'string'
 }
 
+/** Whether two address inputs are the same object or hold the same items. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** `address[i]`, for error messages; built once per index. */
+const itemNames: string[] = []
+const itemName = (i: number) => (itemNames[i] ??= `address[${i}]`)
+
 /**
  * `sendmany`'s destination as the native call's `[hosts, nums]`: none (connected), one for
- * all, or one per buffer (`nums` holds `[port, flowinfo, scopeId]` per host).
+ * all, or one per buffer (`nums` holds `[port, flowinfo, scopeId]` per host). A list whose
+ * items are all the same address (an echo of `recvmanyInto`'s senders, say) is sent as one.
  */
 export function destinations(address: unknown, family: number, n: number): [string[], number[]] {
   if (address === undefined) return [[], []]
-  const one = (a: unknown, name: string): AddressArgs => v.address(a, family, name)
   let list: AddressArgs[]
   if (!Array.isArray(address) || isOne(address, family)) {
-    list = [one(address, 'address')]
+    list = [v.address(address, family, 'address')]
   } else {
     if (address.length !== n) {
       throw new RangeError(
         `The "address" argument lists ${address.length} addresses for ${n} buffers; give one per buffer, or one address`,
       )
     }
-    list = (address as AddressInput[]).map((a, i) => one(a, `address[${i}]`))
+    const first = address[0]
+    let i = 1
+    while (i < n && same(address[i], first)) i++
+    list =
+      i >= n
+        ? [v.address(first, family, itemName(0))]
+        : (address as AddressInput[]).map((a, j) => v.address(a, family, itemName(j)))
   }
   const hosts: string[] = []
   const nums: number[] = []

@@ -111,6 +111,18 @@ impl RecvMeta {
         }
     }
 
+    /// Whether `other` came from the same address (compared as the kernel
+    /// wrote it, without decoding): lets a caller reuse a decoded address.
+    pub fn same_sender(&self, other: &RecvMeta) -> bool {
+        self.addr_len == other.addr_len && self.addr_bytes() == other.addr_bytes()
+    }
+
+    fn addr_bytes(&self) -> &[u8] {
+        let len = (self.addr_len as usize).min(mem::size_of::<SockAddrStorage>());
+        // SAFETY: `addr` is plain old data of at least `len` bytes, all initialized (zeroed first).
+        unsafe { std::slice::from_raw_parts((&self.addr as *const SockAddrStorage).cast(), len) }
+    }
+
     fn name_ptr(&mut self) -> *mut libc::c_void {
         (&mut self.addr as *mut SockAddrStorage).cast()
     }

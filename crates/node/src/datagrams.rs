@@ -9,7 +9,8 @@ use std::cell::RefCell;
 
 use bsd_sockets_core::batch::RecvMeta;
 use bsd_sockets_core::Address;
-use napi::bindgen_prelude::{Array, Int32ArraySlice, Uint8ArraySlice};
+use napi::bindgen_prelude::{Array, Int32ArraySlice, ToNapiValue, Uint8ArraySlice};
+use napi::{sys, JsValue};
 use napi_derive::napi;
 
 use crate::address::{resolve, JsAddress};
@@ -29,6 +30,29 @@ fn with_dontwait(flags: i32, dontwait: bool) -> i32 {
     } else {
         flags
     }
+}
+
+/// `out[i]` = the sender of datagram i. A run of datagrams from one sender
+/// shares one JS array: one decode and one allocation per sender, and ts/
+/// sees at a glance (`===`) that a reply batch has one destination.
+fn fill_addresses(out: &Array, meta: &[RecvMeta]) -> napi::Result<()> {
+    let env = out.value().env;
+    let array = out.value().value;
+    let mut prev: Option<(&RecvMeta, sys::napi_value)> = None;
+    for (i, m) in meta.iter().enumerate() {
+        let value = match prev {
+            Some((p, v)) if p.same_sender(m) => v,
+            // SAFETY: `env` is the live env of this call.
+            _ => unsafe { ToNapiValue::to_napi_value(env, JsAddress(m.address()))? },
+        };
+        prev = Some((m, value));
+        // SAFETY: `array` is the caller's array, `value` a value of this call's scope.
+        let status = unsafe { sys::napi_set_element(env, array, i as u32, value) };
+        if status != sys::Status::napi_ok {
+            return Err(napi::Error::from_reason("could not fill options.addresses"));
+        }
+    }
+    Ok(())
 }
 
 #[napi]
@@ -77,12 +101,9 @@ impl NativeSocket {
                     *slot = m.flags();
                 }
             }
-            if let Some(mut out) = addresses {
-                for (i, m) in meta[..n].iter().enumerate() {
-                    out.set(i as u32, JsAddress(m.address())).map_err(|e| {
-                        napi::Error::new(Code("ERR_BSD_SOCKETS_ADDRESSES"), e.reason)
-                    })?;
-                }
+            if let Some(out) = addresses {
+                fill_addresses(&out, &meta[..n])
+                    .map_err(|e| napi::Error::new(Code("ERR_BSD_SOCKETS_ADDRESSES"), e.reason))?;
             }
             Ok(n as i32)
         })

@@ -534,8 +534,9 @@ export class Socket {
   /**
    * Receives up to `buffers.length` datagrams (at most 1024) in one call, one per buffer:
    * recvmmsg(2) on Linux, a recvmsg(2) loop elsewhere. Returns how many arrived; `lengths[i]`
-   * is datagram `i`'s size, and `options.addresses` / `options.msgFlags` (filled in place when
-   * given) its sender and flags (`MSG_TRUNC` when it did not fit). Only the first datagram is
+   * is datagram `i`'s size (the bytes written; its full size with `flags: MSG_TRUNC` on Linux),
+   * and `options.addresses` / `options.msgFlags` (filled in place when given) its sender (a run
+   * of datagrams from one sender shares one array) and flags (`MSG_TRUNC` when it did not fit). Only the first datagram is
    * waited for (blocking, or up to the timeout); then whatever is queued is taken, so a
    * partial batch is normal. An empty `buffers` returns 0.
    * @throws {SocketError} `EAGAIN` (non-blocking, nothing queued), `ETIMEDOUT`, `ECONNREFUSED`.
@@ -595,7 +596,7 @@ export class Socket {
   }
 
   #sendmany(buffers: unknown, address: unknown, flags: unknown, dontwait: boolean): number {
-    const bufs = batch.views(buffers, 'buffers', (x, name) => v.bytes(x, name))
+    const bufs = batch.views(buffers, 'buffers', v.bytes)
     const f = v.cint(flags, 'flags')
     const [hosts, nums] = batch.destinations(address, this.family, bufs.length)
     try {

@@ -185,6 +185,7 @@ pub fn recv_many(
     if path == BatchPath::Mmsg {
         return mmsg::recv(fd, &mut iovs, meta, flags, timeout);
     }
+    // Without mmsg calls (or asked for the loop), every batch takes the loop.
     let _ = path;
     let raw = fd.as_raw_fd();
     let deadline = deadline(timeout);
@@ -264,6 +265,7 @@ pub fn send_many(
     if path == BatchPath::Mmsg {
         return mmsg::send(fd, &hdrs, flags, timeout);
     }
+    // Without mmsg calls (or asked for the loop), every batch takes the loop.
     let _ = path;
     let raw = fd.as_raw_fd();
     let deadline = deadline(timeout);

@@ -186,6 +186,20 @@ describe('sendmany / recvmanyInto', () => {
     expect(msgFlags[1] & MSG_TRUNC).toBe(MSG_TRUNC)
   })
 
+  it.skipIf(process.platform !== 'linux')(
+    'with flags MSG_TRUNC, lengths are full sizes (Linux)',
+    () => {
+      const rx = udp()
+      const tx = udp()
+      tx.sendmany([Buffer.alloc(100)], rx.getsockname())
+      const lengths = new Int32Array(1)
+      const msgFlags = new Int32Array(1)
+      expect(rx.recvmanyInto(buffers(1, 10), lengths, { msgFlags, flags: MSG_TRUNC })).toBe(1)
+      expect(lengths[0]).toBe(100)
+      expect(msgFlags[0] & MSG_TRUNC).toBe(MSG_TRUNC)
+    },
+  )
+
   it('ECONNREFUSED when a connected peer is gone', () => {
     const tx = udp()
     const gone = udp()

@@ -571,8 +571,9 @@ export class Socket {
    * Sends each buffer as one datagram (at most 1024) in one call: sendmmsg(2) on Linux, a
    * sendmsg(2) loop elsewhere. `address` is one destination for all (`[host, port]`, a path),
    * one per buffer (an array of those, as long as `buffers`), or omitted on a connected
-   * socket. Returns how many went out: fewer than given when the socket buffer fills (only
-   * the first datagram is waited for) or a later datagram fails. An empty `buffers` returns 0.
+   * socket. Returns how many went out: fewer than given when a later datagram fails or, on a
+   * non-blocking or timed socket, when the buffer fills (only the first datagram is waited
+   * for). An empty `buffers` returns 0.
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE` (the first datagram is too large),
    * `EDESTADDRREQ` (no address, not connected), `ECONNREFUSED`; {@link GaiError}.
    */

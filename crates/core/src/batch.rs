@@ -6,6 +6,8 @@
 //! the first datagram is waited for as the mode says (block, time out with
 //! `ETIMEDOUT`, or `EAGAIN` at once); once one has gone through, the call
 //! never waits again and returns the count, so a partial batch is normal.
+//! (One exception: sendmmsg(2) on a blocking socket may also wait for room
+//! between datagrams, which a UDP socket seldom needs.)
 //! An error after the first datagram ends the batch and is not reported
 //! (sendmmsg(2) drops it too; recvmmsg(2) leaves it for the next call).
 

@@ -382,6 +382,52 @@ describe('bad input (fast-check)', () => {
     }
   })
 
+  it('sendmany / recvmanyInto and their try* forms on a UDP socket', () => {
+    const lists = fc.oneof(fc.array(fc.oneof(buffers, junk), { maxLength: 4 }), junk)
+    const dest = fc.oneof(
+      fc.constant(undefined),
+      inetAddress('127.0.0.1'),
+      fc.array(inetAddress('127.0.0.1'), { maxLength: 4 }),
+    )
+    const lengths = fc.oneof(
+      fc.integer({ min: 0, max: 5 }).map((n) => new Int32Array(n)),
+      fc.constant(0).map(() => new Uint32Array(4)),
+      junk,
+    )
+    const options = fc.oneof(
+      fc.constant(undefined),
+      junk,
+      fc.record({ addresses: junk }),
+      fc.record({ msgFlags: lengths }),
+      fc.record({ flags: cintArg }),
+    )
+    prop(
+      [lists, dest, cintArg, lengths, options, fc.boolean(), fc.boolean()],
+      (list, to, flags, lens, opts, send, tryIt) => {
+        // A fresh socket per run: flags such as MSG_MORE leave state behind.
+        const s = scratch(AF_INET, SOCK_DGRAM)
+        try {
+          s.bind(['127.0.0.1', 0])
+          if (send) {
+            attempt(['buffers', 'address', 'flags'], () =>
+              tryIt
+                ? s.trySendmany(list as Any, to as Any, flags as Any)
+                : s.sendmany(list as Any, to as Any, flags as Any),
+            )
+          } else {
+            attempt(['buffers', 'lengths', 'options'], () =>
+              tryIt
+                ? s.tryRecvmanyInto(list as Any, lens as Any, opts as Any)
+                : s.recvmanyInto(list as Any, lens as Any, opts as Any),
+            )
+          }
+        } finally {
+          s.close()
+        }
+      },
+    )
+  })
+
   const sizes = fc.oneof(specialNumbers, fc.integer({ min: -5, max: 70000 }), junk)
 
   it('recv / recvfrom: sizes and flags', () => {

@@ -111,6 +111,15 @@ const WORKLOADS = [
     eagain: true,
     pin: 'same',
   },
+  {
+    // Served only by the UDP servers (`udp: true`); 256 datagrams in flight.
+    id: 'udp-echo',
+    title: 'UDP echo 64 B, window 256',
+    mode: 'udp-echo',
+    udp: true,
+    args: ['udp', '--size', '64', '--window', '256'],
+    pin: 'same',
+  },
 ]
 
 /**
@@ -143,6 +152,31 @@ const SERVERS = [
     file: here('servers/bsd-poller.mjs'),
     cmd: [process.execPath, here('servers/bsd-poller.mjs')],
   },
+  // UDP servers (`udp: true`) serve the UDP workloads only.
+  {
+    id: 'native-udp',
+    label: 'native (Rust, recvmmsg)',
+    cmd: [release('bench-udp-server')],
+    native: true,
+    udp: true,
+  },
+  {
+    id: 'dgram',
+    label: 'node:dgram',
+    cmd: [process.execPath, here('servers/dgram-echo.mjs')],
+    udp: true,
+  },
+  ...['batch', 'poller', 'single'].map((api) => ({
+    id: `bsd-udp-${api}`,
+    label: {
+      batch: 'bsd recvmanyInto/sendmany, worker',
+      poller: 'bsd try*many, Poller',
+      single: 'bsd recvfromInto/sendto, worker',
+    }[api],
+    file: here('servers/bsd-udp.mjs'),
+    cmd: [process.execPath, here('servers/bsd-udp.mjs'), '--api', api],
+    udp: true,
+  })),
 ]
 
 const pick = (list, filter, what) => {
@@ -162,7 +196,7 @@ const skipped = wanted.filter((s) => s.file && !existsSync(s.file))
 const servers = wanted.filter((s) => !skipped.includes(s))
 
 const client = release('bench-client')
-for (const exe of [client, release('bench-server')]) {
+for (const exe of [client, release('bench-server'), release('bench-udp-server')]) {
   if (!existsSync(exe)) {
     console.error(`run.mjs: ${exe} is missing; build it first:`)
     console.error('  cargo build --release -p bsd-sockets-bench   (npm run bench does both)')
@@ -257,6 +291,7 @@ const timing = ['--duration', String(duration), '--warmup', String(warmup)]
 
 async function measure(workload, server) {
   if (server.workloads && !server.workloads.includes(workload.id)) return null
+  if (Boolean(server.udp) !== Boolean(workload.udp)) return null
   const cpus = cpusFor(workload.pin)
   if (workload.eagain) {
     if (server.native) return runJson(withCpu(cpus.client, [client, 'eagain', ...timing]))
@@ -320,7 +355,12 @@ for (let round = 0; round < rounds; round++) {
 function formatRate(r) {
   if (r.unit === 'bytes/s') return `${(r.rate / 1e9).toFixed(2)} GB/s`
   const unit =
-    { 'round_trips/s': 'rt/s', 'conns/s': 'conn/s', 'calls/s': 'calls/s' }[r.unit] ?? r.unit
+    {
+      'round_trips/s': 'rt/s',
+      'conns/s': 'conn/s',
+      'calls/s': 'calls/s',
+      'datagrams/s': 'dgram/s',
+    }[r.unit] ?? r.unit
   if (r.rate >= 1e6) return `${(r.rate / 1e6).toFixed(2)} M ${unit}`
   return `${Math.round(r.rate).toLocaleString('en-US')} ${unit}`
 }
@@ -345,7 +385,9 @@ const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)} %`)
 const rows = []
 for (const w of workloads) {
   const byServer = results[w.id] ?? {}
-  const base = byServer.native && median(byServer.native)
+  // The native baseline of this workload (TCP or UDP).
+  const native = servers.find((s) => s.native && byServer[s.id])
+  const base = native && median(byServer[native.id])
   for (const s of servers) {
     const runs = byServer[s.id]
     if (!runs) continue
@@ -356,7 +398,7 @@ for (const w of workloads) {
     }
     const ratio = base && !base.error && base.rate > 0 ? (r.rate / base.rate).toFixed(2) : '–'
     let figure = formatRate(r)
-    if (r.errors) figure += ` (${r.errors} conn errors)`
+    if (r.errors) figure += w.udp ? ` (${r.errors} lost)` : ` (${r.errors} conn errors)`
     // Away from the shared core, a client near a full core is the limit, not the server.
     if (w.pin !== 'same' && r.client_cpu >= 0.9 && !w.eagain) figure += ' ⚠client-bound'
     if (w.eagain) {

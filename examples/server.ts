@@ -16,6 +16,10 @@ srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
 srv.bind(['', PORT])
 // Queue up to 5 connections that have not been accepted yet.
 srv.listen(5)
+// The kernel's view of the socket (TCP_INFO on Linux, TCP_CONNECTION_INFO on macOS): 'LISTEN'.
+if (process.platform === 'linux' || process.platform === 'darwin') {
+  console.log('TCP state:', srv.tcpInfo().state)
+}
 
 // Wait for a client; get a new socket for the connection and the client's [host, port].
 const [conn, addr] = srv.accept()

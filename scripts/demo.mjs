@@ -206,12 +206,17 @@ function start(name, script, port) {
 }
 
 /**
- * Checks the transcript: the server reports a connection, then prints what it received
+ * Checks the transcript: the server prints its listening socket's TCP state (tcpInfo()), reports
+ * a connection, then prints what it received
  * (`console.log(buffer)` gives `<Buffer 48 65 ...>`; plain text lines are accepted too).
  * @param {string[]} serverOut
  * @param {string[]} clientOut
  */
 function checkTranscript(serverOut, clientOut) {
+  const hasTcpInfo = process.platform === 'linux' || process.platform === 'darwin'
+  if (hasTcpInfo && !serverOut.includes('TCP state: LISTEN')) {
+    throw new Error("the server did not print 'TCP state: LISTEN' (from tcpInfo())")
+  }
   const connected = serverOut.findIndex((line) => line.startsWith('Connected by'))
   if (connected < 0) throw new Error("the server never printed 'Connected by ...'")
   const received = serverOut

@@ -8,6 +8,7 @@ export type {
   SocketAddress,
   UnixAddress,
 } from './address.js'
+export { MAX_BATCH, type RecvManyOptions } from './batch.js'
 export * from './constants.js'
 export {
   AbortError,
@@ -46,3 +47,4 @@ export {
 export { type CreateServerOptions, createConnection, createServer, getaddrinfo } from './resolve.js'
 export { type Selectable, select } from './select.js'
 export { type AsyncOptions, fromfd, Socket, socket, socketpair } from './socket.js'
+export type { TcpInfo, TcpState } from './tcp-info.js'

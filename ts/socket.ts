@@ -2,6 +2,8 @@
 import { Socket as NetSocket } from 'node:net'
 import { inspect } from 'node:util'
 import type { AddressArgs, AddressInput, SocketAddress } from './address.js'
+import type { RecvManyOptions } from './batch.js'
+import * as batch from './batch.js'
 import { type NativeSocket, native } from './binding.js'
 import {
   AF_INET,
@@ -24,6 +26,7 @@ import type {
   RecvmsgResult,
 } from './msg.js'
 import { type Op, READABLE, Watcher, WRITABLE as WRITABLE_DIR } from './reactor.js'
+import { TCP_INFO_NULLS, type TcpInfo } from './tcp-info.js'
 import * as v from './validate.js'
 
 /** Set while wrapping an existing native handle (accept, dup, fromfd), with its
@@ -676,6 +679,96 @@ export class Socket {
         : this.#h.getsockoptBytes(level, optname, buflen)
     } catch (e) {
       throw this.#fail(e, 'getsockopt')
+    }
+  }
+
+  /**
+   * The TCP connection's state and counters: `getsockopt(IPPROTO_TCP, TCP_INFO)` on Linux,
+   * `TCP_CONNECTION_INFO` on macOS. `state` is a name such as `'LISTEN'` or `'ESTABLISHED'`;
+   * times are µs; fields the platform does not report are `null`.
+   * @throws {SocketError} `EOPNOTSUPP` (not TCP: UDP, Unix; platforms without it), `EBADF`.
+   */
+  tcpInfo(): TcpInfo {
+    try {
+      return { ...TCP_INFO_NULLS, ...this.#h.tcpInfo() } as TcpInfo
+    } catch (e) {
+      throw this.#fail(e, 'getsockopt')
+    }
+  }
+
+  /**
+   * Receives up to `buffers.length` datagrams (at most 1024) in one call, one per buffer:
+   * recvmmsg(2) on Linux, a recvmsg(2) loop elsewhere. Returns how many arrived; `lengths[i]`
+   * is datagram `i`'s size (the bytes written; its full size with `flags: MSG_TRUNC` on Linux),
+   * and `options.addresses` / `options.msgFlags` (filled in place when given) its sender (a run
+   * of datagrams from one sender shares one array) and flags (`MSG_TRUNC` when it did not fit). Only the first datagram is
+   * waited for (blocking, or up to the timeout); then whatever is queued is taken, so a
+   * partial batch is normal. An empty `buffers` returns 0.
+   * @throws {SocketError} `EAGAIN` (non-blocking, nothing queued), `ETIMEDOUT`, `ECONNREFUSED`.
+   */
+  recvmanyInto(
+    buffers: readonly ArrayBufferView[],
+    lengths: Int32Array,
+    options?: RecvManyOptions,
+  ): number {
+    const n = this.#recvmany(buffers, lengths, options, false)
+    if (n < 0) throw errnoError(-n, 'recvmmsg')
+    return n
+  }
+
+  /** `recvmanyInto` with MSG_DONTWAIT: the count or `-errno` (`-EAGAIN`), never throws for OS errors. */
+  tryRecvmanyInto(
+    buffers: readonly ArrayBufferView[],
+    lengths: Int32Array,
+    options?: RecvManyOptions,
+  ): number {
+    return this.#recvmany(buffers, lengths, options, true)
+  }
+
+  #recvmany(buffers: unknown, lengths: unknown, options: unknown, dontwait: boolean): number {
+    const bufs = batch.views(buffers, 'buffers', true)
+    const lens = batch.int32s(lengths, 'lengths', bufs.length)
+    const [msgFlags, addresses, flags] = batch.recvOptions(options, bufs.length)
+    return this.#h.recvmanyInto(bufs, lens, msgFlags, addresses, flags, dontwait)
+  }
+
+  /**
+   * Sends each buffer as one datagram (at most 1024) in one call: sendmmsg(2) on Linux, a
+   * sendmsg(2) loop elsewhere. `address` is one destination for all (`[host, port]`, a path),
+   * one per buffer (an array of those, as long as `buffers`), or omitted on a connected
+   * socket. Returns how many went out: fewer than given when a later datagram fails or, on a
+   * non-blocking or timed socket, when the buffer fills (only the first datagram is waited
+   * for). An empty `buffers` returns 0.
+   * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE` (the first datagram is too large),
+   * `EDESTADDRREQ` (no address, not connected), `ECONNREFUSED`; {@link GaiError}.
+   */
+  sendmany(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    address?: AddressInput | readonly AddressInput[],
+    flags = 0,
+  ): number {
+    const n = this.#sendmany(buffers, address, flags, false)
+    if (n < 0) throw errnoError(-n, 'sendmmsg')
+    return n
+  }
+
+  /** `sendmany` with MSG_DONTWAIT: the count or `-errno`, never throws for OS errors. */
+  trySendmany(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    address?: AddressInput | readonly AddressInput[],
+    flags = 0,
+  ): number {
+    return this.#sendmany(buffers, address, flags, true)
+  }
+
+  #sendmany(buffers: unknown, address: unknown, flags: unknown, dontwait: boolean): number {
+    const bufs = batch.views(buffers, 'buffers', false)
+    const f = v.cint(flags, 'flags')
+    const [hosts, nums] = batch.destinations(address, this.family, bufs.length)
+    try {
+      return this.#h.sendmany(bufs, hosts, nums, f, dontwait)
+    } catch (e) {
+      throw this.#fail(e, 'sendmmsg')
     }
   }
 

@@ -165,30 +165,37 @@ export function ancbufsize(value: unknown): number {
   return int(value, 'ancbufsize', 0, MAX_ANCBUFSIZE)
 }
 
-/** An array of data to send, each as `bytes` takes it; returns their bytes, uncopied. */
-export function bufferList(value: unknown, name = 'buffers'): Uint8Array[] {
+/**
+ * An array of views as Uint8Arrays: the array itself when every element already is one
+ * (no copy, the hot path), else a new array with the others checked by `check` and rewrapped.
+ */
+function viewList(
+  value: unknown,
+  name: string,
+  check: (x: unknown, name: string) => Uint8Array,
+): Uint8Array[] {
   if (!Array.isArray(value)) {
     throw new TypeError(`The "${name}" argument must be an array. Received ${typeName(value)}`)
   }
-  const out: Uint8Array[] = new Array(value.length)
+  let out: Uint8Array[] | undefined
   for (let i = 0; i < value.length; i++) {
-    const b = value[i]
+    const x = value[i]
+    if (x instanceof Uint8Array && out === undefined) continue
+    out ??= value.slice(0, i)
     // The element's name is built only when it is needed (an error).
-    out[i] = b instanceof Uint8Array ? b : bytes(b, `${name}[${i}]`)
+    out.push(x instanceof Uint8Array ? x : check(x, `${name}[${i}]`))
   }
-  return out
+  return out ?? (value as Uint8Array[])
+}
+
+/** An array of data to send, each as `bytes` takes it; returns their bytes, uncopied. */
+export function bufferList(value: unknown, name = 'buffers'): Uint8Array[] {
+  return viewList(value, name, bytes)
 }
 
 /** An array of buffers to receive into, no two sharing a byte (the kernel would write both). */
 export function writableList(value: unknown, name = 'buffers'): Uint8Array[] {
-  if (!Array.isArray(value)) {
-    throw new TypeError(`The "${name}" argument must be an array. Received ${typeName(value)}`)
-  }
-  const views: Uint8Array[] = new Array(value.length)
-  for (let i = 0; i < value.length; i++) {
-    const b = value[i]
-    views[i] = b instanceof Uint8Array ? b : writable(b, `${name}[${i}]`)
-  }
+  const views = viewList(value, name, writable)
   if (views.length > 1 && overlapping(views)) {
     throw new RangeError(`The "${name}" argument must not hold overlapping buffers`)
   }

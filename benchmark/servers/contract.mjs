@@ -2,16 +2,21 @@
 // its options and the stdin leash the runner holds it by.
 import { fstatSync } from 'node:fs'
 
-const MODES = ['echo', 'sink', 'close']
+const MODES = ['echo', 'sink', 'close', 'udp-echo']
+
+/** SO_RCVBUF / SO_SNDBUF of every UDP server, as bench-client sets its own (sys.rs UDP_BUFFER). */
+export const UDP_BUFFER = 1 << 20
 
 /**
- * `--mode echo|sink|close --port 0 --backlog 4096` from argv; exits with code 2 and a message
- * naming `server` on an unknown option or mode.
+ * `--mode echo|sink|close|udp-echo --port 0 --backlog 4096` from argv, plus the server's own
+ * options named in `extra` (with their defaults); exits with code 2 and a message naming
+ * `server` on an unknown option or mode.
  * @param {string} server
- * @returns {{ mode: 'echo' | 'sink' | 'close', port: number, backlog: number }}
+ * @param {Record<string, string>} [extra]
+ * @returns {{ mode: 'echo' | 'sink' | 'close' | 'udp-echo', port: number, backlog: number } & Record<string, string>}
  */
-export function serverOptions(server) {
-  const opts = { mode: 'echo', port: '0', backlog: '4096' }
+export function serverOptions(server, extra = {}) {
+  const opts = { mode: 'echo', port: '0', backlog: '4096', ...extra }
   const argv = process.argv.slice(2)
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '')
@@ -25,7 +30,7 @@ export function serverOptions(server) {
     console.error(`${server}: unknown mode ${opts.mode}`)
     process.exit(2)
   }
-  return { mode: opts.mode, port: Number(opts.port), backlog: Number(opts.backlog) }
+  return { ...opts, port: Number(opts.port), backlog: Number(opts.backlog) }
 }
 
 /**

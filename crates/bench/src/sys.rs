@@ -376,3 +376,163 @@ pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
 pub fn secs(value: f64) -> Option<Duration> {
     (value.is_finite() && value >= 0.0).then(|| Duration::from_secs_f64(value))
 }
+
+/// A new blocking-or-not, close-on-exec UDP socket bound to 127.0.0.1:`port`
+/// (0 = any free port); returns it with the port bound.
+pub fn udp_bind_loopback(port: u16, nonblocking: bool) -> io::Result<(OwnedFd, u16)> {
+    let nb = if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
+    // SAFETY: socket(2) takes no pointers.
+    let fd =
+        cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC | nb, 0) })?;
+    // SAFETY: `fd` was just returned by socket(2) and is owned by no one else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let sa = loopback(port);
+    // SAFETY: `sa` is a valid sockaddr_in of the length given.
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sa as *const libc::sockaddr_in).cast(),
+            SOCKADDR_IN_LEN,
+        )
+    })?;
+    // SAFETY: sockaddr_in is plain old data; all-zero is a valid value.
+    let mut bound: libc::sockaddr_in = unsafe { mem::zeroed() };
+    let mut len = SOCKADDR_IN_LEN;
+    // SAFETY: `bound` and `len` are live and describe a buffer of `len` bytes.
+    cvt(unsafe {
+        libc::getsockname(
+            fd.as_raw_fd(),
+            (&mut bound as *mut libc::sockaddr_in).cast(),
+            &mut len,
+        )
+    })?;
+    Ok((fd, u16::from_be(bound.sin_port)))
+}
+
+/// SO_RCVBUF/SO_SNDBUF of every socket in the UDP workload (benchmark/README.md):
+/// room for the whole window, so no datagram is dropped for want of buffer.
+pub const UDP_BUFFER: libc::c_int = 1 << 20;
+
+/// Sets SO_RCVBUF and SO_SNDBUF to [`UDP_BUFFER`] (the kernel caps them at rmem_max/wmem_max).
+pub fn set_udp_buffers(fd: RawFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, UDP_BUFFER)?;
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, UDP_BUFFER)
+}
+
+/// connect(2) a UDP socket to 127.0.0.1:`port`: sends need no address and
+/// only that peer's datagrams arrive.
+pub fn udp_connect_loopback(fd: RawFd, port: u16) -> io::Result<()> {
+    let sa = loopback(port);
+    // SAFETY: `sa` is a valid sockaddr_in of the length given.
+    cvt(unsafe {
+        libc::connect(
+            fd,
+            (&sa as *const libc::sockaddr_in).cast(),
+            SOCKADDR_IN_LEN,
+        )
+    })
+    .map(drop)
+}
+
+/// Preallocated recvmmsg(2)/sendmmsg(2) headers over `n` buffers of `size`
+/// bytes, each with room for a sender's address: a received batch can be
+/// sent straight back to its senders (the addresses stay in place).
+pub struct Batch {
+    bufs: Vec<u8>,
+    size: usize,
+    iovs: Vec<libc::iovec>,
+    names: Vec<libc::sockaddr_storage>,
+    hdrs: Vec<libc::mmsghdr>,
+    named: bool,
+}
+
+impl Batch {
+    pub fn new(n: usize, size: usize) -> Box<Batch> {
+        // Boxed so the self-referencing pointers below never move.
+        let mut b = Box::new(Batch {
+            bufs: vec![0u8; n * size],
+            size,
+            // SAFETY: iovec, sockaddr_storage and mmsghdr are plain old data; all-zero is valid.
+            iovs: vec![unsafe { mem::zeroed() }; n],
+            // SAFETY: as above.
+            names: vec![unsafe { mem::zeroed() }; n],
+            // SAFETY: as above.
+            hdrs: (0..n).map(|_| unsafe { mem::zeroed() }).collect(),
+            named: true,
+        });
+        for i in 0..n {
+            let base = b.bufs[i * size..].as_mut_ptr();
+            b.iovs[i] = libc::iovec {
+                iov_base: base.cast(),
+                iov_len: size,
+            };
+            let iov: *mut libc::iovec = &mut b.iovs[i];
+            let name: *mut libc::sockaddr_storage = &mut b.names[i];
+            let h = &mut b.hdrs[i].msg_hdr;
+            h.msg_iov = iov;
+            h.msg_iovlen = 1;
+            h.msg_name = name.cast();
+        }
+        b
+    }
+
+    /// Drops the address from every header: sends on a connected socket.
+    pub fn unnamed(&mut self) {
+        self.named = false;
+        for h in &mut self.hdrs {
+            h.msg_hdr.msg_name = std::ptr::null_mut();
+            h.msg_hdr.msg_namelen = 0;
+        }
+    }
+
+    /// Buffer `i`, to fill before a send.
+    pub fn buf(&mut self, i: usize) -> &mut [u8] {
+        &mut self.bufs[i * self.size..(i + 1) * self.size]
+    }
+
+    /// recvmmsg(2) of up to `n` datagrams with `flags`: the count or `-errno`.
+    pub fn recv(&mut self, fd: RawFd, n: usize, flags: libc::c_int) -> isize {
+        let n = n.min(self.hdrs.len());
+        // Full buffers and address room again (the last receive shrank them).
+        for i in 0..n {
+            self.iovs[i].iov_len = self.size;
+            if self.named {
+                self.hdrs[i].msg_hdr.msg_namelen =
+                    mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            }
+        }
+        let n = n as libc::c_uint;
+        // SAFETY: `hdrs` holds at least `n` headers over live buffers and address slots.
+        let r =
+            unsafe { libc::recvmmsg(fd, self.hdrs.as_mut_ptr(), n, flags, std::ptr::null_mut()) };
+        if r < 0 {
+            -(errno() as isize)
+        } else {
+            // Each reply is as long as what came in.
+            for i in 0..r as usize {
+                self.iovs[i].iov_len = self.hdrs[i].msg_len as usize;
+            }
+            r as isize
+        }
+    }
+
+    /// sendmmsg(2) of the first `n` buffers (as long as the last receive
+    /// left them, or as [`Batch::set_len`] set them): the count or `-errno`.
+    pub fn send(&mut self, fd: RawFd, n: usize) -> isize {
+        let n = n.min(self.hdrs.len()) as libc::c_uint;
+        // SAFETY: `hdrs` holds at least `n` headers over live buffers and addresses.
+        let r = unsafe { libc::sendmmsg(fd, self.hdrs.as_mut_ptr(), n, libc::MSG_NOSIGNAL) };
+        if r < 0 {
+            -(errno() as isize)
+        } else {
+            r as isize
+        }
+    }
+
+    /// Sets the send length of every buffer.
+    pub fn set_len(&mut self, len: usize) {
+        for iov in &mut self.iovs {
+            iov.iov_len = len.min(self.size);
+        }
+    }
+}

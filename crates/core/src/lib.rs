@@ -3,10 +3,12 @@
 //! Pure Rust, no Node: an owned-fd [`Socket`] with blocking, timed and
 //! non-blocking modes, [`Address`] in Python's shapes, [`getaddrinfo`],
 //! a poll(2)-based [`select`], sendmsg/recvmsg with descriptor passing
-//! ([`msg`]), and [`Errno`] so every error keeps its OS number.
+//! ([`msg`]), batched datagrams ([`batch`]), [`TcpInfo`], and [`Errno`] so
+//! every error keeps its OS number.
 #![deny(missing_docs)]
 
 mod addr;
+pub mod batch;
 mod errno;
 pub mod io;
 pub mod msg;
@@ -15,6 +17,7 @@ mod resolve;
 mod select;
 mod socket;
 mod sys;
+mod tcp_info;
 
 pub use addr::Address;
 pub use errno::Errno;
@@ -22,3 +25,4 @@ pub use poller::{Backend, Event, Events, Interest, Poller, Readiness};
 pub use resolve::{getaddrinfo, AddrInfo, AddrInfoHints, GaiError};
 pub use select::{select, Selected};
 pub use socket::Socket;
+pub use tcp_info::{tcp_info, TcpInfo};

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Type};
 
+use crate::batch::{self, BatchPath, RecvMeta};
 use crate::io;
 use crate::sys::{self, cvt, wait_fd};
-use crate::{Address, Errno};
+use crate::{Address, Errno, TcpInfo};
 
 /// An owned socket. Dropping it closes the fd, exactly once.
 ///
@@ -322,6 +323,55 @@ impl Socket {
             Ok(self.inner.recv_from_with_flags(buf, flags)?)
         })?;
         Ok((n, Address::from_sockaddr(&addr)))
+    }
+
+    /// Receives a batch of datagrams, one per buffer, under the socket's mode;
+    /// `meta[i]` says what arrived in `bufs[i]`. See [`batch::recv_many`].
+    ///
+    /// # Errors
+    /// As [`batch::recv_many`].
+    pub fn recv_many(
+        &self,
+        bufs: &mut [&mut [u8]],
+        meta: &mut [RecvMeta],
+        flags: i32,
+    ) -> Result<usize, Errno> {
+        batch::recv_many(
+            self.as_fd(),
+            bufs,
+            meta,
+            flags,
+            self.timeout,
+            BatchPath::best(),
+        )
+    }
+
+    /// Sends each buffer as one datagram under the socket's mode, to no
+    /// address (connected), one address, or one per buffer. See [`batch::send_many`].
+    ///
+    /// # Errors
+    /// As [`batch::send_many`]; `ENAMETOOLONG`/`EINVAL` for a bad Unix path.
+    pub fn send_many(&self, bufs: &[&[u8]], addrs: &[Address], flags: i32) -> Result<usize, Errno> {
+        let addrs = addrs
+            .iter()
+            .map(Address::to_sockaddr)
+            .collect::<Result<Vec<_>, Errno>>()?;
+        batch::send_many(
+            self.as_fd(),
+            bufs,
+            &addrs,
+            flags,
+            self.timeout,
+            BatchPath::best(),
+        )
+    }
+
+    /// The TCP connection's state and counters. See [`crate::tcp_info`].
+    ///
+    /// # Errors
+    /// `EOPNOTSUPP` on a socket that is not TCP.
+    pub fn tcp_info(&self) -> Result<TcpInfo, Errno> {
+        crate::tcp_info(self.as_fd())
     }
 
     /// Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`).

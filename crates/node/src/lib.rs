@@ -7,6 +7,7 @@
 
 mod address;
 mod constants;
+mod datagrams;
 mod error;
 mod fast;
 mod msg;
@@ -15,6 +16,7 @@ mod reactor;
 mod resolve;
 mod select;
 mod socket;
+mod tcp_info;
 mod uv;
 
 /// Module init: the `#[napi]` items register themselves; the fd calls are added by hand.

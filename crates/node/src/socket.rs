@@ -19,6 +19,11 @@ pub struct NativeSocket {
 }
 
 impl NativeSocket {
+    /// The socket, `None` once closed or detached.
+    pub(crate) fn sock(&self) -> Option<&Socket> {
+        self.sock.as_ref()
+    }
+
     pub(crate) fn get(&self) -> Result<&Socket> {
         self.sock.as_ref().ok_or_else(|| errno_error(Errno::EBADF))
     }

@@ -6,6 +6,7 @@
 //! bench-client accept   --port P                              connections/s
 //! bench-client stream   --port P [--conns 1] [--chunk 65536]  bytes/s
 //! bench-client eagain                                         recv() calls/s on an empty socket
+//! bench-client udp      --port P [--size 64] [--window 128]   UDP datagrams echoed/s
 //!   common: [--duration 3] [--warmup 0.5] [--server-pid PID]
 //! ```
 //!
@@ -30,20 +31,24 @@ const MAX_WARMUP: f64 = 10.0;
 const MAX_CONNS: usize = 5000;
 const MAX_SIZE: usize = 1 << 20;
 const MAX_CHUNK: usize = 16 << 20;
+const MAX_WINDOW: usize = 1024;
+/// Datagram size limit of the udp workload (one loopback datagram, no IP fragments).
+const MAX_DATAGRAM: usize = 1472;
 const IN: u32 = libc::EPOLLIN as u32;
 const OUT: u32 = libc::EPOLLOUT as u32;
 const EAGAIN: isize = -(libc::EAGAIN as isize);
 const EINTR: isize = -(libc::EINTR as isize);
 
 const USAGE: &str =
-    "usage: bench-client pingpong|accept|stream|eagain --port P [--conns N] [--size B] \
-[--chunk B] [--duration S] [--warmup S] [--server-pid PID]";
+    "usage: bench-client pingpong|accept|stream|eagain|udp --port P [--conns N] [--size B] \
+[--chunk B] [--window N] [--duration S] [--warmup S] [--server-pid PID]";
 
 struct Opts {
     port: u16,
     conns: usize,
     size: usize,
     chunk: usize,
+    window: usize,
     duration: Duration,
     warmup: Duration,
     server_pid: Option<u32>,
@@ -55,6 +60,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         conns: 1,
         size: 64,
         chunk: 64 * 1024,
+        window: 128,
         duration: Duration::from_secs(3),
         warmup: Duration::from_millis(500),
         server_pid: None,
@@ -68,6 +74,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
             "--conns" => o.conns = value.parse().map_err(|_| bad())?,
             "--size" => o.size = value.parse().map_err(|_| bad())?,
             "--chunk" => o.chunk = value.parse().map_err(|_| bad())?,
+            "--window" => o.window = value.parse().map_err(|_| bad())?,
             "--duration" => {
                 let s: f64 = value.parse().map_err(|_| bad())?;
                 o.duration = sys::secs(s).filter(|d| !d.is_zero()).ok_or_else(bad)?;
@@ -88,6 +95,9 @@ fn parse(args: &[String]) -> Result<Opts, String> {
     }
     if o.size == 0 || o.size > MAX_SIZE {
         return Err(format!("--size must be 1..={MAX_SIZE}"));
+    }
+    if o.window == 0 || o.window > MAX_WINDOW {
+        return Err(format!("--window must be 1..={MAX_WINDOW}"));
     }
     if o.chunk == 0 || o.chunk > MAX_CHUNK {
         return Err(format!("--chunk must be 1..={MAX_CHUNK}"));
@@ -118,6 +128,7 @@ fn main() -> ExitCode {
         "accept" => accept(&opts),
         "stream" => stream(&opts),
         "eagain" => eagain(&opts),
+        "udp" => udp(&opts),
         _ => {
             eprintln!("bench-client: unknown workload {cmd}\n{USAGE}");
             return ExitCode::from(2);
@@ -594,5 +605,71 @@ fn eagain(o: &Opts) -> io::Result<Report> {
     }
     let window = window.unwrap_or_else(|| Window::start(None));
     let report = window.finish("eagain", "calls/s", calls, o);
+    Ok(report)
+}
+
+/// UDP echo with a window: `--window` datagrams of `--size` bytes in flight
+/// from one connected socket, each echo letting one more go, all through
+/// recvmmsg/sendmmsg so the client stays cheap. Counts echoes (datagrams/s).
+/// A datagram lost on the way (a full socket buffer) shows as 20 ms of
+/// silence: the window is refilled and the loss counted in `errors`.
+fn udp(o: &Opts) -> io::Result<Report> {
+    if o.size > MAX_DATAGRAM {
+        return Err(io::Error::other(format!(
+            "--size must be <= {MAX_DATAGRAM} for udp"
+        )));
+    }
+    let (sock, _) = sys::udp_bind_loopback(0, true)?;
+    let fd = sock.as_raw_fd();
+    sys::set_udp_buffers(fd)?;
+    sys::udp_connect_loopback(fd, o.port)?;
+    let mut out = sys::Batch::new(o.window, o.size);
+    out.unnamed();
+    for i in 0..o.window {
+        for (j, b) in out.buf(i).iter_mut().enumerate() {
+            *b = (j % 251) as u8;
+        }
+    }
+    out.set_len(o.size);
+    let mut inbox = sys::Batch::new(o.window, MAX_DATAGRAM);
+    inbox.unnamed();
+    let mut inflight = 0usize;
+    let mut phases = Phases::new(o);
+    let mut window = None;
+    let mut count = 0u64;
+    let mut lost = 0u64;
+    while let Some(began) = phases.tick() {
+        if began {
+            count = 0;
+            lost = 0;
+            window = Some(Window::start(o.server_pid));
+        }
+        if inflight < o.window {
+            let r = out.send(fd, o.window - inflight);
+            if r > 0 {
+                inflight += r as usize;
+            } else if r != EAGAIN && r != EINTR {
+                return Err(io::Error::from_raw_os_error(-r as i32));
+            }
+        }
+        let r = inbox.recv(fd, o.window, libc::MSG_DONTWAIT);
+        if r > 0 {
+            count += r as u64;
+            inflight = inflight.saturating_sub(r as usize);
+        } else if r == EAGAIN {
+            let quiet = Instant::now() + Duration::from_millis(20);
+            if !sys::wait_fd(fd, libc::POLLIN, quiet)? {
+                lost += inflight as u64;
+                inflight = 0;
+            }
+        } else if r != EINTR {
+            // ECONNREFUSED: nothing listens on the port.
+            return Err(io::Error::from_raw_os_error(-r as i32));
+        }
+    }
+    let window = window.unwrap_or_else(|| Window::start(o.server_pid));
+    let mut report = window.finish("udp", "datagrams/s", count, o);
+    report.errors = lost;
+    report.extra = format!(",\"window\":{}", o.window);
     Ok(report)
 }

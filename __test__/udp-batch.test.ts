@@ -1,0 +1,304 @@
+// Batched datagrams: sendmany / recvmanyInto (recvmmsg/sendmmsg on Linux) on real loopback UDP.
+// The portable recvmsg/sendmsg loop runs the same contract in crates/core/tests/batch.rs.
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  BlockingIOError,
+  errno,
+  MAX_BATCH,
+  MSG_TRUNC,
+  SOCK_DGRAM,
+  type Socket,
+  type SocketAddress,
+  SocketError,
+  socket,
+  socketpair,
+  TimeoutError,
+} from '../ts/index.js'
+import { closeTracked, hasIPv6, python, track } from './helpers.js'
+
+afterEach(closeTracked)
+
+/** A datagram socket bound to loopback port 0, timed. */
+function udp(family = AF_INET): Socket {
+  const s = track(socket(family, SOCK_DGRAM))
+  s.settimeout(5)
+  s.bind(family === AF_INET6 ? ['::1', 0] : ['127.0.0.1', 0])
+  return s
+}
+
+/** Whether recv with MSG_TRUNC returns a datagram's full size here (Linux does). */
+const truncGivesFullSize = (() => {
+  const [a, b] = socketpair(AF_UNIX, SOCK_DGRAM)
+  try {
+    a.send(Buffer.alloc(100))
+    return b.recvInto(Buffer.alloc(10), 0, MSG_TRUNC) === 100
+  } finally {
+    a.close()
+    b.close()
+  }
+})()
+
+const buffers = (n: number, size: number) => Array.from({ length: n }, () => Buffer.alloc(size))
+
+/** Receives until `n` datagrams arrived; returns their bytes and senders. */
+function recvAll(s: Socket, n: number, size = 2048): [Buffer[], SocketAddress[]] {
+  const bufs = buffers(n, size)
+  const lengths = new Int32Array(n)
+  const addresses: (SocketAddress | null)[] = []
+  const data: Buffer[] = []
+  const from: SocketAddress[] = []
+  while (data.length < n) {
+    const want = n - data.length
+    const got = s.recvmanyInto(bufs.slice(0, want), lengths, { addresses })
+    for (let i = 0; i < got; i++) {
+      data.push(Buffer.from(bufs[i].subarray(0, lengths[i])))
+      from.push(addresses[i] as SocketAddress)
+    }
+  }
+  return [data, from]
+}
+
+describe('sendmany / recvmanyInto', () => {
+  it('64 datagrams keep their boundaries, order and sender', () => {
+    const rx = udp()
+    const tx = udp()
+    const data = Array.from({ length: 64 }, (_, i) => Buffer.alloc(i + 1, i))
+    expect(tx.sendmany(data, rx.getsockname())).toBe(64)
+    const [got, from] = recvAll(rx, 64)
+    expect(got).toEqual(data)
+    for (const a of from) expect(a).toEqual(tx.getsockname())
+  })
+
+  it('tells senders apart; a run from one sender shares one address array', () => {
+    const rx = udp()
+    const a = udp()
+    const b = udp()
+    a.sendmany(['a1', 'a2'], rx.getsockname())
+    b.sendmany(['b1'], rx.getsockname())
+    a.sendmany(['a3'], rx.getsockname())
+    const lengths = new Int32Array(4)
+    const addresses: (SocketAddress | null)[] = []
+    expect(rx.recvmanyInto(buffers(4, 8), lengths, { addresses })).toBe(4)
+    expect(addresses).toEqual([a.getsockname(), a.getsockname(), b.getsockname(), a.getsockname()])
+    expect(addresses[1]).toBe(addresses[0])
+    expect(addresses[3]).not.toBe(addresses[0])
+    // Replying to the senders: one destination per datagram, each to its own.
+    const replies = ['r-a1', 'r-a2', 'r-b1', 'r-a3']
+    expect(rx.sendmany(replies, addresses as SocketAddress[])).toBe(4)
+    expect(recvAll(a, 3)[0].map(String)).toEqual(['r-a1', 'r-a2', 'r-a3'])
+    expect(recvAll(b, 1)[0].map(String)).toEqual(['r-b1'])
+  })
+
+  it.skipIf(!hasIPv6)('IPv6 senders come back as 4-tuples', () => {
+    const rx = udp(AF_INET6)
+    const tx = udp(AF_INET6)
+    expect(tx.sendmany([Buffer.from('six')], rx.getsockname())).toBe(1)
+    const [got, from] = recvAll(rx, 1)
+    expect(got[0].toString()).toBe('six')
+    expect(from[0]).toEqual(tx.getsockname())
+  })
+
+  it('takes any view and strings; Uint16Array bytes go as they are', () => {
+    const rx = udp()
+    const tx = udp()
+    const u16 = new Uint16Array([1, 2, 3])
+    const dv = new DataView(new ArrayBuffer(5))
+    expect(tx.sendmany(['text', u16, dv, new ArrayBuffer(2)], rx.getsockname())).toBe(4)
+    const [got] = recvAll(rx, 4)
+    expect(got.map((b) => b.length)).toEqual([4, 6, 5, 2])
+    // Receiving into views other than Buffer works too.
+    tx.sendmany([Buffer.from([9, 8, 7, 6])], rx.getsockname())
+    const into = new Uint32Array(1)
+    const lengths = new Int32Array(1)
+    expect(rx.recvmanyInto([into], lengths)).toBe(1)
+    expect(lengths[0]).toBe(4)
+    expect(Buffer.from(into.buffer)).toEqual(Buffer.from([9, 8, 7, 6]))
+  })
+
+  it('returns a partial batch: only what is queued after the first datagram', () => {
+    const rx = udp()
+    const tx = udp()
+    tx.sendmany(['a', 'bb', 'ccc'], rx.getsockname())
+    const lengths = new Int32Array(8)
+    expect(rx.recvmanyInto(buffers(8, 16), lengths)).toBe(3)
+    expect([...lengths.subarray(0, 3)]).toEqual([1, 2, 3])
+  })
+
+  it('one address per datagram', () => {
+    const a = udp()
+    const b = udp()
+    const tx = udp()
+    expect(
+      tx.sendmany(['to-a', 'to-b', 'to-a2'], [a.getsockname(), b.getsockname(), a.getsockname()]),
+    ).toBe(3)
+    expect(recvAll(a, 2)[0].map(String)).toEqual(['to-a', 'to-a2'])
+    expect(recvAll(b, 1)[0].map(String)).toEqual(['to-b'])
+  })
+
+  it('a connected socket needs no address; an unconnected one says EDESTADDRREQ', () => {
+    const rx = udp()
+    const tx = udp()
+    expect(() => tx.sendmany(['x'])).toThrow(
+      expect.objectContaining({ code: 'EDESTADDRREQ', syscall: 'sendmmsg' }),
+    )
+    tx.connect(rx.getsockname())
+    expect(tx.sendmany(['x', 'y'])).toBe(2)
+    expect(recvAll(rx, 2)[0].map(String)).toEqual(['x', 'y'])
+  })
+
+  it('Unix datagram sockets', () => {
+    const [a, b] = socketpair(AF_UNIX, SOCK_DGRAM)
+    track(a, b)
+    b.settimeout(5)
+    expect(a.sendmany(['u1', 'u2'])).toBe(2)
+    expect(recvAll(b, 2)[0].map(String)).toEqual(['u1', 'u2'])
+  })
+
+  it('EAGAIN when nothing is queued on a non-blocking socket; try* returns -EAGAIN', () => {
+    const rx = udp()
+    rx.setblocking(false)
+    const lengths = new Int32Array(4)
+    expect(() => rx.recvmanyInto(buffers(4, 8), lengths)).toThrow(BlockingIOError)
+    expect(() => rx.recvmanyInto(buffers(4, 8), lengths)).toThrow(
+      expect.objectContaining({ code: 'EAGAIN', syscall: 'recvmmsg' }),
+    )
+    // tryRecvmanyInto never waits, whatever the mode.
+    rx.settimeout(5)
+    expect(rx.tryRecvmanyInto(buffers(4, 8), lengths)).toBe(-(errno.EAGAIN as number))
+  })
+
+  it('ETIMEDOUT with settimeout', () => {
+    const rx = udp()
+    rx.settimeout(0.02)
+    expect(() => rx.recvmanyInto(buffers(2, 8), new Int32Array(2))).toThrow(TimeoutError)
+  })
+
+  it('EMSGSIZE for a too-large first datagram; later ones end the batch', () => {
+    const tx = udp()
+    const big = Buffer.alloc(70_000)
+    expect(() => tx.sendmany([big], tx.getsockname())).toThrow(
+      expect.objectContaining({ code: 'EMSGSIZE', syscall: 'sendmmsg' }),
+    )
+    expect(tx.trySendmany([big], tx.getsockname())).toBe(-(errno.EMSGSIZE as number))
+    expect(tx.sendmany(['ok', big, 'never'], tx.getsockname())).toBe(1)
+  })
+
+  it('reports truncation per datagram in msgFlags', () => {
+    const rx = udp()
+    const tx = udp()
+    tx.sendmany([Buffer.alloc(4), Buffer.alloc(100)], rx.getsockname())
+    const lengths = new Int32Array(2)
+    const msgFlags = new Int32Array(2)
+    expect(rx.recvmanyInto(buffers(2, 10), lengths, { msgFlags })).toBe(2)
+    expect([...lengths]).toEqual([4, 10])
+    expect(msgFlags[0] & MSG_TRUNC).toBe(0)
+    expect(msgFlags[1] & MSG_TRUNC).toBe(MSG_TRUNC)
+  })
+
+  it.skipIf(!truncGivesFullSize)('with flags MSG_TRUNC, lengths are full sizes (Linux)', () => {
+    const rx = udp()
+    const tx = udp()
+    tx.sendmany([Buffer.alloc(100)], rx.getsockname())
+    const lengths = new Int32Array(1)
+    const msgFlags = new Int32Array(1)
+    expect(rx.recvmanyInto(buffers(1, 10), lengths, { msgFlags, flags: MSG_TRUNC })).toBe(1)
+    expect(lengths[0]).toBe(100)
+    expect(msgFlags[0] & MSG_TRUNC).toBe(MSG_TRUNC)
+  })
+
+  it('ECONNREFUSED when a connected peer is gone', () => {
+    const tx = udp()
+    const gone = udp()
+    const addr = gone.getsockname()
+    gone.close()
+    tx.connect(addr)
+    expect(tx.sendmany(['x'])).toBe(1)
+    expect(() => tx.recvmanyInto(buffers(1, 8), new Int32Array(1))).toThrow(
+      expect.objectContaining({ code: 'ECONNREFUSED' }),
+    )
+  })
+
+  it('EBADF after close, from our own state', () => {
+    const s = udp()
+    s.close()
+    expect(() => s.recvmanyInto(buffers(1, 8), new Int32Array(1))).toThrow(
+      expect.objectContaining({ code: 'EBADF' }),
+    )
+    expect(s.trySendmany(['x'], ['127.0.0.1', 9])).toBe(-(errno.EBADF as number))
+  })
+
+  it('an empty batch is 0 with no syscall', () => {
+    const s = udp()
+    s.setblocking(false)
+    expect(s.recvmanyInto([], new Int32Array(0))).toBe(0)
+    expect(s.sendmany([], ['127.0.0.1', 9])).toBe(0)
+  })
+
+  it('bad arguments are TypeError / RangeError before any syscall', () => {
+    const s = udp()
+    const to = s.getsockname()
+    const tooMany = buffers(MAX_BATCH + 1, 1)
+    expect(() => s.recvmanyInto(tooMany, new Int32Array(MAX_BATCH + 1))).toThrow(RangeError)
+    expect(() => s.sendmany(tooMany, to)).toThrow(RangeError)
+    expect(() => s.recvmanyInto('x' as never, new Int32Array(1))).toThrow(TypeError)
+    expect(() => s.recvmanyInto(['x' as never], new Int32Array(1))).toThrow(/buffers\[0\]/)
+    expect(() => s.sendmany([1 as never], to)).toThrow(TypeError)
+    expect(() => s.recvmanyInto(buffers(2, 1), new Int32Array(1))).toThrow(RangeError)
+    expect(() => s.recvmanyInto(buffers(1, 1), [0] as never)).toThrow(TypeError)
+    expect(() =>
+      s.recvmanyInto(buffers(2, 1), new Int32Array(2), { msgFlags: new Int32Array(1) }),
+    ).toThrow(RangeError)
+    expect(() =>
+      s.recvmanyInto(buffers(1, 1), new Int32Array(1), { addresses: {} as never }),
+    ).toThrow(TypeError)
+    expect(() => s.recvmanyInto(buffers(1, 1), new Int32Array(1), null as never)).toThrow(TypeError)
+    expect(() => s.sendmany(['a', 'b'], [to, to, to])).toThrow(RangeError)
+    expect(() => s.sendmany(['a'], ['127.0.0.1', 70000])).toThrow(RangeError)
+    expect(() => s.sendmany(['a'], to, 1.5)).toThrow(RangeError)
+    // Two receive buffers sharing bytes would be two aliasing writes: refused.
+    const one = Buffer.alloc(8)
+    expect(() => s.recvmanyInto([one, one.subarray(4)], new Int32Array(2))).toThrow(/overlapping/)
+  })
+
+  it('interoperates with Python as the UDP peer', async () => {
+    const s = udp()
+    const port = (s.getsockname() as [string, number])[1]
+    const peer = python(
+      `
+import socket, sys
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as p:
+    p.settimeout(10)
+    p.bind(('127.0.0.1', 0))
+    for i in range(10):
+        p.sendto(bytes([i]) * (i + 1), ('127.0.0.1', int(sys.argv[1])))
+    got = [p.recvfrom(64)[0] for _ in range(10)]
+    print(' '.join(g.decode() for g in got))
+`,
+      [port],
+    )
+    s.settimeout(10)
+    const [data, from] = recvAll(s, 10)
+    expect(data).toEqual(Array.from({ length: 10 }, (_, i) => Buffer.alloc(i + 1, i)))
+    expect(new Set(from.map((a) => JSON.stringify(a))).size).toBe(1)
+    const replies = data.map((d) => `len${d.length}`)
+    expect(s.sendmany(replies, from[0])).toBe(10)
+    const res = await peer
+    expect(res.stderr).toBe('')
+    expect(res.stdout.trim()).toBe(replies.join(' '))
+  })
+
+  it('SocketError carries the errno number', () => {
+    const s = udp()
+    s.setblocking(false)
+    try {
+      s.recvmanyInto(buffers(1, 1), new Int32Array(1))
+      expect.unreachable()
+    } catch (e) {
+      expect(e).toBeInstanceOf(SocketError)
+      expect((e as SocketError).errno).toBe(errno.EAGAIN)
+    }
+  })
+})

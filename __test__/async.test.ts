@@ -451,6 +451,43 @@ describe('sync interop and try* fast paths', () => {
     expect(b.tryRecvInto(buf)).toBe(-EBADF)
   })
 
+  it('the buffer kept for the hot receive is the one passed: swapped, detached, shrunk', () => {
+    const [a, b] = connectedPair()
+    const one = Buffer.alloc(16)
+    const two = Buffer.alloc(16)
+    expect(b.tryRecvInto(one)).toBe(-EAGAIN) // `one` is kept
+    a.sendall('xy')
+    expect(b.tryRecvInto(two)).toBe(2) // a different buffer is used, and kept
+    a.sendall('zw')
+    expect(b.tryRecvInto(one)).toBe(2)
+    expect([one.toString('latin1', 0, 2), two.toString('latin1', 0, 2)]).toEqual(['zw', 'xy'])
+    // On-heap (small) and off-heap typed arrays, kept, then their memory transferred away:
+    // the old memory must never be written again.
+    for (const size of [16, 65536]) {
+      const view = new Uint8Array(size)
+      expect(b.tryRecvInto(view)).toBe(-EAGAIN)
+      const moved = new Uint8Array(structuredClone(view.buffer, { transfer: [view.buffer] }))
+      expect(view.length).toBe(0)
+      a.sendall('data')
+      expect(b.tryRecvInto(view)).toBe(0) // detached: an empty buffer, as recv_into of 0 bytes
+      expect(moved.every((x) => x === 0)).toBe(true)
+      expect(b.recv(16).toString()).toBe('data')
+    }
+    // A resizable buffer that shrank is measured again, not written past its new end.
+    // ES2024 resizable ArrayBuffer (Node 20 has it; this project's TS lib is older).
+    type Resizable = ArrayBuffer & { resize(n: number): void }
+    const Rab = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable
+    const rab = new Rab(8, { maxByteLength: 64 })
+    const tracking = new Uint8Array(rab)
+    expect(b.tryRecvInto(tracking)).toBe(-EAGAIN)
+    rab.resize(2)
+    a.sendall('abcd')
+    expect(b.tryRecvInto(tracking)).toBe(2)
+    rab.resize(8)
+    expect(Buffer.from(rab).toString('latin1', 0, 4)).toBe('ab\0\0')
+    expect(b.recv(8).toString()).toBe('cd')
+  })
+
   it('trySend: bytes sent, -EAGAIN when full, -EBADF after close', () => {
     const [a, b] = connectedPair()
     expect(a.trySend('hey')).toBe(3)

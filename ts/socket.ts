@@ -137,6 +137,9 @@ export class Socket {
   #fd: number
   /** The timeout the fd-only calls run under, in seconds; -1 = blocking (`null`). */
   #timeout: number
+  /** The buffer the native side keeps for this fd (recvKeepFd) and its length then. */
+  #kept: Uint8Array | undefined
+  #keptLen = 0
   /** Address family (`AF_INET`, ...). */
   readonly family: number
   /** Socket type (`SOCK_STREAM`, ...). */
@@ -500,6 +503,7 @@ export class Socket {
     runCloseHooks(this)
     this.#stopWatching()
     this.#fd = -1
+    this.#kept = undefined
     try {
       this.#h.close()
     } catch (e) {
@@ -521,6 +525,7 @@ export class Socket {
     runCloseHooks(this)
     this.#stopWatching()
     this.#fd = -1
+    this.#kept = undefined
     return this.#h.detach()
   }
 
@@ -920,12 +925,11 @@ export class Socket {
       flags === 0
     ) {
       if (w.reads.length === 0) {
-        const got = native.recvIntoFd(this.#fd, buffer, buffer.length, MSG_DONTWAIT, 0)
+        const got = this.#recvAll(buffer)
         if (got >= 0) return Promise.resolve(got)
         if (got !== -EAGAIN && got !== -EWOULDBLOCK) return Promise.reject(errnoError(-got, 'recv'))
       }
-      const attempt = () =>
-        settled(native.recvIntoFd(this.#fd, buffer, buffer.length, MSG_DONTWAIT, 0), 'recv')
+      const attempt = () => settled(this.#recvAll(buffer), 'recv')
       return this.#pending(READABLE, 'recv', attempt, undefined, w.reads.length === 0)
     }
     let buf: Uint8Array
@@ -1270,12 +1274,24 @@ export class Socket {
     }
   }
 
+  /**
+   * recv into all of `buffer` without waiting: bytes or `-errno`. A buffer used again (the
+   * usual loop) is not passed again: the native side kept it, and holding it here and
+   * checking its length (0 once detached) keeps that memory live and attached.
+   */
+  #recvAll(buffer: Uint8Array): number {
+    if (buffer === this.#kept && buffer.length === this.#keptLen) {
+      return native.recvKeptFd(this.#fd, MSG_DONTWAIT)
+    }
+    this.#kept = buffer
+    this.#keptLen = buffer.length
+    return native.recvKeepFd(this.#fd, buffer, MSG_DONTWAIT)
+  }
+
   /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
   tryRecvInto(buffer: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
     // The hot loop's shape (a Buffer, no size, no flags) skips the general checks.
-    if (buffer instanceof Uint8Array && nbytes === 0 && flags === 0) {
-      return native.recvIntoFd(this.#fd, buffer, buffer.length, MSG_DONTWAIT, 0)
-    }
+    if (buffer instanceof Uint8Array && nbytes === 0 && flags === 0) return this.#recvAll(buffer)
     const buf = v.writable(buffer)
     return native.recvIntoFd(
       this.#fd,

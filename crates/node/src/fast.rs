@@ -36,6 +36,8 @@ macro_rules! guarded {
 
 guarded! {
     recv_into_fd => recv_into_fd_impl,
+    recv_keep_fd => recv_keep_fd_impl,
+    recv_kept_fd => recv_kept_fd_impl,
     send_fd => send_fd_impl,
     sendall_fd => sendall_fd_impl,
     sendmsg_fd => sendmsg_fd_impl,
@@ -46,6 +48,8 @@ guarded! {
 
 const CALLS: &[(&CStr, Callback)] = &[
     (c"recvIntoFd", recv_into_fd),
+    (c"recvKeepFd", recv_keep_fd),
+    (c"recvKeptFd", recv_kept_fd),
     (c"sendFd", send_fd),
     (c"sendallFd", sendall_fd),
     (c"sendmsgFd", sendmsg_fd),
@@ -189,15 +193,12 @@ impl<const N: usize> Args<N> {
 
     /// Where a Uint8Array's bytes are and how many (null and 0 when empty).
     fn raw_bytes(&self, value: sys::napi_value) -> Option<(*mut u8, usize)> {
-        let (mut kind, mut len, mut data, mut ab, mut off) =
-            (0, 0, ptr::null_mut(), ptr::null_mut(), 0);
-        // SAFETY: a value of this callback's frame, valid out-pointers.
-        let status = unsafe {
-            sys::napi_get_typedarray_info(
-                self.env, value, &mut kind, &mut len, &mut data, &mut ab, &mut off,
-            )
-        };
-        if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
+        let (mut data, mut len) = (ptr::null_mut(), 0);
+        // SAFETY: a value of this callback's frame, valid out-pointers. N-API's
+        // buffer info takes any ArrayBufferView and reports its byte length; it
+        // skips the typed-array kind dispatch (ts/ passes only Uint8Arrays).
+        let status = unsafe { sys::napi_get_buffer_info(self.env, value, &mut data, &mut len) };
+        if status != sys::Status::napi_ok {
             return self.type_error(c"expected a Uint8Array");
         }
         Some((data.cast(), len))
@@ -267,6 +268,61 @@ unsafe fn recv_into_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -
     };
     let n = usize::try_from(n).unwrap_or(0).min(buf.len());
     a.ret(borrow(fd).and_then(|fd| io::recv(fd, &mut buf[..n], flags, timeout)))
+}
+
+thread_local! {
+    /// Per fd, the `(data, len)` of the buffer its Socket keeps for receiving
+    /// (`recvKeepFd`), so the hot `recvKeptFd` passes no buffer at all.
+    static KEPT: std::cell::RefCell<Vec<Option<(usize, usize)>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `recvKeepFd(fd, buf, flags)`: recv into all of `buf`, without waiting, and
+/// keep `buf` as `fd`'s receive buffer for `recvKeptFd`.
+unsafe fn recv_keep_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<3>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    let (Some(fd), Some((data, len)), Some(flags)) = (a.int(0), a.raw_bytes(a.argv[1]), a.int(2))
+    else {
+        return ptr::null_mut();
+    };
+    let Ok(slot) = usize::try_from(fd) else {
+        return a.ret(Err(Errno::EBADF));
+    };
+    KEPT.with_borrow_mut(|kept| {
+        if kept.len() <= slot {
+            kept.resize(slot + 1, None);
+        }
+        kept[slot] = Some((data as usize, len));
+    });
+    // SAFETY: N-API reports `len` bytes at `data`, untouched by JS during the call.
+    let buf = unsafe { slice_mut(data, len) };
+    a.ret(borrow(fd).and_then(|fd| io::recv(fd, buf, flags, None)))
+}
+
+/// `recvKeptFd(fd, flags)`: recv into the buffer `recvKeepFd` kept for `fd`.
+///
+/// ts/socket.ts calls it only from the Socket that owns `fd` and kept that
+/// buffer, while it still holds the buffer and has checked it is not detached
+/// (its length is unchanged), in the same synchronous turn: the memory is live.
+unsafe fn recv_kept_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<2>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    let (Some(fd), Some(flags)) = (a.int(0), a.int(1)) else {
+        return ptr::null_mut();
+    };
+    let kept = usize::try_from(fd)
+        .ok()
+        .and_then(|slot| KEPT.with_borrow(|kept| kept.get(slot).copied().flatten()));
+    let Some((data, len)) = kept else {
+        return a.ret(Err(Errno::EBADF));
+    };
+    // SAFETY: see above; the kept buffer is alive and attached for this call.
+    let buf = unsafe { slice_mut(data as *mut u8, len) };
+    a.ret(borrow(fd).and_then(|fd| io::recv(fd, buf, flags, None)))
 }
 
 /// `sendFd(fd, buf, flags, timeout)`: one send, never SIGPIPE.

@@ -439,6 +439,25 @@ describe('sync interop and try* fast paths', () => {
     expect(buf.subarray(0, await hot).toString()).toBe('cd')
   })
 
+  it('reads that wait every time stop trying first, and still get data already queued', async () => {
+    const [a, b] = connectedPair()
+    const buf = Buffer.alloc(16)
+    // 24 reads that each find the socket empty and wait: the watcher stops trying first.
+    for (let i = 0; i < 24; i++) {
+      const pending = b.recvIntoAsync(buf)
+      await new Promise((r) => setImmediate(r))
+      a.sendall(`m${i}`)
+      expect(buf.toString('latin1', 0, await pending)).toBe(`m${i}`)
+    }
+    // Data already there when the read starts: skipped or tried, it arrives, in order.
+    for (let i = 0; i < 24; i++) {
+      a.sendall(`q${i}`)
+      expect(buf.toString('latin1', 0, await b.recvIntoAsync(buf))).toBe(`q${i}`)
+    }
+    a.sendall('xyz')
+    expect(buf.toString('latin1', 0, await b.recvIntoAsync(buf))).toBe('xyz')
+  })
+
   it('tryRecvInto: -EAGAIN, bytes, -EBADF after close', () => {
     const [a, b] = connectedPair()
     const buf = Buffer.alloc(16)

@@ -73,6 +73,10 @@ export interface AsyncOptions {
 }
 
 /** The promise of every async call that completed at once with no value. */
+// The hot fd calls as bindings of their own: a property load on the addon's exports object
+// (dictionary mode, ~150 names) costs a generic lookup per call.
+const { recvIntoFd, recvKeepFd, recvKeptFd, sendFd, sendallFd, sendmsgFd, recvmsgIntoFd } = native
+
 const RESOLVED: Promise<void> = Promise.resolve()
 
 /** What a non-blocking attempt returns when it would block. */
@@ -263,7 +267,7 @@ export class Socket {
   send(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
     const b = v.bytes(data)
     v.cint(flags, 'flags')
-    const n = native.sendFd(this.#fd, b, flags, this.#timeout)
+    const n = sendFd(this.#fd, b, flags, this.#timeout)
     if (n < 0) throw errnoError(-n, 'send')
     return n
   }
@@ -277,7 +281,7 @@ export class Socket {
   sendall(data: string | ArrayBufferView | ArrayBuffer, flags = 0): void {
     const b = v.bytes(data)
     v.cint(flags, 'flags')
-    const r = native.sendallFd(this.#fd, b, flags, this.#timeout)
+    const r = sendallFd(this.#fd, b, flags, this.#timeout)
     if (r < 0) {
       // -(errno + 4096 * bytesSent): see crates/node/src/fast.rs.
       const e = errnoError(-r % 4096, 'send')
@@ -317,7 +321,7 @@ export class Socket {
     const n = v.recvSize(bufsize)
     v.cint(flags, 'flags')
     const buf = Buffer.allocUnsafe(n)
-    const got = native.recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
+    const got = recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
     if (got < 0) throw errnoError(-got, 'recv')
     return shrink(buf, got)
   }
@@ -331,7 +335,7 @@ export class Socket {
     const buf = v.writable(buffer)
     const n = this.#nbytes(buf, nbytes)
     v.cint(flags, 'flags')
-    const got = native.recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
+    const got = recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
     if (got < 0) throw errnoError(-got, 'recv')
     return got
   }
@@ -407,7 +411,7 @@ export class Socket {
       v.cint(flags, 'flags')
       // Plain vectored send: the hand-registered fd call, no class-method wrapper (fast.rs).
       const send = (f: number) => {
-        const n = native.sendmsgFd(this.#fd, bufs, f, this.#timeout)
+        const n = sendmsgFd(this.#fd, bufs, f, this.#timeout)
         if (n < 0) throw errnoError(-n, 'sendmsg')
         return n
       }
@@ -462,7 +466,7 @@ export class Socket {
     if (ancbufsize === 0 && this.type === SOCK_STREAM) {
       // No control data and no address (streams report none): the hand-registered fd call,
       // which returns `nbytes + 2 ** 32 * msgFlags` (fast.rs).
-      const r = native.recvmsgIntoFd(this.#fd, bufs, flags, this.#timeout)
+      const r = recvmsgIntoFd(this.#fd, bufs, flags, this.#timeout)
       if (r < 0) throw errnoError(-r, 'recvmsg')
       return [r % 2 ** 32, [], Math.floor(r / 2 ** 32), null]
     }
@@ -924,13 +928,15 @@ export class Socket {
       nbytes === 0 &&
       flags === 0
     ) {
-      if (w.reads.length === 0) {
+      if (w.reads.length === 0 && w.tryFirst()) {
         const got = this.#recvAll(buffer)
+        w.tried(got !== -EAGAIN && got !== -EWOULDBLOCK)
         if (got >= 0) return Promise.resolve(got)
         if (got !== -EAGAIN && got !== -EWOULDBLOCK) return Promise.reject(errnoError(-got, 'recv'))
       }
+      // Tried above, skipped (see Watcher.tryFirst), or queued behind others: wait.
       const attempt = () => settled(this.#recvAll(buffer), 'recv')
-      return this.#pending(READABLE, 'recv', attempt, undefined, w.reads.length === 0)
+      return this.#pending(READABLE, 'recv', attempt, undefined, true)
     }
     let buf: Uint8Array
     let n: number
@@ -944,7 +950,7 @@ export class Socket {
     return this.#pending(
       READABLE,
       'recv',
-      () => settled(native.recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv'),
+      () => settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv'),
       options,
     )
   }
@@ -963,7 +969,7 @@ export class Socket {
       'recv',
       () => {
         const buf = Buffer.allocUnsafe(n)
-        const got = settled(native.recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
+        const got = settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
         return got === AGAIN ? AGAIN : shrink(buf, got)
       },
       options,
@@ -1016,7 +1022,7 @@ export class Socket {
     return this.#pending(
       WRITABLE_DIR,
       'send',
-      () => settled(native.sendFd(this.#fd, b, flags | MSG_DONTWAIT, 0), 'send'),
+      () => settled(sendFd(this.#fd, b, flags | MSG_DONTWAIT, 0), 'send'),
       options,
     )
   }
@@ -1041,7 +1047,7 @@ export class Socket {
       // The hot shape: one send that takes it all needs no closure and no new promise.
       b = data
       if (w.writes.length === 0) {
-        const n = native.sendFd(this.#fd, b, MSG_DONTWAIT, 0)
+        const n = sendFd(this.#fd, b, MSG_DONTWAIT, 0)
         if (n === b.length) return RESOLVED
         if (n >= 0) off = n
         else if (n !== -EAGAIN && n !== -EWOULDBLOCK) {
@@ -1064,12 +1070,7 @@ export class Socket {
       'send',
       () => {
         while (off < b.length) {
-          const n = native.sendFd(
-            this.#fd,
-            off === 0 ? b : b.subarray(off),
-            flags | MSG_DONTWAIT,
-            0,
-          )
+          const n = sendFd(this.#fd, off === 0 ? b : b.subarray(off), flags | MSG_DONTWAIT, 0)
           if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
           if (n < 0) {
             const e = errnoError(-n, 'send')
@@ -1281,11 +1282,11 @@ export class Socket {
    */
   #recvAll(buffer: Uint8Array): number {
     if (buffer === this.#kept && buffer.length === this.#keptLen) {
-      return native.recvKeptFd(this.#fd, MSG_DONTWAIT)
+      return recvKeptFd(this.#fd, MSG_DONTWAIT)
     }
     this.#kept = buffer
     this.#keptLen = buffer.length
-    return native.recvKeepFd(this.#fd, buffer, MSG_DONTWAIT)
+    return recvKeepFd(this.#fd, buffer, MSG_DONTWAIT)
   }
 
   /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
@@ -1293,7 +1294,7 @@ export class Socket {
     // The hot loop's shape (a Buffer, no size, no flags) skips the general checks.
     if (buffer instanceof Uint8Array && nbytes === 0 && flags === 0) return this.#recvAll(buffer)
     const buf = v.writable(buffer)
-    return native.recvIntoFd(
+    return recvIntoFd(
       this.#fd,
       buf,
       this.#nbytes(buf, nbytes),
@@ -1304,7 +1305,7 @@ export class Socket {
 
   /** send(2) with MSG_DONTWAIT: bytes sent or `-errno`, never throws for OS errors. */
   trySend(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
-    return native.sendFd(this.#fd, v.bytes(data), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
+    return sendFd(this.#fd, v.bytes(data), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
   }
 
   /** accept without blocking (the socket becomes non-blocking): `[socket, address]` or `-errno`. */

@@ -312,7 +312,10 @@ for (let i = 0; i < 20; i++) {
 }
 const [x, y] = lib.socketpair()
 await y.sendAsync('z'); await x.recvAsync(1) // watched, nothing pending
-keep.push(x, y)
+keep.push(x, y, srv)
+// Held from the global object: a module's locals die with its evaluation, and a GC
+// between 'ready' and the count would close them early (finalizers), failing the count.
+globalThis.keep = keep
 parentPort.on('message', () => process.exit(0))
 parentPort.postMessage('ready')
 `)

@@ -222,13 +222,20 @@ export class Socket {
    * @throws {SocketError} `EAGAIN` (non-blocking), `ETIMEDOUT` (timeout), `EINVAL` (not listening).
    */
   accept(): [Socket, SocketAddress] {
-    let r: ReturnType<NativeSocket['accept']>
+    let h: NativeSocket
     try {
-      r = this.#h.accept()
+      h = this.#h.accept(ACCEPTED)
     } catch (e) {
       throw this.#fail(e, 'accept')
     }
-    return [wrap(r[0], [r[2], this.family, this.type, this.proto, -1]), r[1] as SocketAddress]
+    return this.#accepted(h)
+  }
+
+  /** The Socket and address of a connection the native side just accepted (see ACCEPTED). */
+  #accepted(h: NativeSocket): [Socket, SocketAddress] {
+    const [fd, port, ip, v4] = ACCEPTED as unknown as [number, number, number, number]
+    const address = v4 ? [ipv4(ip), port] : h.acceptedAddress()
+    return [wrap(h, [fd, this.family, this.type, this.proto, -1]), address as SocketAddress]
   }
 
   /**
@@ -1204,15 +1211,12 @@ export class Socket {
       READABLE,
       'accept',
       () => {
-        const r = h.tryAccept()
-        if (typeof r === 'number') {
-          settled(r, 'accept')
+        const conn = h.tryAccept(ACCEPTED)
+        if (conn === null) {
+          settled(ACCEPTED[0] as number, 'accept')
           return AGAIN
         }
-        return [
-          wrap(r[0], [r[2], this.family, this.type, this.proto, -1]),
-          r[1] as SocketAddress,
-        ] as [Socket, SocketAddress]
+        return this.#accepted(conn)
       },
       options,
     )
@@ -1311,10 +1315,8 @@ export class Socket {
   /** accept without blocking (the socket becomes non-blocking): `[socket, address]` or `-errno`. */
   tryAccept(): [Socket, SocketAddress] | number {
     if (this.#fd !== -1 && this.#timeout !== 0) this.settimeout(0)
-    const r = this.#h.tryAccept()
-    return typeof r === 'number'
-      ? r
-      : [wrap(r[0], [r[2], this.family, this.type, this.proto, -1]), r[1] as SocketAddress]
+    const conn = this.#h.tryAccept(ACCEPTED)
+    return conn === null ? (ACCEPTED[0] as number) : this.#accepted(conn)
   }
 
   [inspect.custom](): string {
@@ -1327,6 +1329,26 @@ export class Socket {
     } catch {}
     return `<Socket fd=${fd}, family=${this.family}, type=${this.type}, proto=${this.proto}${laddr}>`
   }
+}
+
+/**
+ * Where accept reports, instead of returning a tuple (two JS arrays built by N-API cost
+ * ~0.7 µs a connection): `[fd, port, IPv4 bits, 1]` for an IPv4 peer, `[fd, 0, 0, 0]` for
+ * others (then `acceptedAddress()` has the peer), or `[-errno]` when tryAccept got none.
+ */
+const ACCEPTED = new Int32Array(4)
+
+/** Dotted IPv4 host strings by address bits: a server sees the same few peers again and again. */
+const hosts = new Map<number, string>()
+
+function ipv4(bits: number): string {
+  let host = hosts.get(bits)
+  if (host === undefined) {
+    host = `${bits >>> 24}.${(bits >>> 16) & 255}.${(bits >>> 8) & 255}.${bits & 255}`
+    if (hosts.size >= 1024) hosts.clear()
+    hosts.set(bits, host)
+  }
+  return host
 }
 
 /** Wraps a native handle this module created (accept, dup, fromfd, socketpair). */

@@ -29,7 +29,6 @@ const handlers = {
     const buf = Buffer.allocUnsafe(65536)
     while ((await conn.recvIntoAsync(buf)) > 0);
   },
-  async close() {},
 }
 
 const handler = handlers[opts.mode]
@@ -43,6 +42,11 @@ process.stdout.write(`PORT ${srv.getsockname()[1]}\n`)
 exitWhenStdinCloses()
 
 for await (const [conn] of srv) {
+  // As bench-server and bsd-poller.mjs do: a connection closed at once gets no options.
+  if (opts.mode === 'close') {
+    conn.close()
+    continue
+  }
   conn.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
   handler(conn)
     .catch(() => {}) // a client's RST is not our failure

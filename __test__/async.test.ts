@@ -14,6 +14,7 @@ import {
   AbortError,
   AF_INET,
   ConnectionRefusedError,
+  fromfd,
   SO_RCVTIMEO,
   SO_REUSEADDR,
   SOCK_DGRAM,
@@ -492,6 +493,17 @@ describe('sync interop and try* fast paths', () => {
       expect(moved.every((x) => x === 0)).toBe(true)
       expect(b.recv(16).toString()).toBe('data')
     }
+    // Two Sockets on one fd number (fromfd of a live socket's fd: a misuse, but reachable):
+    // each reads into its own kept buffer, never into the other's.
+    const alias = fromfd(b.fileno())
+    const mine = Buffer.alloc(8)
+    const theirs = Buffer.alloc(8)
+    expect(b.tryRecvInto(mine)).toBe(-EAGAIN)
+    expect(alias.tryRecvInto(theirs)).toBe(-EAGAIN)
+    a.sendall('ab')
+    expect(b.tryRecvInto(mine)).toBe(2)
+    expect([mine.toString('latin1', 0, 2), theirs.every((x) => x === 0)]).toEqual(['ab', true])
+    alias.detach()
     // A resizable buffer that shrank is measured again, not written past its new end.
     // ES2024 resizable ArrayBuffer (Node 20 has it; this project's TS lib is older).
     type Resizable = ArrayBuffer & { resize(n: number): void }

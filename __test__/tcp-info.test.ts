@@ -1,6 +1,14 @@
 // tcpInfo(): TCP_INFO's state and counters on real loopback connections.
 import { afterEach, describe, expect, it } from 'vitest'
-import { AF_INET, AF_UNIX, SOCK_DGRAM, SOCK_STREAM, socket, socketpair } from '../ts/index.js'
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  socket,
+  socketpair,
+} from '../ts/index.js'
 import { closeTracked, connectedPair, listener, track } from './helpers.js'
 
 afterEach(closeTracked)
@@ -54,6 +62,9 @@ describe('tcpInfo', () => {
     expect(() => udp.tcpInfo()).toThrow(
       expect.objectContaining({ code: 'EOPNOTSUPP', syscall: 'getsockopt' }),
     )
+    // IPv6 UDP: the kernel alone would say ENOPROTOOPT; the type is checked first.
+    const udp6 = track(socket(AF_INET6, SOCK_DGRAM))
+    expect(() => udp6.tcpInfo()).toThrow(expect.objectContaining({ code: 'EOPNOTSUPP' }))
     const [a, b] = socketpair(AF_UNIX, SOCK_STREAM)
     track(a, b)
     expect(() => a.tcpInfo()).toThrow(expect.objectContaining({ code: 'EOPNOTSUPP' }))

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind not found" >&2; exit 2; }
 filter="${1:-}"
 
-# Debug build: full debug info for valgrind's reports, no LTO.
+# Debug build: full debug info for valgrind's reports, no LTO. Built first, so a failed
+# build stops the script instead of leaving an empty list that would pass.
+cargo test -p bsd-sockets-core --no-run
 mapfile -t bins < <(cargo test -p bsd-sockets-core --no-run --message-format=json 2>/dev/null |
   node -e '
     let s = ""
@@ -22,6 +24,7 @@ mapfile -t bins < <(cargo test -p bsd-sockets-core --no-run --message-format=jso
       }
     })')
 
+((${#bins[@]} > 0)) || { echo "no test binaries found" >&2; exit 1; }
 status=0
 for bin in "${bins[@]}"; do
   [[ -z "$filter" || "$(basename "$bin")" == *"$filter"* ]] || continue

@@ -4,7 +4,7 @@ import { AF_UNIX } from './constants.js'
 import * as v from './validate.js'
 
 /** Most datagrams one `recvmanyInto` / `sendmany` call takes (Linux's UIO_MAXIOV). */
-export const MAX_BATCH = 1024
+export const MAX_BATCH = v.MAX_BUFFERS
 
 /** Where `recvmanyInto` reports more than the lengths. Reuse one object across calls. */
 export interface RecvManyOptions {
@@ -14,16 +14,6 @@ export interface RecvManyOptions {
   msgFlags?: Int32Array
   /** recv flags for the call (`MSG_PEEK`, `MSG_TRUNC`, ...). Default 0. */
   flags?: number
-}
-
-/** The buffers of one batch: at most MAX_BATCH; receive buffers must not overlap. */
-export function views(value: unknown, name: string, writable: boolean): Uint8Array[] {
-  if (Array.isArray(value) && value.length > MAX_BATCH) {
-    throw new RangeError(
-      `The "${name}" argument holds ${value.length} buffers; at most ${MAX_BATCH} per call`,
-    )
-  }
-  return writable ? v.writableList(value, name) : v.bufferList(value, name)
 }
 
 /** An Int32Array with room for `n` entries. */

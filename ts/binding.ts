@@ -12,13 +12,14 @@ export type NativeSocket = Native.NativeSocket
 interface FdCalls {
   /** `timeout`: seconds, 0 = never wait, negative = block (Python's modes). */
   recvIntoFd(fd: number, buf: Uint8Array, nbytes: number, flags: number, timeout: number): number
-  /** recv into all of `buf` without waiting, keeping `buf` as `fd`'s buffer for `recvKeptFd`. */
-  recvKeepFd(fd: number, buf: Uint8Array, flags: number): number
+  /** recv into all of `buf` without waiting, keeping `buf` as `fd`'s buffer under `token`. */
+  recvKeepFd(fd: number, token: number, buf: Uint8Array, flags: number): number
   /**
-   * recv without waiting into the buffer `recvKeepFd` kept for `fd`: only from the Socket
-   * that owns `fd` and still holds that buffer, undetached (its length unchanged).
+   * recv without waiting into the buffer `recvKeepFd` kept for `fd` under `token`, or
+   * -0x40000000 if `fd` has none kept under it. Only from the Socket that owns `token`
+   * and still holds that buffer, undetached (its length unchanged).
    */
-  recvKeptFd(fd: number, flags: number): number
+  recvKeptFd(fd: number, token: number, flags: number): number
   sendFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
   /** Bytes sent, or `-(errno + 4096 * bytesSent)` on error. */
   sendallFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number

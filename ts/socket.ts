@@ -1,4 +1,5 @@
 // Socket: Python's socket object over the native handle.
+import { closeSync } from 'node:fs'
 import { Socket as NetSocket } from 'node:net'
 import { inspect } from 'node:util'
 import type { AddressArgs, AddressInput, SocketAddress } from './address.js'
@@ -72,11 +73,10 @@ export interface AsyncOptions {
   timeout?: number
 }
 
-/** The promise of every async call that completed at once with no value. */
-// The hot fd calls as bindings of their own: a property load on the addon's exports object
-// (dictionary mode, ~150 names) costs a generic lookup per call.
+// The hot fd calls (crates/node/src/fast.rs), bound once.
 const { recvIntoFd, recvKeepFd, recvKeptFd, sendFd, sendallFd, sendmsgFd, recvmsgIntoFd } = native
 
+/** The promise of every async call that completed at once with no value. */
 const RESOLVED: Promise<void> = Promise.resolve()
 
 /** What a non-blocking attempt returns when it would block. */
@@ -141,9 +141,11 @@ export class Socket {
   #fd: number
   /** The timeout the fd-only calls run under, in seconds; -1 = blocking (`null`). */
   #timeout: number
-  /** The buffer the native side keeps for this fd (recvKeepFd) and its length then. */
+  /** The buffer the native side keeps for this fd (recvKeepFd), its length then, and the
+   * token it is kept under (unique per Socket, so no other Socket's kept buffer is used). */
   #kept: Uint8Array | undefined
   #keptLen = 0
+  #keeper = 0
   /** Address family (`AF_INET`, ...). */
   readonly family: number
   /** Socket type (`SOCK_STREAM`, ...). */
@@ -558,7 +560,13 @@ export class Socket {
     if (!family || this.type !== SOCK_STREAM) throw errnoError(EOPNOTSUPP, 'toNetSocket')
     if (this.getsockopt(SOL_SOCKET, SO_ACCEPTCONN)) throw errnoError(EINVAL, 'toNetSocket')
     // Only options that cannot throw once Node has opened the fd (a bad `signal` would).
-    return new NetSocket({ fd: this.detach(), allowHalfOpen: options?.allowHalfOpen })
+    const fd = this.detach()
+    try {
+      return new NetSocket({ fd, allowHalfOpen: options?.allowHalfOpen })
+    } catch (e) {
+      closeSync(fd) // Node refused it: the fd is no one's, so it does not leak
+      throw e
+    }
   }
 
   /** A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode. */
@@ -742,10 +750,14 @@ export class Socket {
   }
 
   #recvmany(buffers: unknown, lengths: unknown, options: unknown, dontwait: boolean): number {
-    const bufs = batch.views(buffers, 'buffers', true)
+    const bufs = v.writableList(buffers)
     const lens = batch.int32s(lengths, 'lengths', bufs.length)
     const [msgFlags, addresses, flags] = batch.recvOptions(options, bufs.length)
-    return this.#h.recvmanyInto(bufs, lens, msgFlags, addresses, flags, dontwait)
+    // The native side fills an array of ours: the caller's could run setters mid-call.
+    const senders = addresses ? SENDERS : undefined
+    const n = this.#h.recvmanyInto(bufs, lens, msgFlags, senders, flags, dontwait)
+    if (addresses) for (let i = 0; i < n; i++) addresses[i] = SENDERS[i] as SocketAddress | null
+    return n
   }
 
   /**
@@ -778,7 +790,7 @@ export class Socket {
   }
 
   #sendmany(buffers: unknown, address: unknown, flags: unknown, dontwait: boolean): number {
-    const bufs = batch.views(buffers, 'buffers', false)
+    const bufs = v.bufferList(buffers)
     const f = v.cint(flags, 'flags')
     const [hosts, nums] = batch.destinations(address, this.family, bufs.length)
     try {
@@ -1286,11 +1298,13 @@ export class Socket {
    */
   #recvAll(buffer: Uint8Array): number {
     if (buffer === this.#kept && buffer.length === this.#keptLen) {
-      return recvKeptFd(this.#fd, MSG_DONTWAIT)
+      const got = recvKeptFd(this.#fd, this.#keeper, MSG_DONTWAIT)
+      if (got !== NOT_KEPT) return got
     }
     this.#kept = buffer
     this.#keptLen = buffer.length
-    return recvKeepFd(this.#fd, buffer, MSG_DONTWAIT)
+    if (this.#keeper === 0) this.#keeper = ++keepers
+    return recvKeepFd(this.#fd, this.#keeper, buffer, MSG_DONTWAIT)
   }
 
   /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
@@ -1337,6 +1351,14 @@ export class Socket {
  * others (then `acceptedAddress()` has the peer), or `[-errno]` when tryAccept got none.
  */
 const ACCEPTED = new Int32Array(4)
+
+/** Kept-buffer tokens (recvKeepFd): one per Socket that keeps one, never reused. */
+let keepers = 0
+/** recvKeptFd's answer when the fd's kept buffer is not this Socket's (someone else kept one). */
+const NOT_KEPT = -0x40000000
+
+/** The senders `recvmanyInto` reports, copied into `options.addresses` after the call. */
+const SENDERS: unknown[] = []
 
 /** Dotted IPv4 host strings by address bits: a server sees the same few peers again and again. */
 const hosts = new Map<number, string>()

@@ -165,9 +165,13 @@ export function ancbufsize(value: unknown): number {
   return int(value, 'ancbufsize', 0, MAX_ANCBUFSIZE)
 }
 
+/** Most buffers one vectored call takes (Linux's IOV_MAX, the kernel's own limit). */
+export const MAX_BUFFERS = 1024
+
 /**
- * An array of views as Uint8Arrays: the array itself when every element already is one
- * (no copy, the hot path), else a new array with the others checked by `check` and rewrapped.
+ * An array of views as a fresh array of Uint8Arrays (others checked by `check` and
+ * rewrapped). Always a copy: the native side must read exactly what was checked, and a
+ * Proxy or getter on the caller's array could answer differently the second time.
  */
 function viewList(
   value: unknown,
@@ -177,15 +181,18 @@ function viewList(
   if (!Array.isArray(value)) {
     throw new TypeError(`The "${name}" argument must be an array. Received ${typeName(value)}`)
   }
-  let out: Uint8Array[] | undefined
-  for (let i = 0; i < value.length; i++) {
-    const x = value[i]
-    if (x instanceof Uint8Array && out === undefined) continue
-    out ??= value.slice(0, i)
-    // The element's name is built only when it is needed (an error).
-    out.push(x instanceof Uint8Array ? x : check(x, `${name}[${i}]`))
+  if (value.length > MAX_BUFFERS) {
+    throw new RangeError(
+      `The "${name}" argument holds ${value.length} buffers; at most ${MAX_BUFFERS} per call`,
+    )
   }
-  return out ?? (value as Uint8Array[])
+  const out: Uint8Array[] = new Array(value.length)
+  for (let i = 0; i < out.length; i++) {
+    const x = value[i]
+    // The element's name is built only when it is needed (an error).
+    out[i] = x instanceof Uint8Array ? x : check(x, `${name}[${i}]`)
+  }
+  return out
 }
 
 /** An array of data to send, each as `bytes` takes it; returns their bytes, uncopied. */

@@ -74,6 +74,12 @@ impl From<std::io::Error> for Errno {
     }
 }
 
+impl From<rustix::io::Errno> for Errno {
+    fn from(e: rustix::io::Errno) -> Errno {
+        Errno::from_raw(e.raw_os_error())
+    }
+}
+
 impl From<Errno> for std::io::Error {
     fn from(errno: Errno) -> std::io::Error {
         std::io::Error::from_raw_os_error(errno.0)

@@ -56,21 +56,21 @@ pub(crate) fn call<T>(
     }
 }
 
-// recv/send go through rustix: raw syscalls on Linux, where glibc's wrappers
-// would add its cancellation-point bookkeeping (~25 ns a call, 10 % of an EAGAIN
-// recv) in any multithreaded process, Node included. Flags pass through as given.
+// recv/send go through rustix: raw syscalls on Linux. glibc's wrappers add
+// cancellation-point bookkeeping in any multithreaded process, Node included:
+// ~11 % of an EAGAIN recv in a profile (benchmark/README.md). Flags pass through.
 
 fn recv_once(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
     let flags = rustix::net::RecvFlags::from_bits_retain(flags as u32);
     // The second count is the datagram's full length under MSG_TRUNC, as recv(2) returns.
     rustix::net::recv(fd, buf, flags)
         .map(|(_, n)| n)
-        .map_err(|e| Errno::from_raw(e.raw_os_error()))
+        .map_err(Errno::from)
 }
 
 fn send_once(fd: BorrowedFd<'_>, buf: &[u8], flags: i32) -> Result<usize, Errno> {
     let flags = rustix::net::SendFlags::from_bits_retain((flags | SEND_FLAGS) as u32);
-    rustix::net::send(fd, buf, flags).map_err(|e| Errno::from_raw(e.raw_os_error()))
+    rustix::net::send(fd, buf, flags).map_err(Errno::from)
 }
 
 /// Receives into `buf`; 0 is end of stream. An empty `buf` returns 0 at once,

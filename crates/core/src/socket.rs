@@ -369,8 +369,14 @@ impl Socket {
     /// The TCP connection's state and counters. See [`crate::tcp_info`].
     ///
     /// # Errors
-    /// `EOPNOTSUPP` on a socket that is not TCP.
+    /// `EOPNOTSUPP` on a socket that is not TCP (checked first: kernels answer
+    /// `ENOPROTOOPT` or `EOPNOTSUPP` depending on the family and protocol).
     pub fn tcp_info(&self) -> Result<TcpInfo, Errno> {
+        let inet = matches!(self.family(), libc::AF_INET | libc::AF_INET6);
+        let tcp = matches!(self.protocol(), 0 | libc::IPPROTO_TCP);
+        if !inet || !tcp || self.socktype() != libc::SOCK_STREAM {
+            return Err(Errno::EOPNOTSUPP);
+        }
         crate::tcp_info(self.as_fd())
     }
 

@@ -133,14 +133,20 @@ impl<const N: usize> Args<N> {
         }
     }
 
-    /// Python's timeout as the JS side passes it: seconds, negative = blocking.
-    fn timeout(&self, i: usize) -> Option<Option<Duration>> {
+    fn number(&self, i: usize) -> Option<f64> {
         let mut v = 0.0;
         // SAFETY: a value of this callback's frame, a valid out-pointer.
         let status = unsafe { sys::napi_get_value_double(self.env, self.argv[i], &mut v) };
-        if status != sys::Status::napi_ok {
-            return self.type_error(c"expected a number");
+        if status == sys::Status::napi_ok {
+            Some(v)
+        } else {
+            self.type_error(c"expected a number")
         }
+    }
+
+    /// Python's timeout as the JS side passes it: seconds, negative = blocking.
+    fn timeout(&self, i: usize) -> Option<Option<Duration>> {
+        let v = self.number(i)?;
         Some((v >= 0.0).then(|| io::timeout_from_secs(v)))
     }
 
@@ -213,7 +219,10 @@ impl<const N: usize> Args<N> {
     }
 
     fn ret(&self, result: Result<usize, Errno>) -> sys::napi_value {
-        let v = result.map_or_else(|e| -e.raw(), |n| n.min(i32::MAX as usize) as i32);
+        self.ret_raw(result.map_or_else(|e| -e.raw(), |n| n.min(i32::MAX as usize) as i32))
+    }
+
+    fn ret_raw(&self, v: i32) -> sys::napi_value {
         let mut out = ptr::null_mut();
         // SAFETY: the env of the running callback, a valid out-pointer.
         unsafe { sys::napi_create_int32(self.env, v, &mut out) };
@@ -270,20 +279,28 @@ unsafe fn recv_into_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -
     a.ret(borrow(fd).and_then(|fd| io::recv(fd, &mut buf[..n], flags, timeout)))
 }
 
+/// A receive buffer kept for an fd: `(token, data, len)`.
+type Kept = (f64, usize, usize);
+
 thread_local! {
-    /// Per fd, the `(data, len)` of the buffer its Socket keeps for receiving
-    /// (`recvKeepFd`), so the hot `recvKeptFd` passes no buffer at all.
-    static KEPT: std::cell::RefCell<Vec<Option<(usize, usize)>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per fd, the buffer its Socket keeps for receiving (`recvKeepFd`), so the
+    /// hot `recvKeptFd` passes no buffer at all. Indexed by fd for speed (a few
+    /// ns a call; 24 bytes per fd number up to the highest one used).
+    static KEPT: std::cell::RefCell<Vec<Option<Kept>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `recvKeepFd(fd, buf, flags)`: recv into all of `buf`, without waiting, and
-/// keep `buf` as `fd`'s receive buffer for `recvKeptFd`.
+/// `recvKeptFd`'s answer when `fd` has no buffer kept under the caller's token.
+const NOT_KEPT: i32 = -0x4000_0000;
+
+/// `recvKeepFd(fd, token, buf, flags)`: recv into all of `buf`, without waiting,
+/// and keep `buf` as `fd`'s receive buffer under `token` for `recvKeptFd`.
 unsafe fn recv_keep_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
-    let Some(a) = (unsafe { Args::<3>::new(env, info) }) else {
+    let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
         return ptr::null_mut();
     };
-    let (Some(fd), Some((data, len)), Some(flags)) = (a.int(0), a.raw_bytes(a.argv[1]), a.int(2))
+    let (Some(fd), Some(token), Some((data, len)), Some(flags)) =
+        (a.int(0), a.number(1), a.raw_bytes(a.argv[2]), a.int(3))
     else {
         return ptr::null_mut();
     };
@@ -294,31 +311,32 @@ unsafe fn recv_keep_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -
         if kept.len() <= slot {
             kept.resize(slot + 1, None);
         }
-        kept[slot] = Some((data as usize, len));
+        kept[slot] = Some((token, data as usize, len));
     });
     // SAFETY: N-API reports `len` bytes at `data`, untouched by JS during the call.
     let buf = unsafe { slice_mut(data, len) };
     a.ret(borrow(fd).and_then(|fd| io::recv(fd, buf, flags, None)))
 }
 
-/// `recvKeptFd(fd, flags)`: recv into the buffer `recvKeepFd` kept for `fd`.
+/// `recvKeptFd(fd, token, flags)`: recv into the buffer kept for `fd` under
+/// `token`, or `NOT_KEPT` when another token (another Socket) kept the last one.
 ///
-/// ts/socket.ts calls it only from the Socket that owns `fd` and kept that
-/// buffer, while it still holds the buffer and has checked it is not detached
-/// (its length is unchanged), in the same synchronous turn: the memory is live.
+/// ts/socket.ts gives each Socket its own token and calls this only while that
+/// Socket holds the buffer it kept and has checked it is not detached (its
+/// length is unchanged), in the same synchronous turn: the memory is live.
 unsafe fn recv_kept_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
-    let Some(a) = (unsafe { Args::<2>::new(env, info) }) else {
+    let Some(a) = (unsafe { Args::<3>::new(env, info) }) else {
         return ptr::null_mut();
     };
-    let (Some(fd), Some(flags)) = (a.int(0), a.int(1)) else {
+    let (Some(fd), Some(token), Some(flags)) = (a.int(0), a.number(1), a.int(2)) else {
         return ptr::null_mut();
     };
     let kept = usize::try_from(fd)
         .ok()
         .and_then(|slot| KEPT.with_borrow(|kept| kept.get(slot).copied().flatten()));
-    let Some((data, len)) = kept else {
-        return a.ret(Err(Errno::EBADF));
+    let Some((_, data, len)) = kept.filter(|k| k.0 == token) else {
+        return a.ret_raw(NOT_KEPT);
     };
     // SAFETY: see above; the kept buffer is alive and attached for this call.
     let buf = unsafe { slice_mut(data as *mut u8, len) };

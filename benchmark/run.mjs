@@ -147,6 +147,13 @@ const SERVERS = [
     workloads: ['pingpong-1', 'accept', 'stream'],
   },
   {
+    // Calibration: Python's blocking socket module, the other reference point.
+    id: 'python',
+    label: 'Python socket, blocking',
+    cmd: ['python3', here('servers/python-echo.py')],
+    workloads: ['pingpong-1', 'accept', 'stream'],
+  },
+  {
     id: 'bsd-poller',
     label: 'bsd-sockets Poller+try*',
     file: here('servers/bsd-poller.mjs'),

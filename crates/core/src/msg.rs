@@ -56,6 +56,8 @@ pub struct Received {
     pub ancillary: Vec<Ancillary>,
     /// `msg_flags`: `MSG_TRUNC` (datagram longer than the buffers),
     /// `MSG_CTRUNC` (control data cut: descriptors that did not fit were closed by the kernel), `MSG_EOR`.
+    /// Never `MSG_CMSG_CLOEXEC`: every call asks for it and Linux echoes it back, so it says
+    /// nothing. What is left is below 2^21 on every platform (the node fast path relies on it).
     pub flags: i32,
     /// The sender, when the kernel gave one (unconnected datagram sockets).
     pub address: Option<Address>,
@@ -233,8 +235,7 @@ pub fn recvmsg(
         Ok(Received {
             nbytes: n as usize,
             ancillary: ancillary?,
-            // Linux echoes MSG_CMSG_CLOEXEC in msg_flags: hide it unless the caller asked for it.
-            flags: msg.msg_flags & !(sys::RECV_CMSG_FLAGS & !flags),
+            flags: msg.msg_flags & !sys::RECV_CMSG_FLAGS,
             address,
         })
     })

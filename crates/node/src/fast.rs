@@ -408,8 +408,8 @@ unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
 
 /// `recvmsgIntoFd(fd, buffers, flags, timeout)`: recvmsg into `buffers` (ts/ checked
 /// that none overlap) with no control buffer, for stream sockets (which report no
-/// address): `nbytes + 2^32 * msgFlags`, or `-errno`. msg_flags are far below 2^21
-/// and a count below 2^32, so the sum stays an exact double.
+/// address): `nbytes + 2^32 * msgFlags`, or `-errno`. The flags are core's
+/// `Received::flags` (below 2^21) and the count below 2^32, so the sum is an exact double.
 unsafe fn recvmsg_into_fd_impl(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -432,7 +432,7 @@ unsafe fn recvmsg_into_fd_impl(
     let v = match borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, 0, flags, timeout)) {
         Ok(r) => {
             (r.nbytes.min(u32::MAX as usize) as f64)
-                + 4_294_967_296.0 * f64::from(r.flags & 0x1f_ffff)
+                + 4_294_967_296.0 * f64::from(r.flags)
         }
         Err(e) => -f64::from(e.raw()),
     };

@@ -735,7 +735,7 @@ export class Socket {
     lengths: Int32Array,
     options?: RecvManyOptions,
   ): number {
-    const n = this.#recvmany(buffers, lengths, options, false)
+    const n = this.#recvmany(buffers, lengths, options, 0)
     if (n < 0) throw errnoError(-n, 'recvmmsg')
     return n
   }
@@ -746,16 +746,17 @@ export class Socket {
     lengths: Int32Array,
     options?: RecvManyOptions,
   ): number {
-    return this.#recvmany(buffers, lengths, options, true)
+    return this.#recvmany(buffers, lengths, options, MSG_DONTWAIT)
   }
 
-  #recvmany(buffers: unknown, lengths: unknown, options: unknown, dontwait: boolean): number {
+  /** `extra`: flags the variant adds (`MSG_DONTWAIT` for `try*`), as every `try*` call does. */
+  #recvmany(buffers: unknown, lengths: unknown, options: unknown, extra: number): number {
     const bufs = v.writableList(buffers)
     const lens = batch.int32s(lengths, 'lengths', bufs.length)
     const [msgFlags, addresses, flags] = batch.recvOptions(options, bufs.length)
     // The native side fills an array of ours: the caller's could run setters mid-call.
     const senders = addresses ? SENDERS : undefined
-    const n = this.#h.recvmanyInto(bufs, lens, msgFlags, senders, flags, dontwait)
+    const n = this.#h.recvmanyInto(bufs, lens, msgFlags, senders, flags | extra)
     if (addresses) for (let i = 0; i < n; i++) addresses[i] = SENDERS[i] as SocketAddress | null
     return n
   }
@@ -775,7 +776,7 @@ export class Socket {
     address?: AddressInput | readonly AddressInput[],
     flags = 0,
   ): number {
-    const n = this.#sendmany(buffers, address, flags, false)
+    const n = this.#sendmany(buffers, address, flags, 0)
     if (n < 0) throw errnoError(-n, 'sendmmsg')
     return n
   }
@@ -786,15 +787,16 @@ export class Socket {
     address?: AddressInput | readonly AddressInput[],
     flags = 0,
   ): number {
-    return this.#sendmany(buffers, address, flags, true)
+    return this.#sendmany(buffers, address, flags, MSG_DONTWAIT)
   }
 
-  #sendmany(buffers: unknown, address: unknown, flags: unknown, dontwait: boolean): number {
+  /** `extra` as in `#recvmany`. */
+  #sendmany(buffers: unknown, address: unknown, flags: unknown, extra: number): number {
     const bufs = v.bufferList(buffers)
     const f = v.cint(flags, 'flags')
     const [hosts, nums] = batch.destinations(address, this.family, bufs.length)
     try {
-      return this.#h.sendmany(bufs, hosts, nums, f, dontwait)
+      return this.#h.sendmany(bufs, hosts, nums, f | extra)
     } catch (e) {
       throw this.#fail(e, 'sendmmsg')
     }

@@ -105,12 +105,6 @@ impl Control {
     }
 }
 
-/// An all-zero `msghdr` (its field types differ across platforms and libcs).
-fn empty_msghdr() -> libc::msghdr {
-    // SAFETY: msghdr is plain old data; all-zero (null pointers, zero lengths) is valid.
-    unsafe { mem::zeroed() }
-}
-
 /// Sends the bytes of `bufs` in order as one message, with control messages
 /// `cmsgs`, to `addr` when given (unconnected datagram sockets). Never raises SIGPIPE.
 ///
@@ -130,7 +124,7 @@ pub fn sendmsg(
     timeout: Option<Duration>,
 ) -> Result<usize, Errno> {
     let sa = addr.map(Address::to_sockaddr).transpose()?;
-    let mut msg = empty_msghdr();
+    let mut msg = sys::zeroed_msghdr();
     if let Some(sa) = &sa {
         msg.msg_name = sa.as_ptr() as *mut libc::c_void;
         msg.msg_namelen = sa.len();
@@ -216,7 +210,7 @@ pub fn recvmsg(
     let mut control = Control::new(ancbufsize);
     call(raw, libc::POLLIN, timeout, deadline(timeout), flags, || {
         let mut storage = SockAddrStorage::zeroed();
-        let mut msg = empty_msghdr();
+        let mut msg = sys::zeroed_msghdr();
         msg.msg_name = (&mut storage as *mut SockAddrStorage).cast();
         msg.msg_namelen = storage.size_of();
         // IoSliceMut is ABI-compatible with iovec on Unix.

@@ -116,9 +116,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 
 function checkOptions(options: unknown): AsyncOptions {
   if (options === undefined) return {}
-  if (options === null || typeof options !== 'object')
-    throw new TypeError('The "options" argument must be an object')
-  const { signal, timeout } = options as AsyncOptions
+  const { signal, timeout } = v.options<AsyncOptions>(options) as AsyncOptions
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError('The "options.signal" property must be an AbortSignal')
   }
@@ -451,8 +449,7 @@ export class Socket {
     const anc = v.ancbufsize(ancbufsize)
     v.cint(flags, 'flags')
     const buf = Buffer.allocUnsafe(n)
-    const r = this.#recvmsg([buf], anc, flags)
-    return [shrink(buf, r[0]), r[1], r[2], r[3]]
+    return withData(buf, this.#recvmsg([buf], anc, flags))
   }
 
   /**
@@ -552,8 +549,7 @@ export class Socket {
    * (listening); the socket then stays open and yours.
    */
   toNetSocket(options?: { allowHalfOpen?: boolean }): NetSocket {
-    if (options !== undefined && (options === null || typeof options !== 'object'))
-      throw new TypeError('The "options" argument must be an object')
+    v.options(options)
     if (this.#fd < 0) throw errnoError(EBADF, 'toNetSocket')
     // Node takes TCP and Unix stream sockets only (else ERR_INVALID_FD_TYPE after detach).
     const family = this.family === AF_INET || this.family === AF_INET6 || this.family === AF_UNIX
@@ -1209,7 +1205,7 @@ export class Socket {
           () => this.#recvmsg([buf], anc, flags | MSG_DONTWAIT),
           (e) => e,
         )
-        return r === AGAIN ? AGAIN : ([shrink(buf, r[0]), r[1], r[2], r[3]] as RecvmsgResult)
+        return r === AGAIN ? AGAIN : withData(buf, r)
       },
       options,
     )
@@ -1424,6 +1420,11 @@ export function fromfd(fd: number): Socket {
   } catch (e) {
     throw toSocketError(e, 'fromfd')
   }
+}
+
+/** recvmsg's result from recvmsgInto's into `buf`: the bytes in place of their count. */
+function withData(buf: Buffer, r: RecvmsgIntoResult): RecvmsgResult {
+  return [shrink(buf, r[0]), r[1], r[2], r[3]]
 }
 
 /** The received bytes; a short read into a large buffer is copied out so it does not pin it. */

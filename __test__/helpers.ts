@@ -185,6 +185,9 @@ export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length
 }
 
+/** Linux's O_CLOEXEC bit in `fdFlags`. */
+export const O_CLOEXEC = 0o2000000
+
 /** The open-file flags of `fd` (O_NONBLOCK, O_CLOEXEC, ...) from /proc/self/fdinfo (Linux). */
 export function fdFlags(fd: number): number {
   const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))

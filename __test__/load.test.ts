@@ -9,7 +9,7 @@
 // is back to its start after each test. The sync-API faults (reset, half-close, silent peer,
 // flood of listen(4), a blocked recv released by shutdown) are in lifecycle.test.ts.
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
@@ -20,7 +20,7 @@ import {
   SocketError,
   socket,
 } from '../ts/index.js'
-import { closeTracked, track } from './helpers.js'
+import { closeTracked, openFdCount, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -36,7 +36,7 @@ function nofileLimit(): number {
   }
 }
 
-const fdCount = () => (process.platform === 'linux' ? readdirSync('/proc/self/fd').length : 0)
+const fdCount = () => (process.platform === 'linux' ? openFdCount() : 0)
 
 interface Stats {
   accepted: number

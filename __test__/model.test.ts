@@ -13,7 +13,6 @@
 // Nothing can block for long: blocking recv is only issued when the model says data or EOF is
 // there, and every socket has SO_RCVTIMEO/SO_SNDTIMEO of 5 s as a backstop. The fd count is the
 // same after all runs. Replay a failure with FC_SEED=<seed> (printed by fast-check).
-import { readdirSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -32,7 +31,7 @@ import {
   socket,
   socketpair,
 } from '../ts/index.js'
-import { timeval } from './helpers.js'
+import { openFdCount, timeval } from './helpers.js'
 
 const RUNS = 100
 const MAX_COMMANDS = 50
@@ -504,11 +503,9 @@ async function drainAndClose(m: Model, r: Real): Promise<void> {
   }
 }
 
-const fdCount = () => readdirSync('/proc/self/fd').length
-
 describe('model-based: random operation sequences on real socket pairs', () => {
   it(`${RUNS} runs of up to ${MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
-    const before = process.platform === 'linux' ? fdCount() : 0
+    const before = process.platform === 'linux' ? openFdCount() : 0
     await fc.assert(
       fc.asyncProperty(commands, async (cmds) => {
         const model: Model = { pairs: [] }
@@ -526,6 +523,6 @@ describe('model-based: random operation sequences on real socket pairs', () => {
       { numRuns: RUNS, seed: SEED },
     )
     expect(executed).toBeGreaterThan(RUNS * 5)
-    if (process.platform === 'linux') expect(fdCount()).toBe(before)
+    if (process.platform === 'linux') expect(openFdCount()).toBe(before)
   })
 })

@@ -34,13 +34,20 @@ import {
   socketpair,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, python, tmpUnixPath, track } from './helpers.js'
+import {
+  closeTracked,
+  fdFlags,
+  O_CLOEXEC,
+  openFdCount,
+  python,
+  tmpUnixPath,
+  track,
+} from './helpers.js'
 
 afterEach(closeTracked)
 
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const hasProcFds = fs.existsSync('/proc/self/fdinfo')
-const openFds = () => fs.readdirSync('/proc/self/fd').length
 
 /** Fds this test opened with fs, closed after it. */
 const files: number[] = []
@@ -81,11 +88,7 @@ function expectCode(fn: () => unknown, code: string, syscall: string): SocketErr
   return err
 }
 
-/** O_CLOEXEC as /proc/self/fdinfo prints it (octal flags). */
-function cloexec(fd: number): boolean {
-  const flags = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))
-  return (Number.parseInt(flags?.[1] ?? '0', 8) & 0o2000000) !== 0
-}
+const cloexec = (fd: number) => (fdFlags(fd) & O_CLOEXEC) !== 0
 
 describe('vectored I/O', () => {
   it('sendmsg sends several buffers as one stream, in order', () => {
@@ -264,26 +267,26 @@ print(p2.recv(100).decode())
   it.skipIf(!hasProcFds)('fds that do not fit (MSG_CTRUNC) are closed, not leaked', () => {
     const [a, b] = pair()
     const file = tempFile()
-    const before = openFds()
+    const before = openFdCount()
     sendFds(a, ['x'], [file, file, file])
     const [data, none, flags] = recvFds(b, 10, 0)
     expect([data.toString(), none]).toEqual(['x', []])
     expect(flags & MSG_CTRUNC).toBe(MSG_CTRUNC)
-    expect(openFds()).toBe(before)
+    expect(openFdCount()).toBe(before)
     // No control buffer at all (the stream fast path): dropped and flagged too.
     sendFds(a, ['z'], [file, file])
     const [z, noAnc, flagsZ] = b.recvmsg(10)
     expect([z.toString(), noAnc, flagsZ & MSG_CTRUNC]).toEqual(['z', [], MSG_CTRUNC])
-    expect(openFds()).toBe(before)
+    expect(openFdCount()).toBe(before)
     sendFds(a, ['y'], [file, file, file])
     const [, one, flags1] = b.recvmsg(10, CMSG_LEN(4))
     expect(flags1 & MSG_CTRUNC).toBe(MSG_CTRUNC)
     expect(one).toHaveLength(1)
     const fd = new Int32Array(Uint8Array.from(one[0][2]).buffer)
     expect(fd).toHaveLength(1)
-    expect(openFds()).toBe(before + 1)
+    expect(openFdCount()).toBe(before + 1)
     fs.closeSync(fd[0])
-    expect(openFds()).toBe(before)
+    expect(openFdCount()).toBe(before)
   })
 
   it('a worker thread blocked in recvFds gets a passed fd and reads the file', async () => {

@@ -5,7 +5,7 @@
 //
 // Nothing here can block: the sockets are non-blocking, valid timeouts are 0, async calls are
 // ended by closing their socket, and hosts are numeric (no DNS), ports a known-closed one.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -40,7 +40,7 @@ import {
   socketpair,
   TCP_NODELAY,
 } from '../ts/index.js'
-import { hasIPv6 } from './helpers.js'
+import { hasIPv6, openFdCount } from './helpers.js'
 
 // Bad input is the point of this file.
 // biome-ignore lint/suspicious/noExplicitAny: calling the API with values its types forbid
@@ -91,10 +91,6 @@ async function attemptAsync(names: string[], f: () => unknown, end: () => void):
 
 const closeAll = (...s: (Socket | undefined)[]) => {
   for (const x of s) x?.close()
-}
-
-function fdCount(): number {
-  return readdirSync('/proc/self/fd').length
 }
 
 /** `make(ab)` over a 16-byte ArrayBuffer that is then detached (transferred away). */
@@ -239,7 +235,7 @@ beforeAll(() => {
   ;[a, b] = socketpair()
   a.setblocking(false)
   b.setblocking(false)
-  if (existsSync('/proc/self/fd')) fdsBefore = fdCount()
+  if (existsSync('/proc/self/fd')) fdsBefore = openFdCount()
   rssBefore = process.memoryUsage().rss
   process.on('warning', onWarning)
 })
@@ -773,7 +769,7 @@ describe('bad input (fast-check)', () => {
   })
 
   it('left no fds open, no memory held, no timer overflow; tried thousands of inputs', () => {
-    if (fdsBefore >= 0) expect(fdCount()).toBe(fdsBefore)
+    if (fdsBefore >= 0) expect(openFdCount()).toBe(fdsBefore)
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 2 ** 20)
     expect(warnings.filter((w) => w.startsWith('TimeoutOverflowWarning'))).toEqual([])
     expect(tried).toBeGreaterThan(10000)

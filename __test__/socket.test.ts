@@ -2,7 +2,7 @@
 
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -23,7 +23,16 @@ import {
   socket,
   socketpair,
 } from '../ts/index.js'
-import { closeTracked, connectedPair, hasIPv6, listener, python, track } from './helpers.js'
+import {
+  closeTracked,
+  connectedPair,
+  fdFlags,
+  hasIPv6,
+  listener,
+  O_CLOEXEC,
+  python,
+  track,
+} from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -45,15 +54,7 @@ function expectErrno(fn: () => unknown, code: string, syscall?: string): SocketE
 }
 
 const hasFdinfo = existsSync('/proc/self/fdinfo')
-const O_CLOEXEC = 0o2000000
-
-/** The close-on-exec bit of `fd`, from /proc/self/fdinfo (Linux). */
-function cloexec(fd: number): boolean {
-  const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
-  const flags = /^flags:\s*([0-7]+)$/m.exec(info)
-  expect(flags).not.toBeNull()
-  return (Number.parseInt(flags?.[1] ?? '0', 8) & O_CLOEXEC) !== 0
-}
+const cloexec = (fd: number) => (fdFlags(fd) & O_CLOEXEC) !== 0
 
 describe('socket()', () => {
   const families = [

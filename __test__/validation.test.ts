@@ -5,8 +5,10 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  createServer,
   fromfd,
   getaddrinfo,
+  Poller,
   SO_KEEPALIVE,
   SO_TYPE,
   SOCK_DGRAM,
@@ -401,6 +403,43 @@ const bad: BadCall[] = [
     error: TypeError,
     names: 'host',
   },
+  {
+    what: 'recvmanyInto options 5',
+    call: (f) => f.udp6.recvmanyInto([Buffer.alloc(4)], new Int32Array(1), 5 as Any),
+    error: TypeError,
+    names: '"options"',
+  },
+  {
+    what: 'toNetSocket(null)',
+    call: (f) => f.a.toNetSocket(null as Any),
+    error: TypeError,
+    names: '"options"',
+  },
+  {
+    what: 'new Poller(null)',
+    call: () => new Poller(null as Any),
+    error: TypeError,
+    names: '"options"',
+  },
+  {
+    what: "createServer(address, 'x')",
+    call: () => createServer(['127.0.0.1', 0], 'x' as Any),
+    error: TypeError,
+    names: '"options"',
+  },
+  {
+    what: 'sendmany with a bad second address',
+    call: (f) =>
+      f.udp6.sendmany(
+        ['a', 'b'],
+        [
+          ['::1', 1],
+          ['::1', 'x' as Any],
+        ],
+      ),
+    error: TypeError,
+    names: 'address[1]',
+  },
 ]
 
 describe('bad arguments throw before any syscall, naming the argument', () => {
@@ -419,6 +458,13 @@ describe('bad arguments throw before any syscall, naming the argument', () => {
       expectUnharmed(f, fds)
     })
   }
+
+  it('async calls reject options that are not an object', async () => {
+    const f = fixture()
+    await expect(f.a.recvAsync(10, 0, null as Any)).rejects.toThrow(
+      new TypeError('The "options" argument must be an object'),
+    )
+  })
 })
 
 describe('edge values that are valid', () => {

@@ -34,10 +34,9 @@ export function recvOptions(
   options: unknown,
   n: number,
 ): [Int32Array | undefined, (SocketAddress | null)[] | undefined, number] {
-  if (options === undefined) return [undefined, undefined, 0]
-  if (options === null || typeof options !== 'object')
-    throw new TypeError('The "options" argument must be an object')
-  const { addresses, msgFlags, flags } = options as RecvManyOptions
+  const o = v.options<RecvManyOptions>(options)
+  if (o === undefined) return [undefined, undefined, 0]
+  const { addresses, msgFlags, flags } = o
   if (addresses !== undefined && !Array.isArray(addresses))
     throw new TypeError('The "options.addresses" property must be an array')
   return [
@@ -62,9 +61,15 @@ function same(a: unknown, b: unknown): boolean {
   return true
 }
 
-/** `address[i]`, for error messages; built once per index. */
-const itemNames: string[] = []
-const itemName = (i: number) => (itemNames[i] ??= `address[${i}]`)
+/** Checks `address[i]`; its name is built only for the error message. */
+function item(value: unknown, family: number, i: number): AddressArgs {
+  try {
+    return v.address(value, family)
+  } catch {
+    // The same check again, now naming the item: it throws the same error.
+    return v.address(value, family, `address[${i}]`)
+  }
+}
 
 /**
  * `sendmany`'s destination as the native call's `[hosts, nums]`: none (connected), one for
@@ -87,8 +92,8 @@ export function destinations(address: unknown, family: number, n: number): [stri
     while (i < n && same(address[i], first)) i++
     list =
       i >= n
-        ? [v.address(first, family, itemName(0))]
-        : (address as AddressInput[]).map((a, j) => v.address(a, family, itemName(j)))
+        ? [item(first, family, 0)]
+        : (address as AddressInput[]).map((a, j) => item(a, family, j))
   }
   const hosts: string[] = []
   const nums: number[] = []

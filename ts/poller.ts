@@ -294,10 +294,7 @@ export class Poller {
    * @throws {SocketError} `ENOSYS` for a backend this platform lacks, `EMFILE`, `ENFILE`.
    */
   constructor(options: PollerOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError('The "options" argument must be an object')
-    }
-    const { backend } = options
+    const { backend } = v.options<PollerOptions>(options) ?? {}
     if (backend !== undefined && !BACKENDS.includes(backend)) {
       throw new TypeError(
         `The "options.backend" property must be one of 'epoll', 'kqueue', 'poll'. Received ${String(backend)}`,

@@ -104,9 +104,12 @@ export function createServer(
   address: IPv4Address | IPv6AddressInput,
   options: CreateServerOptions = {},
 ): Socket {
-  if (options === null || typeof options !== 'object')
-    throw new TypeError('The "options" argument must be an object')
-  const { family = AF_INET, backlog, reusePort = false, dualstackIpv6 = false } = options
+  const {
+    family = AF_INET,
+    backlog,
+    reusePort = false,
+    dualstackIpv6 = false,
+  } = v.options<CreateServerOptions>(options) ?? {}
   if (dualstackIpv6 && family !== AF_INET6)
     throw new TypeError('dualstackIpv6 needs family AF_INET6')
   const sock = new Socket(family, SOCK_STREAM)

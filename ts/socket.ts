@@ -116,9 +116,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 
 function checkOptions(options: unknown): AsyncOptions {
   if (options === undefined) return {}
-  if (options === null || typeof options !== 'object')
-    throw new TypeError('The "options" argument must be an object')
-  const { signal, timeout } = options as AsyncOptions
+  const { signal, timeout } = v.options<AsyncOptions>(options) as AsyncOptions
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError('The "options.signal" property must be an AbortSignal')
   }
@@ -451,8 +449,7 @@ export class Socket {
     const anc = v.ancbufsize(ancbufsize)
     v.cint(flags, 'flags')
     const buf = Buffer.allocUnsafe(n)
-    const r = this.#recvmsg([buf], anc, flags)
-    return [shrink(buf, r[0]), r[1], r[2], r[3]]
+    return withData(buf, this.#recvmsg([buf], anc, flags))
   }
 
   /**
@@ -552,8 +549,7 @@ export class Socket {
    * (listening); the socket then stays open and yours.
    */
   toNetSocket(options?: { allowHalfOpen?: boolean }): NetSocket {
-    if (options !== undefined && (options === null || typeof options !== 'object'))
-      throw new TypeError('The "options" argument must be an object')
+    v.options(options)
     if (this.#fd < 0) throw errnoError(EBADF, 'toNetSocket')
     // Node takes TCP and Unix stream sockets only (else ERR_INVALID_FD_TYPE after detach).
     const family = this.family === AF_INET || this.family === AF_INET6 || this.family === AF_UNIX
@@ -735,7 +731,7 @@ export class Socket {
     lengths: Int32Array,
     options?: RecvManyOptions,
   ): number {
-    const n = this.#recvmany(buffers, lengths, options, false)
+    const n = this.#recvmany(buffers, lengths, options, 0)
     if (n < 0) throw errnoError(-n, 'recvmmsg')
     return n
   }
@@ -746,16 +742,17 @@ export class Socket {
     lengths: Int32Array,
     options?: RecvManyOptions,
   ): number {
-    return this.#recvmany(buffers, lengths, options, true)
+    return this.#recvmany(buffers, lengths, options, MSG_DONTWAIT)
   }
 
-  #recvmany(buffers: unknown, lengths: unknown, options: unknown, dontwait: boolean): number {
+  /** `extra`: flags the variant adds (`MSG_DONTWAIT` for `try*`), as every `try*` call does. */
+  #recvmany(buffers: unknown, lengths: unknown, options: unknown, extra: number): number {
     const bufs = v.writableList(buffers)
     const lens = batch.int32s(lengths, 'lengths', bufs.length)
     const [msgFlags, addresses, flags] = batch.recvOptions(options, bufs.length)
     // The native side fills an array of ours: the caller's could run setters mid-call.
     const senders = addresses ? SENDERS : undefined
-    const n = this.#h.recvmanyInto(bufs, lens, msgFlags, senders, flags, dontwait)
+    const n = this.#h.recvmanyInto(bufs, lens, msgFlags, senders, flags | extra)
     if (addresses) for (let i = 0; i < n; i++) addresses[i] = SENDERS[i] as SocketAddress | null
     return n
   }
@@ -775,7 +772,7 @@ export class Socket {
     address?: AddressInput | readonly AddressInput[],
     flags = 0,
   ): number {
-    const n = this.#sendmany(buffers, address, flags, false)
+    const n = this.#sendmany(buffers, address, flags, 0)
     if (n < 0) throw errnoError(-n, 'sendmmsg')
     return n
   }
@@ -786,15 +783,16 @@ export class Socket {
     address?: AddressInput | readonly AddressInput[],
     flags = 0,
   ): number {
-    return this.#sendmany(buffers, address, flags, true)
+    return this.#sendmany(buffers, address, flags, MSG_DONTWAIT)
   }
 
-  #sendmany(buffers: unknown, address: unknown, flags: unknown, dontwait: boolean): number {
+  /** `extra` as in `#recvmany`. */
+  #sendmany(buffers: unknown, address: unknown, flags: unknown, extra: number): number {
     const bufs = v.bufferList(buffers)
     const f = v.cint(flags, 'flags')
     const [hosts, nums] = batch.destinations(address, this.family, bufs.length)
     try {
-      return this.#h.sendmany(bufs, hosts, nums, f, dontwait)
+      return this.#h.sendmany(bufs, hosts, nums, f | extra)
     } catch (e) {
       throw this.#fail(e, 'sendmmsg')
     }
@@ -1207,7 +1205,7 @@ export class Socket {
           () => this.#recvmsg([buf], anc, flags | MSG_DONTWAIT),
           (e) => e,
         )
-        return r === AGAIN ? AGAIN : ([shrink(buf, r[0]), r[1], r[2], r[3]] as RecvmsgResult)
+        return r === AGAIN ? AGAIN : withData(buf, r)
       },
       options,
     )
@@ -1422,6 +1420,11 @@ export function fromfd(fd: number): Socket {
   } catch (e) {
     throw toSocketError(e, 'fromfd')
   }
+}
+
+/** recvmsg's result from recvmsgInto's into `buf`: the bytes in place of their count. */
+function withData(buf: Buffer, r: RecvmsgIntoResult): RecvmsgResult {
+  return [shrink(buf, r[0]), r[1], r[2], r[3]]
 }
 
 /** The received bytes; a short read into a large buffer is copied out so it does not pin it. */

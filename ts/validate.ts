@@ -33,6 +33,13 @@ export function int(value: unknown, name: string, min: number, max: number): num
   return value
 }
 
+/** An options argument: `undefined` or an object (`null` is not one). */
+export function options<T extends object>(value: unknown): T | undefined {
+  if (value !== undefined && (value === null || typeof value !== 'object'))
+    throw new TypeError('The "options" argument must be an object')
+  return value as T | undefined
+}
+
 /** A C int (flags, levels, option names, family...). */
 export function cint(value: unknown, name: string): number {
   return int(value, name, -(2 ** 31), INT32_MAX)

@@ -447,9 +447,9 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn new(n: usize, size: usize) -> Box<Batch> {
-        // Boxed so the self-referencing pointers below never move.
-        let mut b = Box::new(Batch {
+    pub fn new(n: usize, size: usize) -> Batch {
+        // Headers point into the Vecs' heap buffers (never resized): moving a Batch moves none.
+        let mut b = Batch {
             bufs: vec![0u8; n * size],
             size,
             // SAFETY: iovec, sockaddr_storage and mmsghdr are plain old data; all-zero is valid.
@@ -459,7 +459,7 @@ impl Batch {
             // SAFETY: as above.
             hdrs: (0..n).map(|_| unsafe { mem::zeroed() }).collect(),
             named: true,
-        });
+        };
         for i in 0..n {
             let base = b.bufs[i * size..].as_mut_ptr();
             b.iovs[i] = libc::iovec {

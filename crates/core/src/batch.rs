@@ -19,7 +19,7 @@ use std::time::Duration;
 use socket2::{SockAddr, SockAddrStorage};
 
 use crate::io::{call, deadline};
-use crate::sys::{cvt, SEND_FLAGS};
+use crate::sys::{self, cvt, SEND_FLAGS};
 use crate::{Address, Errno};
 
 /// Most datagrams one call takes: Linux caps sendmmsg(2)'s `vlen` at
@@ -139,9 +139,7 @@ fn msghdr(
     name_len: libc::socklen_t,
     iov: *mut libc::iovec,
 ) -> libc::msghdr {
-    // SAFETY: plain old data, all-zero valid; musl's has private padding fields,
-    // so it cannot be built as a literal.
-    let mut h: libc::msghdr = unsafe { mem::zeroed() };
+    let mut h = sys::zeroed_msghdr();
     h.msg_name = name;
     h.msg_namelen = name_len;
     h.msg_iov = iov;

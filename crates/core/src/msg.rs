@@ -56,6 +56,8 @@ pub struct Received {
     pub ancillary: Vec<Ancillary>,
     /// `msg_flags`: `MSG_TRUNC` (datagram longer than the buffers),
     /// `MSG_CTRUNC` (control data cut: descriptors that did not fit were closed by the kernel), `MSG_EOR`.
+    /// Never `MSG_CMSG_CLOEXEC`: every call asks for it and Linux echoes it back, so it says
+    /// nothing. What is left is below 2^21 on every platform (the node fast path relies on it).
     pub flags: i32,
     /// The sender, when the kernel gave one (unconnected datagram sockets).
     pub address: Option<Address>,
@@ -103,12 +105,6 @@ impl Control {
     }
 }
 
-/// An all-zero `msghdr` (its field types differ across platforms and libcs).
-fn empty_msghdr() -> libc::msghdr {
-    // SAFETY: msghdr is plain old data; all-zero (null pointers, zero lengths) is valid.
-    unsafe { mem::zeroed() }
-}
-
 /// Sends the bytes of `bufs` in order as one message, with control messages
 /// `cmsgs`, to `addr` when given (unconnected datagram sockets). Never raises SIGPIPE.
 ///
@@ -128,7 +124,7 @@ pub fn sendmsg(
     timeout: Option<Duration>,
 ) -> Result<usize, Errno> {
     let sa = addr.map(Address::to_sockaddr).transpose()?;
-    let mut msg = empty_msghdr();
+    let mut msg = sys::zeroed_msghdr();
     if let Some(sa) = &sa {
         msg.msg_name = sa.as_ptr() as *mut libc::c_void;
         msg.msg_namelen = sa.len();
@@ -214,7 +210,7 @@ pub fn recvmsg(
     let mut control = Control::new(ancbufsize);
     call(raw, libc::POLLIN, timeout, deadline(timeout), flags, || {
         let mut storage = SockAddrStorage::zeroed();
-        let mut msg = empty_msghdr();
+        let mut msg = sys::zeroed_msghdr();
         msg.msg_name = (&mut storage as *mut SockAddrStorage).cast();
         msg.msg_namelen = storage.size_of();
         // IoSliceMut is ABI-compatible with iovec on Unix.
@@ -233,8 +229,7 @@ pub fn recvmsg(
         Ok(Received {
             nbytes: n as usize,
             ancillary: ancillary?,
-            // Linux echoes MSG_CMSG_CLOEXEC in msg_flags: hide it unless the caller asked for it.
-            flags: msg.msg_flags & !(sys::RECV_CMSG_FLAGS & !flags),
+            flags: msg.msg_flags & !sys::RECV_CMSG_FLAGS,
             address,
         })
     })

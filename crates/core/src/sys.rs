@@ -13,6 +13,32 @@ pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
 pub(crate) const SEND_FLAGS: libc::c_int = 0;
 
+/// An all-zero `msghdr` to fill in: its field types differ across platforms and libcs, and
+/// musl's has private padding fields, so it cannot be built as a literal.
+pub(crate) fn zeroed_msghdr() -> libc::msghdr {
+    // SAFETY: msghdr is plain old data; all-zero (null pointers, zero lengths) is valid.
+    unsafe { std::mem::zeroed() }
+}
+
+/// `getsockopt` into a zeroed `T`, returning it and the length the kernel wrote.
+///
+/// # Safety
+/// `T` must be a plain-old-data C struct (or integer) for which all-zero and
+/// any bytes the kernel writes are valid values.
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+pub(crate) unsafe fn getsockopt_struct<T>(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> Result<(T, usize), Errno> {
+    // SAFETY: the caller promises all-zero is a valid `T`.
+    let mut value: T = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<T>() as libc::socklen_t;
+    // SAFETY: `value` is writable for `len` bytes, `len` a valid in/out pointer.
+    cvt(unsafe { libc::getsockopt(fd, level, name, (&mut value as *mut T).cast(), &mut len) })?;
+    Ok((value, len as usize))
+}
+
 /// Turns a C return value into `Ok(value)` or `Err(errno)`.
 pub(crate) fn cvt<T: PartialEq + From<i8>>(ret: T) -> Result<T, Errno> {
     if ret == T::from(-1) {
@@ -164,19 +190,9 @@ pub(crate) use cmsg_cloexec::{set_received_cloexec, RECV_CMSG_FLAGS};
 /// Linux: SO_PEERCRED's `struct ucred`.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn peer_credentials(fd: RawFd) -> Result<crate::msg::PeerCredentials, Errno> {
-    // SAFETY: ucred is plain old data; all-zero is valid.
-    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: `cred` is writable for `len` bytes and `len` is a valid in/out pointer.
-    cvt(unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    })?;
+    // SAFETY: ucred is plain old data (three integers).
+    let (cred, _) =
+        unsafe { getsockopt_struct::<libc::ucred>(fd, libc::SOL_SOCKET, libc::SO_PEERCRED)? };
     Ok(crate::msg::PeerCredentials {
         pid: Some(cred.pid),
         uid: cred.uid,
@@ -206,19 +222,10 @@ pub(crate) fn peer_credentials(fd: RawFd) -> Result<crate::msg::PeerCredentials,
 
 #[cfg(any(target_os = "macos", target_os = "ios"))]
 fn peer_pid(fd: RawFd) -> Option<i32> {
-    let mut pid: libc::pid_t = 0;
-    let mut len = std::mem::size_of::<libc::pid_t>() as libc::socklen_t;
-    // SAFETY: `pid` is writable for `len` bytes and `len` is a valid in/out pointer.
-    let ret = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_LOCAL,
-            libc::LOCAL_PEERPID,
-            (&mut pid as *mut libc::pid_t).cast(),
-            &mut len,
-        )
-    };
-    (ret == 0).then_some(pid)
+    // SAFETY: pid_t is an integer.
+    unsafe { getsockopt_struct::<libc::pid_t>(fd, libc::SOL_LOCAL, libc::LOCAL_PEERPID) }
+        .ok()
+        .map(|(pid, _)| pid)
 }
 
 /// The other BSDs' getpeereid(3) gives no pid.

@@ -71,25 +71,13 @@ pub fn tcp_info(fd: BorrowedFd<'_>) -> Result<TcpInfo, Errno> {
     imp::tcp_info(fd.as_raw_fd())
 }
 
-/// `getsockopt` into a zeroed `T`, returning it and the length the kernel wrote.
-#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
-fn getsockopt_struct<T>(fd: i32, level: i32, name: i32) -> Result<(T, usize), Errno> {
-    // SAFETY: only instantiated with plain-old-data libc structs; all-zero is valid.
-    let mut value: T = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<T>() as libc::socklen_t;
-    // SAFETY: `value` is writable for `len` bytes, `len` a valid in/out pointer.
-    crate::sys::cvt(unsafe {
-        libc::getsockopt(fd, level, name, (&mut value as *mut T).cast(), &mut len)
-    })?;
-    Ok((value, len as usize))
-}
-
 // Platform cfg outside sys.rs: each platform has its own struct and state numbers.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod imp {
     use std::mem::offset_of;
 
-    use super::{getsockopt_struct, TcpInfo};
+    use super::TcpInfo;
+    use crate::sys::getsockopt_struct;
     use crate::Errno;
 
     /// Linux's `enum tcp_state` (include/net/tcp_states.h), which libc does not export.
@@ -109,7 +97,9 @@ mod imp {
     ];
 
     pub(super) fn tcp_info(fd: i32) -> Result<TcpInfo, Errno> {
-        let (t, len) = getsockopt_struct::<libc::tcp_info>(fd, libc::IPPROTO_TCP, libc::TCP_INFO)?;
+        // SAFETY: tcp_info is a plain-old-data C struct.
+        let (t, len) =
+            unsafe { getsockopt_struct::<libc::tcp_info>(fd, libc::IPPROTO_TCP, libc::TCP_INFO)? };
         // Some(field) only when the kernel's copy reached its end.
         macro_rules! has {
             ($field:ident) => {
@@ -149,7 +139,8 @@ mod imp {
 
 #[cfg(target_vendor = "apple")]
 mod imp {
-    use super::{getsockopt_struct, TcpInfo};
+    use super::TcpInfo;
+    use crate::sys::getsockopt_struct;
     use crate::Errno;
 
     /// BSD's `TCPS_*` states (netinet/tcp_fsm.h), named as Linux names them.
@@ -168,11 +159,14 @@ mod imp {
     ];
 
     pub(super) fn tcp_info(fd: i32) -> Result<TcpInfo, Errno> {
-        let (t, _) = getsockopt_struct::<libc::tcp_connection_info>(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_CONNECTION_INFO,
-        )?;
+        // SAFETY: tcp_connection_info is a plain-old-data C struct.
+        let (t, _) = unsafe {
+            getsockopt_struct::<libc::tcp_connection_info>(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_CONNECTION_INFO,
+            )?
+        };
         // Times come in milliseconds there.
         let us = |ms: u32| Some(ms.saturating_mul(1000));
         Ok(TcpInfo {

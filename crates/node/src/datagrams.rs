@@ -15,21 +15,12 @@ use napi_derive::napi;
 
 use crate::address::{resolve, JsAddress};
 use crate::error::{Code, Result};
-use crate::socket::NativeSocket;
+use crate::socket::{neg, NativeSocket};
 
 thread_local! {
     /// Per-datagram results, reused from call to call: the hot path allocates
     /// no metadata (each JS thread has its own).
     static META: RefCell<Vec<RecvMeta>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Flags for a call: `MSG_DONTWAIT` added for the `try*` variants.
-fn with_dontwait(flags: i32, dontwait: bool) -> i32 {
-    if dontwait {
-        flags | libc::MSG_DONTWAIT
-    } else {
-        flags
-    }
 }
 
 /// `out[i]` = the sender of datagram i. A run of datagrams from one sender
@@ -68,7 +59,6 @@ impl NativeSocket {
         msg_flags: Option<Int32ArraySlice>,
         addresses: Option<Array>,
         flags: i32,
-        dontwait: bool,
     ) -> Result<i32> {
         let Some(s) = self.sock() else {
             return Ok(-libc::EBADF);
@@ -85,9 +75,9 @@ impl NativeSocket {
                 meta.resize_with(bufs.len(), RecvMeta::default);
             }
             let meta = &mut meta[..bufs.len()];
-            let n = match s.recv_many(&mut bufs, meta, with_dontwait(flags, dontwait)) {
+            let n = match s.recv_many(&mut bufs, meta, flags) {
                 Ok(n) => n,
-                Err(e) => return Ok(-e.raw()),
+                Err(e) => return Ok(neg(e)),
             };
             // SAFETY: as above, for the caller's Int32Arrays.
             let lens = unsafe { lengths.as_mut() };
@@ -118,7 +108,6 @@ impl NativeSocket {
         hosts: Vec<String>,
         nums: Vec<u32>,
         flags: i32,
-        dontwait: bool,
     ) -> Result<i32> {
         let Some(s) = self.sock() else {
             return Ok(-libc::EBADF);
@@ -129,7 +118,7 @@ impl NativeSocket {
             .map(|(h, n)| resolve(s.family(), h, n[0], n[1], n[2]))
             .collect::<Result<Vec<Address>>>()?;
         let bufs: Vec<&[u8]> = buffers.iter().map(|b| &b[..]).collect();
-        Ok(s.send_many(&bufs, &addrs, with_dontwait(flags, dontwait))
-            .map_or_else(|e| -e.raw(), |n| n as i32))
+        Ok(s.send_many(&bufs, &addrs, flags)
+            .map_or_else(neg, |n| n as i32))
     }
 }

@@ -16,6 +16,8 @@ use std::time::Duration;
 use bsd_sockets_core::{io, msg, Errno};
 use napi::sys;
 
+use crate::socket::neg;
+
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
 /// Declares the N-API callback `$name`, running `$body` with a panic caught at
@@ -219,7 +221,7 @@ impl<const N: usize> Args<N> {
     }
 
     fn ret(&self, result: Result<usize, Errno>) -> sys::napi_value {
-        self.ret_raw(result.map_or_else(|e| -e.raw(), |n| n.min(i32::MAX as usize) as i32))
+        self.ret_raw(result.map_or_else(neg, |n| n.min(i32::MAX as usize) as i32))
     }
 
     fn ret_raw(&self, v: i32) -> sys::napi_value {
@@ -376,7 +378,7 @@ unsafe fn sendall_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
     let mut sent = 0;
     let v = match borrow(fd).and_then(|fd| io::sendall(fd, buf, flags, timeout, &mut sent)) {
         Ok(()) => sent as f64,
-        Err(e) => -(f64::from(e.raw()) + 4096.0 * sent as f64),
+        Err(e) => f64::from(neg(e)) - 4096.0 * sent as f64,
     };
     let mut out = ptr::null_mut();
     // SAFETY: the env of the running callback, a valid out-pointer.
@@ -408,8 +410,8 @@ unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
 
 /// `recvmsgIntoFd(fd, buffers, flags, timeout)`: recvmsg into `buffers` (ts/ checked
 /// that none overlap) with no control buffer, for stream sockets (which report no
-/// address): `nbytes + 2^32 * msgFlags`, or `-errno`. msg_flags are far below 2^21
-/// and a count below 2^32, so the sum stays an exact double.
+/// address): `nbytes + 2^32 * msgFlags`, or `-errno`. The flags are core's
+/// `Received::flags` (below 2^21) and the count below 2^32, so the sum is an exact double.
 unsafe fn recvmsg_into_fd_impl(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -430,11 +432,8 @@ unsafe fn recvmsg_into_fd_impl(
         .map(|&(p, n)| IoSliceMut::new(unsafe { slice_mut(p, n) }))
         .collect();
     let v = match borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, 0, flags, timeout)) {
-        Ok(r) => {
-            (r.nbytes.min(u32::MAX as usize) as f64)
-                + 4_294_967_296.0 * f64::from(r.flags & 0x1f_ffff)
-        }
-        Err(e) => -f64::from(e.raw()),
+        Ok(r) => (r.nbytes.min(u32::MAX as usize) as f64) + 4_294_967_296.0 * f64::from(r.flags),
+        Err(e) => f64::from(neg(e)),
     };
     let mut out = ptr::null_mut();
     // SAFETY: the env of the running callback, a valid out-pointer.

@@ -1,10 +1,11 @@
 //! sendmsg/recvmsg and peer credentials on `NativeSocket`: conversion only (core's `msg`).
 
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::IntoRawFd;
+use std::os::fd::{AsRawFd, IntoRawFd};
 
-use bsd_sockets_core::msg::{self, Ancillary, Cmsg};
-use napi::bindgen_prelude::Buffer;
+use bsd_sockets_core::msg::{self, Ancillary, Cmsg, Received};
+use napi::bindgen_prelude::{Buffer, ToNapiValue};
+use napi::sys;
 use napi_derive::napi;
 
 use crate::address::{resolve, JsAddress};
@@ -13,8 +14,46 @@ use crate::socket::NativeSocket;
 
 /// `[level, type, data]`, one control message as JS gets it.
 type JsAncillary = (i32, i32, Buffer);
-/// `[nbytes, ancdata, msgFlags, address]`.
-type Recvmsg = (u32, Vec<JsAncillary>, i32, Option<JsAddress>);
+
+/// `[nbytes, ancdata, msgFlags, address]`. SCM_RIGHTS fds become raw ints in
+/// `data`; they stay owned (closed on drop) until the whole JS value is built,
+/// and only then belong to JS, as in Python: a failed conversion leaks none.
+pub struct Recvmsg(Received);
+
+impl ToNapiValue for Recvmsg {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let r = val.0;
+        let mut owned = Vec::new();
+        let ancillary: Vec<JsAncillary> = r
+            .ancillary
+            .into_iter()
+            .map(|a| match a {
+                Ancillary::Fds(fds) => {
+                    let ints: Vec<u8> = fds
+                        .iter()
+                        .flat_map(|fd| fd.as_raw_fd().to_ne_bytes())
+                        .collect();
+                    owned.extend(fds);
+                    (libc::SOL_SOCKET, libc::SCM_RIGHTS, ints.into())
+                }
+                Ancillary::Data { level, kind, data } => (level, kind, data.into()),
+            })
+            .collect();
+        // Bounded by the buffers' total, which JS lengths keep under 2^32.
+        let js = (
+            r.nbytes as u32,
+            ancillary,
+            r.flags,
+            r.address.map(JsAddress),
+        );
+        // SAFETY: the caller's env, as this function's contract requires.
+        let value = unsafe { ToNapiValue::to_napi_value(env, js)? };
+        for fd in owned {
+            let _ = fd.into_raw_fd();
+        }
+        Ok(value)
+    }
+}
 
 #[napi]
 impl NativeSocket {
@@ -53,8 +92,7 @@ impl NativeSocket {
     }
 
     /// recvmsg(2) into `buffers` (ts/ checked they do not overlap): `[nbytes,
-    /// [level, type, data][], msgFlags, address]`. SCM_RIGHTS fds become raw ints
-    /// in `data`: from here on they belong to JS, as in Python.
+    /// [level, type, data][], msgFlags, address]` (see [`Recvmsg`]).
     #[napi(
         catch_unwind,
         ts_return_type = "[number, [number, number, Buffer][], number, [string, number] | [string, number, number, number] | string | null]"
@@ -66,31 +104,10 @@ impl NativeSocket {
         flags: i32,
     ) -> Result<Recvmsg> {
         let mut bufs: Vec<IoSliceMut<'_>> = buffers.into_iter().map(IoSliceMut::new).collect();
-        let r = self
-            .get()?
+        self.get()?
             .recvmsg(&mut bufs, ancbufsize as usize, flags)
-            .js()?;
-        let ancillary = r
-            .ancillary
-            .into_iter()
-            .map(|a| match a {
-                Ancillary::Fds(fds) => {
-                    let ints: Vec<u8> = fds
-                        .into_iter()
-                        .flat_map(|fd| fd.into_raw_fd().to_ne_bytes())
-                        .collect();
-                    (libc::SOL_SOCKET, libc::SCM_RIGHTS, ints.into())
-                }
-                Ancillary::Data { level, kind, data } => (level, kind, data.into()),
-            })
-            .collect();
-        // Bounded by the buffers' total, which JS lengths keep under 2^32.
-        Ok((
-            r.nbytes as u32,
-            ancillary,
-            r.flags,
-            r.address.map(JsAddress),
-        ))
+            .js()
+            .map(Recvmsg)
     }
 
     /// `[pid, uid, gid]`; pid `null` where the platform does not tell.

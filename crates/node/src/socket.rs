@@ -55,7 +55,7 @@ impl Drop for NativeSocket {
 }
 
 /// `-errno` for the no-throw calls.
-fn neg(e: Errno) -> i32 {
+pub(crate) fn neg(e: Errno) -> i32 {
     -e.raw()
 }
 

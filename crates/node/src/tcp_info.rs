@@ -68,9 +68,6 @@ impl From<TcpInfo> for JsTcpInfo {
 impl NativeSocket {
     #[napi(catch_unwind)]
     pub fn tcp_info(&self) -> Result<JsTcpInfo> {
-        let s = self
-            .sock()
-            .ok_or_else(|| crate::error::errno_error(bsd_sockets_core::Errno::EBADF))?;
-        s.tcp_info().js().map(JsTcpInfo::from)
+        self.get()?.tcp_info().js().map(JsTcpInfo::from)
     }
 }

@@ -261,6 +261,14 @@ describe('sendmany / recvmanyInto', () => {
     // Two receive buffers sharing bytes would be two aliasing writes: refused.
     const one = Buffer.alloc(8)
     expect(() => s.recvmanyInto([one, one.subarray(4)], new Int32Array(2))).toThrow(/overlapping/)
+    // A batch found disjoint once is remembered; a change to it is checked again.
+    const big = Buffer.alloc(64 * 20)
+    const batch = Array.from({ length: 20 }, (_, i) => big.subarray(i * 64, i * 64 + 64))
+    const lens = new Int32Array(20)
+    expect(s.tryRecvmanyInto(batch, lens)).toBe(-(errno.EAGAIN as number))
+    expect(s.tryRecvmanyInto(batch, lens)).toBe(-(errno.EAGAIN as number))
+    batch[7] = big.subarray(7 * 64 + 32, 8 * 64 + 32) // same length, overlaps its neighbour
+    expect(() => s.tryRecvmanyInto(batch, lens)).toThrow(/overlapping/)
   })
 
   it('interoperates with Python as the UDP peer', async () => {

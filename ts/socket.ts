@@ -144,6 +144,8 @@ export class Socket {
   #kept: Uint8Array | undefined
   #keptLen = 0
   #keeper = 0
+  /** The receive batch recvmanyInto last found disjoint (a server passes the same one). */
+  #batch: v.Disjoint | undefined
   /** Address family (`AF_INET`, ...). */
   readonly family: number
   /** Socket type (`SOCK_STREAM`, ...). */
@@ -747,7 +749,8 @@ export class Socket {
 
   /** `extra`: flags the variant adds (`MSG_DONTWAIT` for `try*`), as every `try*` call does. */
   #recvmany(buffers: unknown, lengths: unknown, options: unknown, extra: number): number {
-    const bufs = v.writableList(buffers)
+    this.#batch ??= new v.Disjoint()
+    const bufs = v.writableList(buffers, 'buffers', this.#batch)
     const lens = batch.int32s(lengths, 'lengths', bufs.length)
     const [msgFlags, addresses, flags] = batch.recvOptions(options, bufs.length)
     // The native side fills an array of ours: the caller's could run setters mid-call.

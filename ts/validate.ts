@@ -208,12 +208,40 @@ export function bufferList(value: unknown, name = 'buffers'): Uint8Array[] {
 }
 
 /** An array of buffers to receive into, no two sharing a byte (the kernel would write both). */
-export function writableList(value: unknown, name = 'buffers'): Uint8Array[] {
+export function writableList(value: unknown, name = 'buffers', known?: Disjoint): Uint8Array[] {
   const views = viewList(value, name, writable)
-  if (views.length > 1 && overlapping(views)) {
-    throw new RangeError(`The "${name}" argument must not hold overlapping buffers`)
+  if (views.length > 1 && !known?.has(views)) {
+    if (overlapping(views)) {
+      throw new RangeError(`The "${name}" argument must not hold overlapping buffers`)
+    }
+    known?.set(views)
   }
   return views
+}
+
+/**
+ * The last list of receive buffers found disjoint, for a caller that passes the same list
+ * on every call (a datagram server's batch): checking it again costs one pass instead of a
+ * sort. The same views, in order, with the same lengths, cover the same bytes (a view's
+ * offset never changes; a detached or resized one changes length and is checked again).
+ */
+export class Disjoint {
+  #views: Uint8Array[] = []
+  #lengths: number[] = []
+
+  has(views: Uint8Array[]): boolean {
+    if (views.length !== this.#views.length) return false
+    for (let i = 0; i < views.length; i++) {
+      const b = views[i] as Uint8Array
+      if (b !== this.#views[i] || b.byteLength !== this.#lengths[i]) return false
+    }
+    return true
+  }
+
+  set(views: Uint8Array[]): void {
+    this.#views = views
+    this.#lengths = views.map((b) => b.byteLength)
+  }
 }
 
 /** Whether two of `views` share a byte: pairwise for the usual few, sorted per memory beyond. */

@@ -459,6 +459,23 @@ describe('sync interop and try* fast paths', () => {
     expect(buf.toString('latin1', 0, await b.recvIntoAsync(buf))).toBe('xyz')
   })
 
+  it('accepts that wait every time stop trying first, and still take a queued connection', async () => {
+    const srv = listener()
+    for (let i = 0; i < 24; i++) {
+      const pending = srv.acceptAsync()
+      await new Promise((r) => setImmediate(r))
+      const c = track(socket(AF_INET, SOCK_STREAM))
+      c.connect(srv.getsockname())
+      track((await pending)[0])
+    }
+    // Already queued when the accept starts: tried or not, it is taken.
+    const c = track(socket(AF_INET, SOCK_STREAM))
+    c.connect(srv.getsockname())
+    const [conn, addr] = await srv.acceptAsync()
+    track(conn)
+    expect(addr).toEqual(c.getsockname())
+  })
+
   it('tryRecvInto: -EAGAIN, bytes, -EBADF after close', () => {
     const [a, b] = connectedPair()
     const buf = Buffer.alloc(16)

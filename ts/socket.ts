@@ -840,11 +840,14 @@ export class Socket {
     const { signal, timeout } = opts
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason))
     const queue = dir === READABLE ? w.reads : w.writes
-    if (queue.length === 0 && !tried) {
+    // Reads (recv, accept) try first only while that keeps finding something (Watcher.tryFirst).
+    if (queue.length === 0 && !tried && (dir !== READABLE || w.tryFirst())) {
       try {
         const r = attempt()
+        if (dir === READABLE) w.tried(r !== AGAIN)
         if (r !== AGAIN) return Promise.resolve(r)
       } catch (e) {
+        if (dir === READABLE) w.tried(true)
         return Promise.reject(e)
       }
     }

@@ -18,13 +18,16 @@ const [peer] = srv.accept()
 client.setblocking(false)
 const fd = client.fileno()
 const buf = Buffer.allocUnsafe(65536)
-const handle = new native.NativeSocket(AF_INET, SOCK_STREAM, 0)
+const handle = native.sockNew(AF_INET, SOCK_STREAM, 0)
 const EAGAIN = -errno.EAGAIN
 
 const bench = new Bench({ time })
 bench
   // Crossing cost per shape, each with the cheapest call of that shape.
-  .add('#[napi] class method (NativeSocket.info)', () => handle.info())
+  .add('#[napi] free function on the socket handle (sockInfo)', () => native.sockInfo(handle))
+  .add('creating a socket handle (sockNew + its close)', () =>
+    native.sockClose(native.sockNew(AF_INET, SOCK_STREAM, 0)),
+  )
   .add('#[napi] free function (errnoName)', () => native.errnoName(11))
   .add('hand-registered N-API callback (reactorSetRef, unknown id)', () =>
     native.reactorSetRef(0, false),

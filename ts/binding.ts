@@ -6,7 +6,8 @@
 import type * as Native from '../loader/index.cjs'
 import loaded from '../loader/index.cjs'
 
-export type NativeSocket = Native.NativeSocket
+/** A socket handle (an External owning the native socket): the `sock*` functions take it. */
+export type NativeSocket = Native.ExternalObject<Native.NativeSocket>
 
 /** The hot calls registered by hand (crates/node/src/fast.rs): bytes or `-errno`. */
 interface FdCalls {

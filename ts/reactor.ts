@@ -163,7 +163,7 @@ export class Watcher implements Target {
     const armed = (this.#armed & ~(unwanted & ~want)) | want
     const refed = want !== 0 && this.keepAlive
     if (armed !== this.#armed) {
-      this.h.watch(this.id, armed)
+      native.sockWatch(this.h, this.id, armed)
       this.#armed = armed
       // A new uv handle starts ref'ed: set the flag explicitly after every (re)start.
       reactorSetRef(this.id, refed)

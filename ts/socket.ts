@@ -168,12 +168,12 @@ export class Socket {
       v.cint(type, 'type')
       v.cint(proto, 'proto')
       try {
-        this.#h = new native.NativeSocket(family, type, proto)
+        this.#h = native.sockNew(family, type, proto)
       } catch (e) {
         throw toSocketError(e, 'socket')
       }
     }
-    const [fd, f, t, p, timeout] = info ?? this.#h.info()
+    const [fd, f, t, p, timeout] = info ?? native.sockInfo(this.#h)
     this.#fd = fd
     this.#timeout = timeout
     this.family = f
@@ -199,7 +199,7 @@ export class Socket {
   bind(address: AddressInput): void {
     const a = this.#addr(address)
     try {
-      this.#h.bind(a[0], a[1], a[2], a[3])
+      native.sockBind(this.#h, a[0], a[1], a[2], a[3])
     } catch (e) {
       throw this.#fail(e, 'bind', a)
     }
@@ -213,7 +213,7 @@ export class Socket {
     const n =
       backlog === undefined ? Math.min(SOMAXCONN, 128) : Math.max(0, v.cint(backlog, 'backlog'))
     try {
-      this.#h.listen(n)
+      native.sockListen(this.#h, n)
     } catch (e) {
       throw this.#fail(e, 'listen')
     }
@@ -226,7 +226,7 @@ export class Socket {
   accept(): [Socket, SocketAddress] {
     let h: NativeSocket
     try {
-      h = this.#h.accept(ACCEPTED)
+      h = native.sockAccept(this.#h, ACCEPTED)
     } catch (e) {
       throw this.#fail(e, 'accept')
     }
@@ -236,7 +236,7 @@ export class Socket {
   /** The Socket and address of a connection the native side just accepted (see ACCEPTED). */
   #accepted(h: NativeSocket): [Socket, SocketAddress] {
     const [fd, port, ip, v4] = ACCEPTED as unknown as [number, number, number, number]
-    const address = v4 ? [ipv4(ip), port] : h.acceptedAddress()
+    const address = v4 ? [ipv4(ip), port] : native.sockAcceptedAddress(h)
     return [wrap(h, [fd, this.family, this.type, this.proto, -1]), address as SocketAddress]
   }
 
@@ -248,7 +248,7 @@ export class Socket {
   connect(address: AddressInput): void {
     const a = this.#addr(address)
     try {
-      this.#h.connect(a[0], a[1], a[2], a[3])
+      native.sockConnect(this.#h, a[0], a[1], a[2], a[3])
     } catch (e) {
       throw this.#fail(e, 'connect', a)
     }
@@ -262,7 +262,7 @@ export class Socket {
   connectEx(address: AddressInput): number {
     const a = this.#addr(address)
     try {
-      return this.#h.connectEx(a[0], a[1], a[2], a[3])
+      return native.sockConnectEx(this.#h, a[0], a[1], a[2], a[3])
     } catch (e) {
       throw this.#fail(e, 'connect', a)
     }
@@ -315,7 +315,7 @@ export class Socket {
     const flags = threeArgs ? v.cint(flagsOrAddress, 'flags') : 0
     const a = this.#addr(threeArgs ? address : flagsOrAddress)
     try {
-      return this.#h.sendto(b, flags, a[0], a[1], a[2], a[3])
+      return native.sockSendto(this.#h, b, flags, a[0], a[1], a[2], a[3])
     } catch (e) {
       throw this.#fail(e, 'sendto', a)
     }
@@ -359,7 +359,7 @@ export class Socket {
     const buf = Buffer.allocUnsafe(n)
     let r: [number, unknown]
     try {
-      r = this.#h.recvfromInto(buf, n, flags)
+      r = native.sockRecvfromInto(this.#h, buf, n, flags)
     } catch (e) {
       throw this.#fail(e, 'recvfrom')
     }
@@ -379,7 +379,7 @@ export class Socket {
     const n = this.#nbytes(buf, nbytes)
     v.cint(flags, 'flags')
     try {
-      return this.#h.recvfromInto(buf, n, flags) as [number, SocketAddress]
+      return native.sockRecvfromInto(this.#h, buf, n, flags) as [number, SocketAddress]
     } catch (e) {
       throw this.#fail(e, 'recvfrom')
     }
@@ -432,7 +432,18 @@ export class Socket {
     const h = this.#h
     return [
       (f) =>
-        h.sendmsg(bufs, levels, types, datas, f, a?.[0], a?.[1] ?? 0, a?.[2] ?? 0, a?.[3] ?? 0),
+        native.sockSendmsg(
+          h,
+          bufs,
+          levels,
+          types,
+          datas,
+          f,
+          a?.[0],
+          a?.[1] ?? 0,
+          a?.[2] ?? 0,
+          a?.[3] ?? 0,
+        ),
       a,
     ]
   }
@@ -478,9 +489,9 @@ export class Socket {
       if (r < 0) throw errnoError(-r, 'recvmsg')
       return [r % 2 ** 32, [], Math.floor(r / 2 ** 32), null]
     }
-    let r: ReturnType<NativeSocket['recvmsgInto']>
+    let r: ReturnType<typeof native.sockRecvmsgInto>
     try {
-      r = this.#h.recvmsgInto(bufs, ancbufsize, flags)
+      r = native.sockRecvmsgInto(this.#h, bufs, ancbufsize, flags)
     } catch (e) {
       throw this.#fail(e, 'recvmsg')
     }
@@ -504,7 +515,7 @@ export class Socket {
   shutdown(how: number): void {
     v.cint(how, 'how')
     try {
-      this.#h.shutdown(how)
+      native.sockShutdown(this.#h, how)
     } catch (e) {
       throw this.#fail(e, 'shutdown')
     }
@@ -517,7 +528,7 @@ export class Socket {
     this.#fd = -1
     this.#kept = undefined
     try {
-      this.#h.close()
+      native.sockClose(this.#h)
     } catch (e) {
       throw this.#fail(e, 'close')
     }
@@ -538,7 +549,7 @@ export class Socket {
     this.#stopWatching()
     this.#fd = -1
     this.#kept = undefined
-    return this.#h.detach()
+    return native.sockDetach(this.#h)
   }
 
   /**
@@ -570,7 +581,7 @@ export class Socket {
   /** A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode. */
   dup(): Socket {
     try {
-      return wrap(this.#h.dup())
+      return wrap(native.sockDup(this.#h))
     } catch (e) {
       throw this.#fail(e, 'dup')
     }
@@ -599,7 +610,7 @@ export class Socket {
   settimeout(value: number | null): void {
     const t = v.timeout(value, 'value')
     try {
-      this.#h.settimeout(t)
+      native.sockSettimeout(this.#h, t)
     } catch (e) {
       throw this.#fail(e, 'settimeout')
     }
@@ -609,7 +620,7 @@ export class Socket {
   /** The timeout in seconds, `null` when blocking. */
   gettimeout(): number | null {
     try {
-      return this.#h.gettimeout()
+      return native.sockGettimeout(this.#h)
     } catch (e) {
       throw this.#fail(e, 'gettimeout')
     }
@@ -623,7 +634,7 @@ export class Socket {
   /** The local address. getsockname(2). */
   getsockname(): SocketAddress {
     try {
-      return this.#h.getsockname() as SocketAddress
+      return native.sockGetsockname(this.#h) as SocketAddress
     } catch (e) {
       throw this.#fail(e, 'getsockname')
     }
@@ -635,7 +646,7 @@ export class Socket {
    */
   getpeername(): SocketAddress {
     try {
-      return this.#h.getpeername() as SocketAddress
+      return native.sockGetpeername(this.#h) as SocketAddress
     } catch (e) {
       throw this.#fail(e, 'getpeername')
     }
@@ -650,7 +661,7 @@ export class Socket {
    */
   peerCredentials(): PeerCredentials {
     try {
-      const [pid, uid, gid] = this.#h.peerCredentials()
+      const [pid, uid, gid] = native.sockPeerCredentials(this.#h)
       return { pid: pid ?? null, uid, gid }
     } catch (e) {
       throw this.#fail(e, 'getsockopt')
@@ -671,13 +682,14 @@ export class Socket {
     v.cint(optname, 'optname')
     try {
       if (typeof value === 'number' || typeof value === 'boolean') {
-        this.#h.setsockoptInt(
+        native.sockSetsockoptInt(
+          this.#h,
           level,
           optname,
           typeof value === 'boolean' ? Number(value) : v.cint(value, 'value'),
         )
       } else {
-        this.#h.setsockoptBytes(level, optname, v.bytes(value, 'value'))
+        native.sockSetsockoptBytes(this.#h, level, optname, v.bytes(value, 'value'))
       }
     } catch (e) {
       if (e instanceof TypeError || e instanceof RangeError) throw e
@@ -697,8 +709,8 @@ export class Socket {
     if (buflen !== undefined) v.int(buflen, 'buflen', 1, 1024)
     try {
       return buflen === undefined
-        ? this.#h.getsockoptInt(level, optname)
-        : this.#h.getsockoptBytes(level, optname, buflen)
+        ? native.sockGetsockoptInt(this.#h, level, optname)
+        : native.sockGetsockoptBytes(this.#h, level, optname, buflen)
     } catch (e) {
       throw this.#fail(e, 'getsockopt')
     }
@@ -712,7 +724,7 @@ export class Socket {
    */
   tcpInfo(): TcpInfo {
     try {
-      return { ...TCP_INFO_NULLS, ...this.#h.tcpInfo() } as TcpInfo
+      return { ...TCP_INFO_NULLS, ...native.sockTcpInfo(this.#h) } as TcpInfo
     } catch (e) {
       throw this.#fail(e, 'getsockopt')
     }
@@ -755,7 +767,7 @@ export class Socket {
     const [msgFlags, addresses, flags] = batch.recvOptions(options, bufs.length)
     // The native side fills an array of ours: the caller's could run setters mid-call.
     const senders = addresses ? SENDERS : undefined
-    const n = this.#h.recvmanyInto(bufs, lens, msgFlags, senders, flags | extra)
+    const n = native.sockRecvmanyInto(this.#h, bufs, lens, msgFlags, senders, flags | extra)
     if (addresses) for (let i = 0; i < n; i++) addresses[i] = SENDERS[i] as SocketAddress | null
     return n
   }
@@ -795,7 +807,7 @@ export class Socket {
     const f = v.cint(flags, 'flags')
     const [hosts, nums] = batch.destinations(address, this.family, bufs.length)
     try {
-      return this.#h.sendmany(bufs, hosts, nums, f | extra)
+      return native.sockSendmany(this.#h, bufs, hosts, nums, f | extra)
     } catch (e) {
       throw this.#fail(e, 'sendmmsg')
     }
@@ -1018,7 +1030,7 @@ export class Socket {
       'recvfrom',
       () => {
         const buf = Buffer.allocUnsafe(n)
-        const r = h.tryRecvfromInto(buf, n, flags)
+        const r = native.sockTryRecvfromInto(h, buf, n, flags)
         if (typeof r === 'number') {
           settled(r, 'recvfrom')
           return AGAIN
@@ -1150,7 +1162,7 @@ export class Socket {
       'sendto',
       () => {
         try {
-          return settled(h.trySendto(b, flags, a[0], a[1], a[2], a[3]), 'sendto')
+          return settled(native.sockTrySendto(h, b, flags, a[0], a[1], a[2], a[3]), 'sendto')
         } catch (e) {
           throw e instanceof SocketError ? e : this.#fail(e, 'sendto', a)
         }
@@ -1227,7 +1239,7 @@ export class Socket {
       READABLE,
       'accept',
       () => {
-        const conn = h.tryAccept(ACCEPTED)
+        const conn = native.sockTryAccept(h, ACCEPTED)
         if (conn === null) {
           settled(ACCEPTED[0] as number, 'accept')
           return AGAIN
@@ -1267,7 +1279,7 @@ export class Socket {
           started = true
           let err: number
           try {
-            err = h.connectEx(a[0], a[1], a[2], a[3])
+            err = native.sockConnectEx(h, a[0], a[1], a[2], a[3])
           } catch (e) {
             throw this.#fail(e, 'connect', a)
           }
@@ -1275,7 +1287,7 @@ export class Socket {
           if (err === EINPROGRESS || err === EAGAIN) return AGAIN
           throw where(err)
         }
-        const err = h.getsockoptInt(SOL_SOCKET, SO_ERROR)
+        const err = native.sockGetsockoptInt(h, SOL_SOCKET, SO_ERROR)
         if (err === 0) return undefined
         throw where(err)
       },
@@ -1333,7 +1345,7 @@ export class Socket {
   /** accept without blocking (the socket becomes non-blocking): `[socket, address]` or `-errno`. */
   tryAccept(): [Socket, SocketAddress] | number {
     if (this.#fd !== -1 && this.#timeout !== 0) this.settimeout(0)
-    const conn = this.#h.tryAccept(ACCEPTED)
+    const conn = native.sockTryAccept(this.#h, ACCEPTED)
     return conn === null ? (ACCEPTED[0] as number) : this.#accepted(conn)
   }
 
@@ -1405,7 +1417,7 @@ export function socketpair(
   v.cint(type, 'type')
   v.cint(proto, 'proto')
   try {
-    const [a, b] = native.NativeSocket.pair(family, type, proto)
+    const [a, b] = native.sockPair(family, type, proto)
     return [wrap(a), wrap(b)]
   } catch (e) {
     throw toSocketError(e, 'socketpair')
@@ -1422,7 +1434,7 @@ export function socketpair(
 export function fromfd(fd: number): Socket {
   v.fd(fd)
   try {
-    return wrap(native.NativeSocket.fromFd(fd))
+    return wrap(native.sockFromFd(fd))
   } catch (e) {
     throw toSocketError(e, 'fromfd')
   }

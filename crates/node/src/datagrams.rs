@@ -16,6 +16,7 @@ use napi_derive::napi;
 use crate::address::{resolve, JsAddress};
 use crate::error::{Code, Result};
 use crate::socket::{neg, NativeSocket};
+use napi::bindgen_prelude::External;
 
 thread_local! {
     /// Per-datagram results, reused from call to call: the hot path allocates
@@ -46,79 +47,76 @@ fn fill_addresses(out: &Array, meta: &[RecvMeta]) -> napi::Result<()> {
     Ok(())
 }
 
-#[napi]
-impl NativeSocket {
-    /// recvmmsg(2) into `buffers`: `lengths[i]` (and `msgFlags[i]`,
-    /// `addresses[i]` when given) describe datagram i. ts/ checked the sizes
-    /// (at most MAX_BATCH buffers, arrays at least as long).
-    #[napi(catch_unwind)]
-    pub fn recvmany_into(
-        &self,
-        mut buffers: Vec<Uint8ArraySlice>,
-        mut lengths: Int32ArraySlice,
-        msg_flags: Option<Int32ArraySlice>,
-        addresses: Option<Array>,
-        flags: i32,
-    ) -> Result<i32> {
-        let Some(s) = self.sock() else {
-            return Ok(-libc::EBADF);
+/// recvmmsg(2) into `buffers`: `lengths[i]` (and `msgFlags[i]`,
+/// `addresses[i]` when given) describe datagram i. ts/ checked the sizes
+/// (at most MAX_BATCH buffers, arrays at least as long).
+#[napi(catch_unwind)]
+pub fn sock_recvmany_into(
+    h: &External<NativeSocket>,
+    mut buffers: Vec<Uint8ArraySlice>,
+    mut lengths: Int32ArraySlice,
+    msg_flags: Option<Int32ArraySlice>,
+    addresses: Option<Array>,
+    flags: i32,
+) -> Result<i32> {
+    let Some(s) = h.sock() else {
+        return Ok(-libc::EBADF);
+    };
+    let mut bufs: Vec<&mut [u8]> = buffers
+        .iter_mut()
+        // SAFETY: the call is synchronous on the JS thread, so no JS code touches the
+        // buffers while the kernel writes into them; the slices die with the call, and
+        // the TS layer rejects overlapping views, so no two slices alias.
+        .map(|b| unsafe { b.as_mut() })
+        .collect();
+    META.with_borrow_mut(|meta| {
+        if meta.len() < bufs.len() {
+            meta.resize_with(bufs.len(), RecvMeta::default);
+        }
+        let meta = &mut meta[..bufs.len()];
+        let n = match s.recv_many(&mut bufs, meta, flags) {
+            Ok(n) => n,
+            Err(e) => return Ok(neg(e)),
         };
-        let mut bufs: Vec<&mut [u8]> = buffers
-            .iter_mut()
-            // SAFETY: the call is synchronous on the JS thread, so no JS code touches the
-            // buffers while the kernel writes into them; the slices die with the call, and
-            // the TS layer rejects overlapping views, so no two slices alias.
-            .map(|b| unsafe { b.as_mut() })
-            .collect();
-        META.with_borrow_mut(|meta| {
-            if meta.len() < bufs.len() {
-                meta.resize_with(bufs.len(), RecvMeta::default);
+        // SAFETY: as above, for the caller's Int32Arrays.
+        let lens = unsafe { lengths.as_mut() };
+        for (slot, m) in lens.iter_mut().zip(&meta[..n]) {
+            *slot = m.len().min(i32::MAX as usize) as i32;
+        }
+        if let Some(mut out) = msg_flags {
+            // SAFETY: as above.
+            for (slot, m) in unsafe { out.as_mut() }.iter_mut().zip(&meta[..n]) {
+                *slot = m.flags();
             }
-            let meta = &mut meta[..bufs.len()];
-            let n = match s.recv_many(&mut bufs, meta, flags) {
-                Ok(n) => n,
-                Err(e) => return Ok(neg(e)),
-            };
-            // SAFETY: as above, for the caller's Int32Arrays.
-            let lens = unsafe { lengths.as_mut() };
-            for (slot, m) in lens.iter_mut().zip(&meta[..n]) {
-                *slot = m.len().min(i32::MAX as usize) as i32;
-            }
-            if let Some(mut out) = msg_flags {
-                // SAFETY: as above.
-                for (slot, m) in unsafe { out.as_mut() }.iter_mut().zip(&meta[..n]) {
-                    *slot = m.flags();
-                }
-            }
-            if let Some(out) = addresses {
-                fill_addresses(&out, &meta[..n])
-                    .map_err(|e| napi::Error::new(Code("ERR_BSD_SOCKETS_ADDRESSES"), e.reason))?;
-            }
-            Ok(n as i32)
-        })
-    }
+        }
+        if let Some(out) = addresses {
+            fill_addresses(&out, &meta[..n])
+                .map_err(|e| napi::Error::new(Code("ERR_BSD_SOCKETS_ADDRESSES"), e.reason))?;
+        }
+        Ok(n as i32)
+    })
+}
 
-    /// sendmmsg(2) of `buffers`, one datagram each, to no address (`hosts`
-    /// empty: connected), one, or one per buffer; `nums` holds
-    /// `[port, flowinfo, scopeId]` per host.
-    #[napi(catch_unwind)]
-    pub fn sendmany(
-        &self,
-        buffers: Vec<Uint8ArraySlice>,
-        hosts: Vec<String>,
-        nums: Vec<u32>,
-        flags: i32,
-    ) -> Result<i32> {
-        let Some(s) = self.sock() else {
-            return Ok(-libc::EBADF);
-        };
-        let addrs = hosts
-            .iter()
-            .zip(nums.chunks_exact(3))
-            .map(|(h, n)| resolve(s.family(), h, n[0], n[1], n[2]))
-            .collect::<Result<Vec<Address>>>()?;
-        let bufs: Vec<&[u8]> = buffers.iter().map(|b| &b[..]).collect();
-        Ok(s.send_many(&bufs, &addrs, flags)
-            .map_or_else(neg, |n| n as i32))
-    }
+/// sendmmsg(2) of `buffers`, one datagram each, to no address (`hosts`
+/// empty: connected), one, or one per buffer; `nums` holds
+/// `[port, flowinfo, scopeId]` per host.
+#[napi(catch_unwind)]
+pub fn sock_sendmany(
+    h: &External<NativeSocket>,
+    buffers: Vec<Uint8ArraySlice>,
+    hosts: Vec<String>,
+    nums: Vec<u32>,
+    flags: i32,
+) -> Result<i32> {
+    let Some(s) = h.sock() else {
+        return Ok(-libc::EBADF);
+    };
+    let addrs = hosts
+        .iter()
+        .zip(nums.chunks_exact(3))
+        .map(|(h, n)| resolve(s.family(), h, n[0], n[1], n[2]))
+        .collect::<Result<Vec<Address>>>()?;
+    let bufs: Vec<&[u8]> = buffers.iter().map(|b| &b[..]).collect();
+    Ok(s.send_many(&bufs, &addrs, flags)
+        .map_or_else(neg, |n| n as i32))
 }

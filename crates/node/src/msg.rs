@@ -11,6 +11,7 @@ use napi_derive::napi;
 use crate::address::{resolve, JsAddress};
 use crate::error::{IntoJs, Result};
 use crate::socket::NativeSocket;
+use napi::bindgen_prelude::External;
 
 /// `[level, type, data]`, one control message as JS gets it.
 type JsAncillary = (i32, i32, Buffer);
@@ -55,67 +56,64 @@ impl ToNapiValue for Recvmsg {
     }
 }
 
-#[napi]
-impl NativeSocket {
-    /// sendmsg(2): `buffers` in order; control messages as parallel arrays
-    /// (ts/ checked them); `host` set = send to that address.
-    #[napi(catch_unwind)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn sendmsg(
-        &self,
-        buffers: Vec<&[u8]>,
-        levels: Vec<i32>,
-        types: Vec<i32>,
-        datas: Vec<&[u8]>,
-        flags: i32,
-        host: Option<String>,
-        port: u32,
-        flowinfo: u32,
-        scope_id: u32,
-    ) -> Result<u32> {
-        let s = self.get()?;
-        let addr = match host {
-            Some(h) => Some(resolve(s.family(), &h, port, flowinfo, scope_id)?),
-            None => None,
-        };
-        let bufs: Vec<IoSlice<'_>> = buffers.iter().map(|b| IoSlice::new(b)).collect();
-        let cmsgs: Vec<Cmsg<'_>> = levels
-            .iter()
-            .zip(&types)
-            .zip(&datas)
-            .map(|((&level, &kind), data)| Cmsg { level, kind, data })
-            .collect();
-        // A message's size is bounded by the socket buffer, far under u32::MAX.
-        s.sendmsg(&bufs, &cmsgs, flags, addr.as_ref())
-            .js()
-            .map(|n| n as u32)
-    }
+/// sendmsg(2): `buffers` in order; control messages as parallel arrays
+/// (ts/ checked them); `host` set = send to that address.
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
+pub fn sock_sendmsg(
+    h: &External<NativeSocket>,
+    buffers: Vec<&[u8]>,
+    levels: Vec<i32>,
+    types: Vec<i32>,
+    datas: Vec<&[u8]>,
+    flags: i32,
+    host: Option<String>,
+    port: u32,
+    flowinfo: u32,
+    scope_id: u32,
+) -> Result<u32> {
+    let s = h.get()?;
+    let addr = match host {
+        Some(h) => Some(resolve(s.family(), &h, port, flowinfo, scope_id)?),
+        None => None,
+    };
+    let bufs: Vec<IoSlice<'_>> = buffers.iter().map(|b| IoSlice::new(b)).collect();
+    let cmsgs: Vec<Cmsg<'_>> = levels
+        .iter()
+        .zip(&types)
+        .zip(&datas)
+        .map(|((&level, &kind), data)| Cmsg { level, kind, data })
+        .collect();
+    // A message's size is bounded by the socket buffer, far under u32::MAX.
+    s.sendmsg(&bufs, &cmsgs, flags, addr.as_ref())
+        .js()
+        .map(|n| n as u32)
+}
 
-    /// recvmsg(2) into `buffers` (ts/ checked they do not overlap): `[nbytes,
-    /// [level, type, data][], msgFlags, address]` (see [`Recvmsg`]).
-    #[napi(
-        catch_unwind,
-        ts_return_type = "[number, [number, number, Buffer][], number, [string, number] | [string, number, number, number] | string | null]"
-    )]
-    pub fn recvmsg_into(
-        &self,
-        buffers: Vec<&mut [u8]>,
-        ancbufsize: u32,
-        flags: i32,
-    ) -> Result<Recvmsg> {
-        let mut bufs: Vec<IoSliceMut<'_>> = buffers.into_iter().map(IoSliceMut::new).collect();
-        self.get()?
-            .recvmsg(&mut bufs, ancbufsize as usize, flags)
-            .js()
-            .map(Recvmsg)
-    }
+/// recvmsg(2) into `buffers` (ts/ checked they do not overlap): `[nbytes,
+/// [level, type, data][], msgFlags, address]` (see [`Recvmsg`]).
+#[napi(
+    catch_unwind,
+    ts_return_type = "[number, [number, number, Buffer][], number, [string, number] | [string, number, number, number] | string | null]"
+)]
+pub fn sock_recvmsg_into(
+    h: &External<NativeSocket>,
+    buffers: Vec<&mut [u8]>,
+    ancbufsize: u32,
+    flags: i32,
+) -> Result<Recvmsg> {
+    let mut bufs: Vec<IoSliceMut<'_>> = buffers.into_iter().map(IoSliceMut::new).collect();
+    h.get()?
+        .recvmsg(&mut bufs, ancbufsize as usize, flags)
+        .js()
+        .map(Recvmsg)
+}
 
-    /// `[pid, uid, gid]`; pid `null` where the platform does not tell.
-    #[napi(catch_unwind)]
-    pub fn peer_credentials(&self) -> Result<(Option<i32>, u32, u32)> {
-        let c = self.get()?.peer_credentials().js()?;
-        Ok((c.pid, c.uid, c.gid))
-    }
+/// `[pid, uid, gid]`; pid `null` where the platform does not tell.
+#[napi(catch_unwind)]
+pub fn sock_peer_credentials(h: &External<NativeSocket>) -> Result<(Option<i32>, u32, u32)> {
+    let c = h.get()?.peer_credentials().js()?;
+    Ok((c.pid, c.uid, c.gid))
 }
 
 /// `CMSG_LEN(length)`; `null` when it overflows.

@@ -5,6 +5,7 @@ use napi_derive::napi;
 
 use crate::error::{IntoJs, Result};
 use crate::socket::NativeSocket;
+use napi::bindgen_prelude::External;
 
 /// TCP_INFO for JS: times in µs; `null` where the platform or kernel gives no value.
 /// Byte counts are doubles: exact up to 2^53 bytes.
@@ -64,10 +65,7 @@ impl From<TcpInfo> for JsTcpInfo {
     }
 }
 
-#[napi]
-impl NativeSocket {
-    #[napi(catch_unwind)]
-    pub fn tcp_info(&self) -> Result<JsTcpInfo> {
-        self.get()?.tcp_info().js().map(JsTcpInfo::from)
-    }
+#[napi(catch_unwind)]
+pub fn sock_tcp_info(h: &External<NativeSocket>) -> Result<JsTcpInfo> {
+    h.get()?.tcp_info().js().map(JsTcpInfo::from)
 }

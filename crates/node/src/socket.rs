@@ -14,7 +14,7 @@ use crate::reactor;
 ///
 /// JS holds it as an `External` and calls free functions on it (`sockBind(h,
 /// ...)`): ~150 ns a call against ~370 ns for a `#[napi]` class method, and
-/// ~0.6 µs to create against ~1.8 µs for a class instance (benchmark/README.md).
+/// ~0.6 µs to create where a class instance costs ~1.2 µs more (benchmark/README.md).
 /// `#[napi]` only names the type for the generated TypeScript.
 #[napi]
 pub struct NativeSocket {

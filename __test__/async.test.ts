@@ -3,13 +3,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import * as net from 'node:net'
-import { constants, tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { constants } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import {
   AbortError,
   AF_INET,
@@ -26,28 +24,21 @@ import {
   socket,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, connectedPair, listener, python, timeval, track } from './helpers.js'
+import {
+  closeTracked,
+  connectedPair,
+  DIST,
+  listener,
+  python,
+  script,
+  timeval,
+  track,
+} from './helpers.js'
 
 afterEach(closeTracked)
 
 const EAGAIN = constants.errno.EAGAIN
 const EBADF = constants.errno.EBADF
-/** The built package (npm test builds it first), as a child process or worker imports it. */
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
-
-const tmpDirs: string[] = []
-afterAll(() => {
-  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-
-/** Writes `code` to a fresh tmp .mjs file and returns its path. */
-function script(code: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bsd-sockets-async-'))
-  tmpDirs.push(dir)
-  const file = join(dir, 'main.mjs')
-  writeFileSync(file, code)
-  return file
-}
 
 /** A tracked listening TCP socket on 127.0.0.1 port 0 (blocking until an async call). */
 function server(backlog = 128): Socket {

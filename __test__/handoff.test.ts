@@ -11,7 +11,6 @@ import net from 'node:net'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import tls from 'node:tls'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
@@ -41,6 +40,7 @@ import {
 import {
   closeTracked,
   connectedPair,
+  DIST,
   fdFlags,
   hasIPv6,
   listener,
@@ -51,7 +51,6 @@ import {
 
 afterEach(closeTracked)
 
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const O_NONBLOCK = 0o4000
 /** AF_VSOCK from linux/socket.h: not among our constants (the libc crate lacks it for musl). */
 const AF_VSOCK = 40

@@ -29,10 +29,14 @@
 //   SO_SNDTIMEO, to bound a call that must run on a truly blocking socket.
 // - `openFdCount()` / `fdFlags(fd)`: this process's open fd count and an fd's open-file flags
 //   (O_NONBLOCK, O_CLOEXEC), from /proc (Linux).
+// - `DIST`: the built package's entry (npm test builds it first), for child processes and
+//   workers to import; `script(code)`: `code` written to a fresh temp .mjs (removed by
+//   `closeTracked`), its path returned.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, type Socket, socket } from '../ts/index.js'
 
 const tracked: Socket[] = []
@@ -61,6 +65,16 @@ export function tmpUnixPath(name = 'sock'): string {
   const dir = mkdtempSync(join(tmpdir(), 'bsd-sockets-'))
   tmpDirs.push(dir)
   return join(dir, name)
+}
+
+/** The built package (npm test builds it first), as a child process or worker imports it. */
+export const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+
+/** Writes `code` to a fresh temp .mjs file (removed by `closeTracked`); returns its path. */
+export function script(code: string): string {
+  const file = tmpUnixPath('main.mjs')
+  writeFileSync(file, code)
+  return file
 }
 
 let abstractCount = 0

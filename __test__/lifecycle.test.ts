@@ -6,12 +6,10 @@
 // (internal __panicForTest hooks) is a thrown JS error.
 // CLOEXEC (a spawned child does not inherit our fds) is covered in socket.test.ts.
 import { spawn } from 'node:child_process'
-import { fstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { fstatSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
   AF_UNIX,
@@ -30,27 +28,11 @@ import {
   socketpair,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, connectedPair, listener, timeval, track } from './helpers.js'
+import { closeTracked, connectedPair, DIST, listener, script, timeval, track } from './helpers.js'
 
 afterEach(closeTracked)
 
-/** The built package (npm test builds it first), as a child process or worker imports it. */
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const EBADF = errno.EBADF as number
-
-const tmpDirs: string[] = []
-afterAll(() => {
-  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-
-/** Writes `code` to a fresh tmp .mjs file and returns its path. */
-function script(code: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bsd-sockets-lifecycle-'))
-  tmpDirs.push(dir)
-  const file = join(dir, 'main.mjs')
-  writeFileSync(file, code)
-  return file
-}
 
 interface NodeResult {
   stdout: string

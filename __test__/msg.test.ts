@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -36,6 +36,7 @@ import {
 } from '../ts/index.js'
 import {
   closeTracked,
+  DIST,
   fdFlags,
   O_CLOEXEC,
   openFdCount,
@@ -46,7 +47,6 @@ import {
 
 afterEach(closeTracked)
 
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 const hasProcFds = fs.existsSync('/proc/self/fdinfo')
 
 /** Fds this test opened with fs, closed after it. */

@@ -2,12 +2,10 @@
 // poll(2)), watch(cb) on Node's event loop, ref/unref and process exit, on real sockets.
 
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { constants, tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { existsSync, readdirSync } from 'node:fs'
+import { constants } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
   POLLER_EDGE,
@@ -28,12 +26,10 @@ import {
   socket,
   socketpair,
 } from '../ts/index.js'
-import { closeTracked, connectedPair, listener, track } from './helpers.js'
+import { closeTracked, connectedPair, DIST, listener, script, track } from './helpers.js'
 
 const EAGAIN = constants.errno.EAGAIN
 const ECONNRESET = constants.errno.ECONNRESET
-/** The built package (npm test builds it first), as a child process or worker imports it. */
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 /** An fd number no process has open (above any RLIMIT_NOFILE). */
 const NEVER_OPEN = 2 ** 31 - 1
 
@@ -679,26 +675,15 @@ describe.each(backends)('Poller.watch on the %s', (_name, backend) => {
 })
 
 describe('Poller.watch and process exit', () => {
-  const dirs: string[] = []
-  afterAll(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-  })
-
-  /** Writes a .mjs that starts with a Poller `p` watching-ready on `a` (peer `b`), then `code`. */
-  function script(code: string): string {
-    const dir = mkdtempSync(join(tmpdir(), 'bsd-sockets-poller-'))
-    dirs.push(dir)
-    const file = join(dir, 'main.mjs')
-    writeFileSync(
-      file,
+  /** A .mjs that starts with a Poller `p` watching-ready on `a` (peer `b`), then `code`. */
+  const pollerScript = (code: string) =>
+    script(
       `import { Poller, socketpair, POLLIN } from '${DIST}'\nconst [a, b] = socketpair()\nconst p = new Poller()\np.register(a, POLLIN)\n${code}`,
     )
-    return file
-  }
 
-  /** Runs `script(code)` in a child node; resolves its exit code and output. */
+  /** Runs `pollerScript(code)` in a child node; resolves its exit code and output. */
   function run(code: string): Promise<{ code: number | null; out: string }> {
-    const file = script(code)
+    const file = pollerScript(code)
     const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -739,7 +724,7 @@ describe('Poller.watch and process exit', () => {
 
   it('works in a worker thread, on its own loop, and the worker exits when done', async () => {
     const w = new Worker(
-      script(`import { parentPort } from 'node:worker_threads'
+      pollerScript(`import { parentPort } from 'node:worker_threads'
 p.watch((ev) => { parentPort.postMessage(ev); p.close(); a.close(); b.close() })
 b.send('x')
 `),

@@ -101,6 +101,14 @@ pub fn set_linger_zero(fd: RawFd) -> io::Result<()> {
 pub fn listen_loopback(port: u16, backlog: i32) -> io::Result<(OwnedFd, u16)> {
     let fd = tcp_socket()?;
     setsockopt_int(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    let port = bind_loopback(&fd, port)?;
+    // SAFETY: listen(2) takes no pointers.
+    cvt(unsafe { libc::listen(fd.as_raw_fd(), backlog) })?;
+    Ok((fd, port))
+}
+
+/// Binds `fd` to 127.0.0.1:`port` (0 = any free port); returns the port bound.
+fn bind_loopback(fd: &OwnedFd, port: u16) -> io::Result<u16> {
     let sa = loopback(port);
     // SAFETY: `sa` is a valid sockaddr_in of the length given.
     cvt(unsafe {
@@ -110,8 +118,6 @@ pub fn listen_loopback(port: u16, backlog: i32) -> io::Result<(OwnedFd, u16)> {
             SOCKADDR_IN_LEN,
         )
     })?;
-    // SAFETY: listen(2) takes no pointers.
-    cvt(unsafe { libc::listen(fd.as_raw_fd(), backlog) })?;
     // SAFETY: sockaddr_in is plain old data; all-zero is a valid value.
     let mut bound: libc::sockaddr_in = unsafe { mem::zeroed() };
     let mut len = SOCKADDR_IN_LEN;
@@ -123,7 +129,7 @@ pub fn listen_loopback(port: u16, backlog: i32) -> io::Result<(OwnedFd, u16)> {
             &mut len,
         )
     })?;
-    Ok((fd, u16::from_be(bound.sin_port)))
+    Ok(u16::from_be(bound.sin_port))
 }
 
 /// accept4(2) a non-blocking, close-on-exec connection: the fd, or `-errno`.
@@ -386,27 +392,8 @@ pub fn udp_bind_loopback(port: u16, nonblocking: bool) -> io::Result<(OwnedFd, u
         cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC | nb, 0) })?;
     // SAFETY: `fd` was just returned by socket(2) and is owned by no one else.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let sa = loopback(port);
-    // SAFETY: `sa` is a valid sockaddr_in of the length given.
-    cvt(unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            (&sa as *const libc::sockaddr_in).cast(),
-            SOCKADDR_IN_LEN,
-        )
-    })?;
-    // SAFETY: sockaddr_in is plain old data; all-zero is a valid value.
-    let mut bound: libc::sockaddr_in = unsafe { mem::zeroed() };
-    let mut len = SOCKADDR_IN_LEN;
-    // SAFETY: `bound` and `len` are live and describe a buffer of `len` bytes.
-    cvt(unsafe {
-        libc::getsockname(
-            fd.as_raw_fd(),
-            (&mut bound as *mut libc::sockaddr_in).cast(),
-            &mut len,
-        )
-    })?;
-    Ok((fd, u16::from_be(bound.sin_port)))
+    let port = bind_loopback(&fd, port)?;
+    Ok((fd, port))
 }
 
 /// SO_RCVBUF/SO_SNDBUF of every socket in the UDP workload (benchmark/README.md):

@@ -128,22 +128,14 @@ impl<const N: usize> Args<N> {
         let mut v = 0;
         // SAFETY: a value of this callback's frame, a valid out-pointer.
         let status = unsafe { sys::napi_get_value_int32(self.env, self.argv[i], &mut v) };
-        if status == sys::Status::napi_ok {
-            Some(v)
-        } else {
-            self.type_error(c"expected a number")
-        }
+        self.checked(status, v, c"expected a number")
     }
 
     fn number(&self, i: usize) -> Option<f64> {
         let mut v = 0.0;
         // SAFETY: a value of this callback's frame, a valid out-pointer.
         let status = unsafe { sys::napi_get_value_double(self.env, self.argv[i], &mut v) };
-        if status == sys::Status::napi_ok {
-            Some(v)
-        } else {
-            self.type_error(c"expected a number")
-        }
+        self.checked(status, v, c"expected a number")
     }
 
     /// Python's timeout as the JS side passes it: seconds, negative = blocking.
@@ -156,10 +148,15 @@ impl<const N: usize> Args<N> {
         let mut v = false;
         // SAFETY: a value of this callback's frame, a valid out-pointer.
         let status = unsafe { sys::napi_get_value_bool(self.env, self.argv[i], &mut v) };
+        self.checked(status, v, c"expected a boolean")
+    }
+
+    /// `v` when N-API read it (`status` ok), else a thrown TypeError saying `msg`.
+    fn checked<T>(&self, status: sys::napi_status, v: T, msg: &CStr) -> Option<T> {
         if status == sys::Status::napi_ok {
             Some(v)
         } else {
-            self.type_error(c"expected a boolean")
+            self.type_error(msg)
         }
     }
 
@@ -180,20 +177,14 @@ impl<const N: usize> Args<N> {
     fn byte_list(&self, i: usize) -> Option<Vec<(*mut u8, usize)>> {
         let mut len = 0;
         // SAFETY: a value of this callback's frame, a valid out-pointer.
-        if unsafe { sys::napi_get_array_length(self.env, self.argv[i], &mut len) }
-            != sys::Status::napi_ok
-        {
-            return self.type_error(c"expected an array");
-        }
+        let status = unsafe { sys::napi_get_array_length(self.env, self.argv[i], &mut len) };
+        self.checked(status, (), c"expected an array")?;
         let mut out = Vec::with_capacity(len as usize);
         for k in 0..len {
             let mut item = ptr::null_mut();
             // SAFETY: as above; `k` is below the array's length.
-            if unsafe { sys::napi_get_element(self.env, self.argv[i], k, &mut item) }
-                != sys::Status::napi_ok
-            {
-                return self.type_error(c"expected an array");
-            }
+            let status = unsafe { sys::napi_get_element(self.env, self.argv[i], k, &mut item) };
+            self.checked(status, (), c"expected an array")?;
             out.push(self.raw_bytes(item)?);
         }
         Some(out)
@@ -206,10 +197,7 @@ impl<const N: usize> Args<N> {
         // buffer info takes any ArrayBufferView and reports its byte length; it
         // skips the typed-array kind dispatch (ts/ passes only Uint8Arrays).
         let status = unsafe { sys::napi_get_buffer_info(self.env, value, &mut data, &mut len) };
-        if status != sys::Status::napi_ok {
-            return self.type_error(c"expected a Uint8Array");
-        }
-        Some((data.cast(), len))
+        self.checked(status, (data.cast(), len), c"expected a Uint8Array")
     }
 
     fn type_error<T>(&self, msg: &CStr) -> Option<T> {

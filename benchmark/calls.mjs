@@ -52,4 +52,4 @@ console.table(
   })),
 )
 for (const s of [client, peer, srv]) s.close()
-handle.close()
+native.sockClose(handle)

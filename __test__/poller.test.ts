@@ -740,6 +740,25 @@ b.send('x')
     expect((messages[0] as PollEvent[])[0]?.[1]).toBe(POLLIN)
   })
 
+  it('a callback that throws is an uncaught exception, and the next poller is still called', async () => {
+    const res = await run(`const [c, d] = socketpair()
+const q = new Poller()
+q.register(c, POLLIN)
+let calls = 0
+process.on('uncaughtException', (e) => {
+  console.log(e.message, 'after', calls, 'calls')
+  if (e.message === 'second') { p.close(); q.close() }
+})
+p.watch(() => { calls++; throw new Error('first') })
+q.watch(() => { calls++; throw new Error('second') })
+b.send('x')
+d.send('x')
+`)
+    // Both ready in one turn: both callbacks run before either error is reported.
+    expect(res.out.split('\n').sort()).toEqual(['', 'first after 2 calls', 'second after 2 calls'])
+    expect(res.code).toBe(0)
+  })
+
   it('unwatch() lets the process exit', async () => {
     const res = await run(`${onEvent}p.unwatch()\n${later}console.log('ready')\n`)
     expect(res).toEqual({ code: 0, out: 'ready\n' })

@@ -187,7 +187,7 @@ class State {
   /** Gives `e` a reactor watch started as its mask asks (the fd was just checked). */
   start(e: Entry): void {
     e.id = registerTarget(e)
-    setActive(e, true)
+    setActive(e.id, e, true)
     try {
       this.arm(e, uvEvents(e.mask))
     } catch (err) {
@@ -200,7 +200,7 @@ class State {
   stop(e: Entry): void {
     if (e.id === 0) return
     native.reactorUnwatch(e.id)
-    unregisterTarget(e.id, e)
+    unregisterTarget(e.id)
     e.id = 0
     e.uv = 0
   }

@@ -26,25 +26,43 @@ const { reactorSetRef } = native
 const batch = new Int32Array(2 * 4096)
 /** Weak, so a Socket dropped without close() can still be collected; `active` roots those with pending ops. */
 const targets = new Map<number, WeakRef<Target>>()
-const active = new Set<Target>()
-const flushing = new Set<Target>()
+/** Looked up first: the first `WeakRef.deref()` of a turn allocates (V8 keeps the target for the job). */
+const active = new Map<number, Target>()
+/** Targets to flush at the end of this turn; one may appear more than once (flush is idempotent). */
+const flushing: Target[] = []
 let nextId = 1
 let ready = false
 
 function dispatch(count: number): void {
   for (let i = 0; i < count; i++) {
     const id = batch[2 * i] as number
-    const t = targets.get(id)?.deref()
+    const t = active.get(id) ?? targets.get(id)?.deref()
     if (t) {
       t.ready(batch[2 * i + 1] as number)
-      if (t.flush) flushing.add(t)
+      if (t.flush) flushing.push(t)
     } else {
       targets.delete(id)
       native.reactorPause(id)
     }
   }
-  for (const t of flushing) t.flush?.()
-  flushing.clear()
+  if (flushing.length > 0) flushAll()
+}
+
+/**
+ * Flushes every target even if one throws (a Poller callback): each error becomes an uncaught
+ * exception of its own, as from separate event handlers, once every callback has run.
+ */
+function flushAll(): void {
+  for (const t of flushing) {
+    try {
+      t.flush?.()
+    } catch (e) {
+      queueMicrotask(() => {
+        throw e
+      })
+    }
+  }
+  flushing.length = 0
 }
 
 /**
@@ -62,15 +80,15 @@ export function register(target: Target): number {
 }
 
 /** Forgets `id`: later events for it are dropped (and its native watch paused). */
-export function unregister(id: number, target: Target): void {
+export function unregister(id: number): void {
   targets.delete(id)
-  active.delete(target)
+  active.delete(id)
 }
 
-/** Roots `target` while it has pending work, so the GC cannot drop it mid-wait. */
-export function setActive(target: Target, on: boolean): void {
-  if (on) active.add(target)
-  else active.delete(target)
+/** Roots the target of `id` while it has pending work, so the GC cannot drop it mid-wait. */
+export function setActive(id: number, target: Target, on: boolean): void {
+  if (on) active.set(id, target)
+  else active.delete(id)
 }
 
 function runQueue(q: Op[]): void {
@@ -140,7 +158,7 @@ export class Watcher implements Target {
     this.reads.length = 0
     this.writes.length = 0
     for (const op of ops) op.fail(err)
-    unregister(this.id, this)
+    unregister(this.id)
   }
 
   setKeepAlive(keep: boolean): void {
@@ -172,6 +190,6 @@ export class Watcher implements Target {
       reactorSetRef(this.id, refed)
       this.#refed = refed
     }
-    setActive(this, want !== 0)
+    setActive(this.id, this, want !== 0)
   }
 }

@@ -19,10 +19,13 @@ const opts = serverOptions('bsd-echo')
 const handlers = {
   async echo(conn) {
     const buf = Buffer.allocUnsafe(65536)
+    // The view echoed for a read of `n` bytes, kept while reads keep that size (as ping-pong's do).
+    let view = buf
     for (;;) {
       const n = await conn.recvIntoAsync(buf)
       if (n === 0) return
-      await conn.sendallAsync(n === buf.length ? buf : buf.subarray(0, n))
+      if (n !== view.length) view = buf.subarray(0, n)
+      await conn.sendallAsync(view)
     }
   },
   async sink(conn) {

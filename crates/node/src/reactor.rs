@@ -33,6 +33,8 @@ struct Reactor {
     /// Capacity of `batch` in `[id, events]` pairs.
     batch_cap: usize,
     pending: Vec<(u32, c_int)>,
+    /// `pending`'s previous buffer, swapped in at each flush so a turn allocates nothing.
+    spare: Vec<(u32, c_int)>,
     async_ctx: sys::napi_async_context,
     polls: HashMap<u32, *mut Handle>,
     /// Handles whose close callback has not run yet; the reactor is freed at 0.
@@ -144,6 +146,7 @@ pub fn reactor_init(env: Env, dispatch: Unknown, batch: Unknown) -> Result<()> {
             batch: data.cast(),
             batch_cap: len / 2,
             pending: Vec::new(),
+            spare: Vec::new(),
             async_ctx,
             polls: HashMap::new(),
             open: 1,
@@ -267,7 +270,8 @@ unsafe extern "C" fn on_check(_handle: *mut Handle) {
         sys::napi_get_reference_value(env, (*r).dispatch, &mut func);
         sys::napi_get_reference_value(env, (*r).batch_ref, &mut recv);
         // Chunks of at most the batch capacity; events arriving while JS runs wait for the next turn.
-        let events = std::mem::take(&mut (*r).pending);
+        let spare = std::mem::take(&mut (*r).spare);
+        let mut events = std::mem::replace(&mut (*r).pending, spare);
         for chunk in events.chunks((*r).batch_cap) {
             for (i, &(id, ev)) in chunk.iter().enumerate() {
                 *(*r).batch.add(2 * i) = id as i32;
@@ -296,6 +300,8 @@ unsafe extern "C" fn on_check(_handle: *mut Handle) {
                 break;
             }
         }
+        events.clear();
+        (*r).spare = events;
         sys::napi_close_handle_scope(env, scope);
     }
 }

@@ -159,6 +159,14 @@ const SERVERS = [
     file: here('servers/bsd-poller.mjs'),
     cmd: [process.execPath, here('servers/bsd-poller.mjs')],
   },
+  {
+    // The floor of any server on Node's loop: the echo runs inside libuv's callback, no JS.
+    id: 'uv-floor',
+    label: 'floor: echo in libuv, no JS',
+    file: release('libbsd_sockets_bench_floor.so'),
+    cmd: [process.execPath, here('servers/uv-floor.mjs')],
+    workloads: ['pingpong-1', 'fanout-100', 'fanout-1000'],
+  },
   // UDP servers (`udp: true`) serve the UDP workloads only.
   {
     id: 'native-udp',

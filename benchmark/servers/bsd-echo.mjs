@@ -2,16 +2,9 @@
 // Node's event loop (uses the built package: npm run build first).
 //
 //   node benchmark/servers/bsd-echo.mjs [--mode echo|sink|close] [--port 0] [--backlog 4096]
-import {
-  AF_INET,
-  IPPROTO_TCP,
-  SO_REUSEADDR,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  socket,
-  TCP_NODELAY,
-} from '../../dist/index.js'
+import { IPPROTO_TCP, TCP_NODELAY } from '../../dist/index.js'
 import { exitWhenStdinCloses, serverOptions } from './contract.mjs'
+import { tcpListener } from './listener.mjs'
 
 const opts = serverOptions('bsd-echo')
 
@@ -36,10 +29,7 @@ const handlers = {
 
 const handler = handlers[opts.mode]
 
-const srv = socket(AF_INET, SOCK_STREAM)
-srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-srv.bind(['127.0.0.1', opts.port])
-srv.listen(opts.backlog)
+const srv = tcpListener(opts)
 process.stdout.write(`PORT ${srv.getsockname()[1]}\n`)
 
 exitWhenStdinCloses()

@@ -7,19 +7,9 @@
 //
 //   node benchmark/servers/bsd-poller.mjs [--mode echo|sink|close] [--port 0] [--backlog 4096]
 import { constants } from 'node:os'
-import {
-  AF_INET,
-  IPPROTO_TCP,
-  POLLIN,
-  POLLOUT,
-  Poller,
-  SO_REUSEADDR,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  socket,
-  TCP_NODELAY,
-} from '../../dist/index.js'
+import { IPPROTO_TCP, POLLIN, POLLOUT, Poller, TCP_NODELAY } from '../../dist/index.js'
 import { exitWhenStdinCloses, serverOptions } from './contract.mjs'
+import { tcpListener } from './listener.mjs'
 
 const opts = serverOptions('bsd-poller')
 const echo = opts.mode === 'echo'
@@ -28,10 +18,7 @@ const closeAtOnce = opts.mode === 'close'
 const EAGAIN = constants.errno.EAGAIN
 const ECONNABORTED = constants.errno.ECONNABORTED
 
-const srv = socket(AF_INET, SOCK_STREAM)
-srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-srv.bind(['127.0.0.1', opts.port])
-srv.listen(opts.backlog)
+const srv = tcpListener(opts)
 srv.setblocking(false)
 const listenFd = srv.fileno()
 process.stdout.write(`PORT ${srv.getsockname()[1]}\n`)

@@ -4,16 +4,9 @@
 //
 //   node benchmark/servers/bsd-sync.mjs [--mode echo|sink|close] [--port 0] [--backlog 4096]
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
-import {
-  AF_INET,
-  IPPROTO_TCP,
-  SO_REUSEADDR,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  socket,
-  TCP_NODELAY,
-} from '../../dist/index.js'
+import { IPPROTO_TCP, TCP_NODELAY } from '../../dist/index.js'
 import { exitWhenStdinCloses, serverOptions } from './contract.mjs'
+import { tcpListener } from './listener.mjs'
 
 if (isMainThread) {
   const opts = serverOptions('bsd-sync')
@@ -25,11 +18,8 @@ if (isMainThread) {
   })
   exitWhenStdinCloses()
 } else {
-  const { mode, port, backlog } = workerData
-  const srv = socket(AF_INET, SOCK_STREAM)
-  srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-  srv.bind(['127.0.0.1', port])
-  srv.listen(backlog)
+  const { mode } = workerData
+  const srv = tcpListener(workerData)
   parentPort.postMessage(srv.getsockname()[1])
   const buf = Buffer.allocUnsafe(65536)
   for (;;) {

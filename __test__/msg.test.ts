@@ -338,6 +338,53 @@ describe('async', () => {
     files.push(new Int32Array(Uint8Array.from(anc[0][2]).buffer)[0])
   })
 
+  it('recvmsgIntoAsync waits, then scatters the message over the buffers with its fds', async () => {
+    for (const type of [SOCK_STREAM, SOCK_SEQPACKET]) {
+      const [a, b] = pair(type)
+      const file = tempFile()
+      const head = Buffer.alloc(5)
+      const tail = new Uint8Array(10)
+      const pending = b.recvmsgIntoAsync([head, tail], CMSG_SPACE(4))
+      await new Promise((r) => setImmediate(r))
+      a.sendmsg(['hello', ' world'], [[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(file)]])
+      const [n, anc, flags, addr] = await pending
+      expect([n, head.toString(), Buffer.from(tail.subarray(0, 6)).toString()]).toEqual([
+        11,
+        'hello',
+        ' world',
+      ])
+      expect([anc.length, flags, addr]).toEqual([1, 0, null])
+      const got = new Int32Array(Uint8Array.from(anc[0][2]).buffer)[0] as number
+      files.push(got)
+      expect(cloexec(got)).toBe(true)
+      // Without control data, a stream takes the fd-only path: an end of stream resolves 0.
+      const none = b.recvmsgIntoAsync([head])
+      a.close()
+      expect((await none)[0]).toBe(0)
+    }
+  })
+
+  it('recvmsgIntoAsync rejects: bad arguments first, then timeout, abort and close', async () => {
+    const [a, b] = pair()
+    const one = Buffer.alloc(8)
+    await expect(b.recvmsgIntoAsync([one, one.subarray(4)])).rejects.toThrow(/overlapping/)
+    await expect(b.recvmsgIntoAsync(['x' as never])).rejects.toBeInstanceOf(TypeError)
+    await expect(b.recvmsgIntoAsync([one], 2 ** 21)).rejects.toBeInstanceOf(RangeError)
+    await expect(b.recvmsgIntoAsync([one], 0, 0, { timeout: 0.01 })).rejects.toMatchObject({
+      code: 'ETIMEDOUT',
+      syscall: 'recvmsg',
+    })
+    const ac = new AbortController()
+    const aborted = b.recvmsgIntoAsync([one], 0, 0, { signal: ac.signal })
+    ac.abort()
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' })
+    const closed = b.recvmsgIntoAsync([one], CMSG_SPACE(4))
+    b.close()
+    await expect(closed).rejects.toMatchObject({ code: 'EBADF' })
+    await expect(b.recvmsgIntoAsync([one])).rejects.toMatchObject({ code: 'EBADF' })
+    a.close()
+  })
+
   it('sendmsgAsync waits for room, then sends', async () => {
     const [a, b] = pair()
     a.setblocking(false)

@@ -6,6 +6,7 @@ import {
   AF_INET6,
   AF_UNIX,
   BlockingIOError,
+  ConnectionRefusedError,
   errno,
   MAX_BATCH,
   MSG_TRUNC,
@@ -308,5 +309,135 @@ with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as p:
       expect(e).toBeInstanceOf(SocketError)
       expect((e as SocketError).errno).toBe(errno.EAGAIN)
     }
+  })
+})
+
+describe('recvmanyIntoAsync / sendmanyAsync', () => {
+  const tick = () => new Promise((r) => setImmediate(r))
+
+  it('waits on the event loop for the first datagram, then takes what is queued', async () => {
+    const rx = udp()
+    const tx = udp()
+    const bufs = buffers(8, 16)
+    const lengths = new Int32Array(8)
+    const addresses: (SocketAddress | null)[] = []
+    const msgFlags = new Int32Array(8)
+    let settled = false
+    const pending = rx.recvmanyIntoAsync(bufs, lengths, { addresses, msgFlags, timeout: 5 })
+    pending.then(() => {
+      settled = true
+    })
+    await tick()
+    expect(settled).toBe(false)
+    expect(await tx.sendmanyAsync(['one', 'two', 'three'], rx.getsockname())).toBe(3)
+    expect(await pending).toBe(3)
+    expect(bufs.slice(0, 3).map((b, i) => b.subarray(0, lengths[i]).toString())).toEqual([
+      'one',
+      'two',
+      'three',
+    ])
+    expect(addresses.slice(0, 3)).toEqual(Array(3).fill(tx.getsockname()))
+    expect([...msgFlags.subarray(0, 3)]).toEqual([0, 0, 0])
+    // Already queued: resolves without waiting for readiness.
+    tx.sendmany(['four'], rx.getsockname())
+    await tick()
+    expect(await rx.recvmanyIntoAsync(bufs, lengths)).toBe(1)
+    expect(await rx.recvmanyIntoAsync([], new Int32Array(0))).toBe(0)
+  })
+
+  it('sendmanyAsync waits for room (a full Unix datagram queue), then sends', async () => {
+    const [a, b] = socketpair(AF_UNIX, SOCK_DGRAM)
+    track(a, b)
+    const dgram = Buffer.alloc(1024)
+    let filled = 0
+    while (a.trySendmany([dgram]) === 1) filled++
+    expect(filled).toBeGreaterThan(0)
+    let sent = -1
+    const pending = a.sendmanyAsync(['late', 'later']).then((n) => {
+      sent = n
+    })
+    await tick()
+    expect(sent).toBe(-1)
+    const sink = buffers(64, 1024)
+    const lengths = new Int32Array(64)
+    for (let drained = 0; drained <= filled; ) {
+      const n = b.tryRecvmanyInto(sink, lengths)
+      if (n > 0) drained += n
+      else await tick()
+    }
+    await pending
+    expect(sent).toBeGreaterThanOrEqual(1)
+  })
+
+  it('rejects with ECONNREFUSED when the connected peer is gone', async () => {
+    const gone = udp()
+    const to = gone.getsockname()
+    gone.close()
+    const s = udp()
+    s.connect(to)
+    const waiting = s.recvmanyIntoAsync(buffers(2, 8), new Int32Array(2), { timeout: 5 })
+    expect(await s.sendmanyAsync(['anyone?'])).toBe(1)
+    await expect(waiting).rejects.toBeInstanceOf(ConnectionRefusedError)
+    await expect(waiting).rejects.toMatchObject({ syscall: 'recvmmsg' })
+  })
+
+  it('rejects on timeout, abort and close; bad arguments before any syscall', async () => {
+    const s = udp()
+    const lengths = new Int32Array(2)
+    await expect(
+      s.recvmanyIntoAsync(buffers(2, 8), lengths, { timeout: 0.01 }),
+    ).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'recvmmsg' })
+    const ac = new AbortController()
+    const aborted = s.recvmanyIntoAsync(buffers(2, 8), lengths, { signal: ac.signal })
+    ac.abort()
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' })
+    const one = Buffer.alloc(8)
+    await expect(s.recvmanyIntoAsync([one, one.subarray(4)], lengths)).rejects.toThrow(
+      /overlapping/,
+    )
+    await expect(s.recvmanyIntoAsync(buffers(3, 8), lengths)).rejects.toBeInstanceOf(RangeError)
+    await expect(
+      s.recvmanyIntoAsync(buffers(1, 8), lengths, { timeout: -1 }),
+    ).rejects.toBeInstanceOf(RangeError)
+    await expect(s.sendmanyAsync([1 as never], s.getsockname())).rejects.toBeInstanceOf(TypeError)
+    await expect(s.sendmanyAsync(['a'], ['127.0.0.1', 70000])).rejects.toBeInstanceOf(RangeError)
+    const lone = udp()
+    await expect(lone.sendmanyAsync(['a'])).rejects.toMatchObject({
+      code: 'EDESTADDRREQ',
+      syscall: 'sendmmsg',
+    })
+    const closed = s.recvmanyIntoAsync(buffers(2, 8), lengths)
+    s.close()
+    await expect(closed).rejects.toMatchObject({ code: 'EBADF' })
+    await expect(s.sendmanyAsync(['a'], lone.getsockname())).rejects.toMatchObject({
+      code: 'EBADF',
+    })
+  })
+
+  it('serves a Python peer on the event loop', async () => {
+    const s = udp()
+    const port = (s.getsockname() as [string, number])[1]
+    const peer = python(
+      `
+import socket, sys
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as p:
+    p.settimeout(10)
+    for i in range(5):
+        p.sendto(b'ping%d' % i, ('127.0.0.1', int(sys.argv[1])))
+        print(p.recvfrom(64)[0].decode())
+`,
+      [port],
+    )
+    const bufs = buffers(4, 64)
+    const lengths = new Int32Array(4)
+    const addresses: (SocketAddress | null)[] = []
+    for (let echoed = 0; echoed < 5; ) {
+      const n = await s.recvmanyIntoAsync(bufs, lengths, { addresses, timeout: 10 })
+      const replies = bufs.slice(0, n).map((b, i) => `pong${b.subarray(4, lengths[i])}`)
+      echoed += await s.sendmanyAsync(replies, addresses.slice(0, n) as SocketAddress[])
+    }
+    const res = await peer
+    expect(res.stderr).toBe('')
+    expect(res.stdout.trim().split('\n')).toEqual(['pong0', 'pong1', 'pong2', 'pong3', 'pong4'])
   })
 })

@@ -759,12 +759,58 @@ export class Socket {
     return this.#recvmany(buffers, lengths, options, MSG_DONTWAIT)
   }
 
+  /**
+   * `recvmanyInto` without blocking: resolves with the count once at least one datagram has
+   * arrived. `options` takes `recvmanyInto`'s (`addresses`, `msgFlags`, `flags`) and
+   * `signal` / `timeout`. The buffers must stay as they are until it settles.
+   */
+  recvmanyIntoAsync(
+    buffers: readonly ArrayBufferView[],
+    lengths: Int32Array,
+    options?: RecvManyOptions & AsyncOptions,
+  ): Promise<number> {
+    return this.#batchAsync(
+      READABLE,
+      'recvmmsg',
+      () => this.#recvmanyArgs(buffers, lengths, options),
+      (args) => this.#recvmanyCall(args, MSG_DONTWAIT),
+      options,
+    )
+  }
+
+  /**
+   * A batch call on the event loop: `check` runs first (bad arguments reject before any
+   * syscall), then `call` (a count or `-errno`) whenever the socket is ready.
+   */
+  #batchAsync<A>(
+    dir: number,
+    syscall: string,
+    check: () => A,
+    call: (args: A) => number,
+    options: unknown,
+  ): Promise<number> {
+    let args: A
+    try {
+      args = check()
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.#pending(dir, syscall, () => settled(call(args), syscall), options)
+  }
+
   /** `extra`: flags the variant adds (`MSG_DONTWAIT` for `try*`), as every `try*` call does. */
   #recvmany(buffers: unknown, lengths: unknown, options: unknown, extra: number): number {
+    return this.#recvmanyCall(this.#recvmanyArgs(buffers, lengths, options), extra)
+  }
+
+  #recvmanyArgs(buffers: unknown, lengths: unknown, options: unknown): RecvManyArgs {
     this.#batch ??= new v.Disjoint()
     const bufs = v.writableList(buffers, 'buffers', this.#batch)
     const lens = batch.int32s(lengths, 'lengths', bufs.length)
-    const [msgFlags, addresses, flags] = batch.recvOptions(options, bufs.length)
+    return [bufs, lens, ...batch.recvOptions(options, bufs.length)]
+  }
+
+  #recvmanyCall([bufs, lens, msgFlags, addresses, flags]: RecvManyArgs, extra: number): number {
     // The native side fills an array of ours: the caller's could run setters mid-call.
     const senders = addresses ? SENDERS : undefined
     const n = native.sockRecvmanyInto(this.#h, bufs, lens, msgFlags, senders, flags | extra)
@@ -801,13 +847,39 @@ export class Socket {
     return this.#sendmany(buffers, address, flags, MSG_DONTWAIT)
   }
 
+  /**
+   * `sendmany` without blocking: resolves with how many datagrams went out (at least one,
+   * for a non-empty `buffers`) once the socket took some.
+   */
+  sendmanyAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    address?: AddressInput | readonly AddressInput[],
+    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<number> {
+    return this.#batchAsync(
+      WRITABLE_DIR,
+      'sendmmsg',
+      () => this.#sendmanyArgs(buffers, address, flags),
+      (args) => this.#sendmanyCall(args, MSG_DONTWAIT),
+      options,
+    )
+  }
+
   /** `extra` as in `#recvmany`. */
   #sendmany(buffers: unknown, address: unknown, flags: unknown, extra: number): number {
+    return this.#sendmanyCall(this.#sendmanyArgs(buffers, address, flags), extra)
+  }
+
+  #sendmanyArgs(buffers: unknown, address: unknown, flags: unknown): SendManyArgs {
     const bufs = v.bufferList(buffers)
     const f = v.cint(flags, 'flags')
-    const [hosts, nums] = batch.destinations(address, this.family, bufs.length)
+    return [bufs, ...batch.destinations(address, this.family, bufs.length), f]
+  }
+
+  #sendmanyCall([bufs, hosts, nums, flags]: SendManyArgs, extra: number): number {
     try {
-      return native.sockSendmany(this.#h, bufs, hosts, nums, f | extra)
+      return native.sockSendmany(this.#h, bufs, hosts, nums, flags | extra)
     } catch (e) {
       throw this.#fail(e, 'sendmmsg')
     }
@@ -1205,10 +1277,26 @@ export class Socket {
     flags = 0,
     options?: AsyncOptions,
   ): Promise<RecvmsgResult> {
-    let n: number
+    let buf: Buffer
+    try {
+      buf = Buffer.allocUnsafe(v.recvSize(bufsize))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.recvmsgIntoAsync([buf], ancbufsize, flags, options).then((r) => withData(buf, r))
+  }
+
+  /** `recvmsgInto` without blocking: resolves with `[nbytes, ancdata, msgFlags, address]`. */
+  recvmsgIntoAsync(
+    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    ancbufsize = 0,
+    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<RecvmsgIntoResult> {
+    let bufs: Uint8Array[]
     let anc: number
     try {
-      n = v.recvSize(bufsize)
+      bufs = v.writableList(buffers)
       anc = v.ancbufsize(ancbufsize)
       v.cint(flags, 'flags')
     } catch (e) {
@@ -1217,14 +1305,11 @@ export class Socket {
     return this.#pending(
       READABLE,
       'recvmsg',
-      () => {
-        const buf = Buffer.allocUnsafe(n)
-        const r = again(
-          () => this.#recvmsg([buf], anc, flags | MSG_DONTWAIT),
+      () =>
+        again(
+          () => this.#recvmsg(bufs, anc, flags | MSG_DONTWAIT),
           (e) => e,
-        )
-        return r === AGAIN ? AGAIN : withData(buf, r)
-      },
+        ),
       options,
     )
   }
@@ -1372,6 +1457,11 @@ const ACCEPTED = new Int32Array(4)
 let keepers = 0
 /** recvKeptFd's answer when the fd's kept buffer is not this Socket's (someone else kept one). */
 const NOT_KEPT = -0x40000000
+
+/** `recvmanyInto`'s checked arguments: buffers, lengths, then `batch.recvOptions`'s three. */
+type RecvManyArgs = [Uint8Array[], Int32Array, ...ReturnType<typeof batch.recvOptions>]
+/** `sendmany`'s checked arguments: buffers, `batch.destinations`'s two, flags. */
+type SendManyArgs = [Uint8Array[], ...ReturnType<typeof batch.destinations>, number]
 
 /** The senders `recvmanyInto` reports, copied into `options.addresses` after the call. */
 const SENDERS: unknown[] = []

@@ -67,11 +67,12 @@ export function CMSG_SPACE(length: number): number {
 }
 
 /** The C ints of `data`, in this machine's byte order; a partial trailing int is dropped. */
-function ints(data: Uint8Array): number[] {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-  return Array.from({ length: Math.floor(data.byteLength / INT) }, (_, i) =>
-    view.getInt32(i * INT, LITTLE),
-  )
+function ints(data: Buffer): number[] {
+  const out: number[] = []
+  for (let at = 0; at + INT <= data.length; at += INT) {
+    out.push(LITTLE ? data.readInt32LE(at) : data.readInt32BE(at))
+  }
+  return out
 }
 
 /**
@@ -89,7 +90,17 @@ export function sendFds(
 ): number {
   checkSocket(sock)
   if (!Array.isArray(fds)) throw new TypeError('The "fds" argument must be an array of fds')
-  const rights = Int32Array.from(fds, (fd, i) => v.fd(fd, `fds[${i}]`))
+  // A Buffer (from Node's pool) rather than a new Int32Array: V8 keeps small typed arrays
+  // in its heap and must move one out when N-API asks where its bytes are (~0.5 µs).
+  const rights = Buffer.allocUnsafe(fds.length * INT)
+  for (let i = 0; i < fds.length; i++) {
+    const item = fds[i]
+    // The name is built only for the error: a string per fd costs as much as the check.
+    const fd =
+      Number.isInteger(item) && item >= 0 && item <= v.INT32_MAX ? item : v.fd(item, `fds[${i}]`)
+    if (LITTLE) rights.writeInt32LE(fd, i * INT)
+    else rights.writeInt32BE(fd, i * INT)
+  }
   return sock.sendmsg(buffers, [[SOL_SOCKET, SCM_RIGHTS, rights]], flags, address)
 }
 

@@ -6,7 +6,7 @@ import { AF_INET, AF_INET6, AF_UNIX } from './constants.js'
  * No datagram is this large, and a stream read returning less than asked is normal. */
 const MAX_RECV_ALLOC = 16 * 1024 * 1024
 
-const INT32_MAX = 2 ** 31 - 1
+export const INT32_MAX = 2 ** 31 - 1
 const UINT32_MAX = 2 ** 32 - 1
 
 function typeName(v: unknown): string {

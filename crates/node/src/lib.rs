@@ -7,6 +7,7 @@
 
 mod address;
 mod constants;
+mod copied;
 mod datagrams;
 mod error;
 mod fast;

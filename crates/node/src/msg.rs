@@ -4,17 +4,18 @@ use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, IntoRawFd};
 
 use bsd_sockets_core::msg::{self, Ancillary, Cmsg, Received};
-use napi::bindgen_prelude::{Buffer, ToNapiValue};
+use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 use napi_derive::napi;
 
 use crate::address::{resolve, JsAddress};
+use crate::copied::Copied;
 use crate::error::{IntoJs, Result};
 use crate::socket::NativeSocket;
 use napi::bindgen_prelude::External;
 
 /// `[level, type, data]`, one control message as JS gets it.
-type JsAncillary = (i32, i32, Buffer);
+type JsAncillary = (i32, i32, Copied);
 
 /// `[nbytes, ancdata, msgFlags, address]`. SCM_RIGHTS fds become raw ints in
 /// `data`; they stay owned (closed on drop) until the whole JS value is built,
@@ -35,9 +36,9 @@ impl ToNapiValue for Recvmsg {
                         .flat_map(|fd| fd.as_raw_fd().to_ne_bytes())
                         .collect();
                     owned.extend(fds);
-                    (libc::SOL_SOCKET, libc::SCM_RIGHTS, ints.into())
+                    (libc::SOL_SOCKET, libc::SCM_RIGHTS, Copied(ints))
                 }
-                Ancillary::Data { level, kind, data } => (level, kind, data.into()),
+                Ancillary::Data { level, kind, data } => (level, kind, Copied(data)),
             })
             .collect();
         // Bounded by the buffers' total, which JS lengths keep under 2^32.

@@ -1,10 +1,11 @@
 //! `NativeSocket`: the JS handle of a core `Socket`. Conversion and ownership only.
 
 use bsd_sockets_core::{io, Address, Errno, Socket};
-use napi::bindgen_prelude::{Buffer, Either, External, Int32ArraySlice, Uint8ArraySlice};
+use napi::bindgen_prelude::{Either, External, Int32ArraySlice, Uint8ArraySlice};
 use napi_derive::napi;
 
 use crate::address::{resolve, JsAddress};
+use crate::copied::Copied;
 use crate::error::{errno_error, IntoJs, Result};
 use crate::reactor;
 
@@ -272,17 +273,17 @@ pub fn sock_getsockopt_int(h: &External<NativeSocket>, level: i32, name: i32) ->
 }
 
 /// Up to `buflen` bytes of the option (ts/ bounds `buflen` to 1024, as Python does).
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "Buffer")]
 pub fn sock_getsockopt_bytes(
     h: &External<NativeSocket>,
     level: i32,
     name: i32,
     buflen: u32,
-) -> Result<Buffer> {
+) -> Result<Copied> {
     let mut buf = vec![0u8; buflen as usize];
     let n = h.get()?.getsockopt_into(level, name, &mut buf).js()?;
     buf.truncate(n);
-    Ok(buf.into())
+    Ok(Copied(buf))
 }
 
 /// Watches the fd on Node's event loop under the JS-chosen `id` for

@@ -254,6 +254,30 @@ print(p2.recv(100).decode())
     expect(buf.toString('utf8', 0, fs.readSync(file, buf, 0, 20, 0))).toBe('shared offset!')
   })
 
+  it('the same through every socket type and count: stream, seqpacket, datagram; 0 to 200 fds', () => {
+    const file = tempFile('shared')
+    for (const type of [SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM]) {
+      const [a, b] = pair(type)
+      for (const count of [0, 1, 3, 200]) {
+        const fds = Array<number>(count).fill(file)
+        expect(sendFds(a, [`${count} fds`], fds)).toBe(`${count} fds`.length)
+        const [data, got, flags, addr] = recvFds(b, 64, count)
+        files.push(...got)
+        expect([data.toString(), got.length, flags]).toEqual([`${count} fds`, count, 0])
+        expect(addr === null || addr === '').toBe(true)
+        for (const fd of got) {
+          expect(fs.fstatSync(fd).ino).toBe(fs.fstatSync(file).ino)
+        }
+      }
+      // sendmsg with one SCM_RIGHTS message and recvmsg see the same fds.
+      a.sendmsg(['raw'], [[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(file)]])
+      const [raw, anc] = b.recvmsg(8, CMSG_SPACE(4))
+      const [level, kind, ints] = anc[0] as [number, number, Buffer]
+      expect([raw.toString(), level, kind, ints.length]).toEqual(['raw', SOL_SOCKET, SCM_RIGHTS, 4])
+      files.push(new Int32Array(Uint8Array.from(ints).buffer)[0] as number)
+    }
+  })
+
   it.skipIf(!hasProcFds)('received fds are CLOEXEC', () => {
     const [a, b] = pair()
     const file = tempFile()
@@ -490,12 +514,14 @@ describe('errnos', () => {
     const err = expectCode(() => b.recvmsg(10, 64), 'EAGAIN', 'recvmsg')
     expect(err).toBeInstanceOf(BlockingIOError)
     expectCode(() => b.recvmsgInto([Buffer.alloc(4)]), 'EAGAIN', 'recvmsg')
+    expectCode(() => recvFds(b, 10, 1), 'EAGAIN', 'recvmsg')
   })
 
   it('ETIMEDOUT: timed recvmsg with nothing queued', () => {
     const [, b] = pair()
     b.settimeout(0.01)
     expect(expectCode(() => b.recvmsg(10), 'ETIMEDOUT', 'recvmsg')).toBeInstanceOf(TimeoutError)
+    expectCode(() => recvFds(b, 10, 1), 'ETIMEDOUT', 'recvmsg')
   })
 
   it('EBADF: an fd that is not open in SCM_RIGHTS; nothing is sent', () => {
@@ -561,6 +587,7 @@ try { lib.sendFds(a, ['x'], [0]); console.log('sent') } catch (e) { console.log(
     expectCode(() => sendFds(a, ['x'], [0]), 'EBADF', 'sendmsg')
     expectCode(() => a.recvmsg(1), 'EBADF', 'recvmsg')
     expectCode(() => a.recvmsg(1, 64), 'EBADF', 'recvmsg')
+    expectCode(() => recvFds(a, 1, 1), 'EBADF', 'recvmsg')
     expectCode(() => a.peerCredentials(), 'EBADF', 'getsockopt')
   })
 })

@@ -24,10 +24,24 @@ interface FdCalls {
   sendFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
   /** Bytes sent, or `-(errno + 4096 * bytesSent)` on error. */
   sendallFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
-  /** sendmsg(2) of `bufs` as one message, no control data, no address: bytes or `-errno`. */
-  sendmsgFd(fd: number, bufs: Uint8Array[], flags: number, timeout: number): number
+  /**
+   * sendmsg(2) of `bufs` as one message, no address, with `rights` (C ints) as one
+   * SCM_RIGHTS message or no control data for `null`: bytes or `-errno`.
+   */
+  sendmsgFd(
+    fd: number,
+    bufs: Uint8Array[],
+    rights: Uint8Array | null,
+    flags: number,
+    timeout: number,
+  ): number
   /** recvmsg(2) into `bufs` (no two overlapping), no control buffer: `nbytes + 2 ** 32 * msgFlags` or `-errno`. */
   recvmsgIntoFd(fd: number, bufs: Uint8Array[], flags: number, timeout: number): number
+  /**
+   * recv_fds on a stream: recvmsg(2) into `buf` with room for `fds.length - 1` fds, written to
+   * `fds[1..]` with their count in `fds[0]`: `nbytes + 2 ** 32 * msgFlags` or `-errno`.
+   */
+  recvFdsFd(fd: number, buf: Uint8Array, fds: Int32Array, flags: number, timeout: number): number
   /** Whether the event-loop watch `id` keeps the process alive (uv_ref / uv_unref). */
   reactorSetRef(id: number, keepAlive: boolean): void
 }

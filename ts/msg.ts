@@ -3,8 +3,8 @@
 import { endianness } from 'node:os'
 import type { AddressInput, SocketAddress } from './address.js'
 import { native } from './binding.js'
-import { SCM_RIGHTS, SOL_SOCKET } from './constants.js'
-import { Socket } from './socket.js'
+import { SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from './constants.js'
+import { RECV_FDS, Socket } from './socket.js'
 import * as v from './validate.js'
 
 /** A control message to send: `[level, type, data]` (`[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(fd)]`). */
@@ -120,9 +120,29 @@ export function recvFds(
 ): [data: Buffer, fds: number[], msgFlags: number, address: SocketAddress | null] {
   checkSocket(sock)
   const max = v.int(maxfds, 'maxfds', 0, Math.floor(v.MAX_ANCBUFSIZE / INT) - 64)
+  if (sock.type === SOCK_STREAM) {
+    // Streams report no address: the fd call, which writes the fds into an Int32Array.
+    const data = Buffer.allocUnsafe(v.recvSize(bufsize))
+    v.cint(flags, 'flags')
+    if (FDS.length <= max) FDS = new Int32Array(2 ** Math.ceil(Math.log2(max + 1)))
+    const [n, msgFlags] = sock[RECV_FDS](data, FDS.subarray(0, max + 1), flags)
+    return [
+      data.subarray(0, n),
+      Array.from(FDS.subarray(1, 1 + (FDS[0] as number))),
+      msgFlags,
+      null,
+    ]
+  }
   const [data, ancdata, msgFlags, address] = sock.recvmsg(bufsize, CMSG_LEN(max * INT), flags)
   return [data, fdsOf(ancdata), msgFlags, address]
 }
+
+/**
+ * Where the stream path of `recvFds` gets its fds: `[count, fd...]`. Kept (and grown) rather
+ * than allocated per call: V8 holds a small new typed array in its heap and must move it out
+ * when N-API asks where its ints are.
+ */
+let FDS = new Int32Array(64)
 
 /** Every fd of the SCM_RIGHTS messages in `ancdata`. */
 function fdsOf(ancdata: readonly Ancillary[]): number[] {

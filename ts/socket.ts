@@ -12,6 +12,7 @@ import {
   AF_UNIX,
   errno,
   MSG_DONTWAIT,
+  SCM_RIGHTS,
   SO_ACCEPTCONN,
   SO_ERROR,
   SOCK_STREAM,
@@ -74,7 +75,16 @@ export interface AsyncOptions {
 }
 
 // The hot fd calls (crates/node/src/fast.rs), bound once.
-const { recvIntoFd, recvKeepFd, recvKeptFd, sendFd, sendallFd, sendmsgFd, recvmsgIntoFd } = native
+const {
+  recvIntoFd,
+  recvKeepFd,
+  recvKeptFd,
+  sendFd,
+  sendallFd,
+  sendmsgFd,
+  recvmsgIntoFd,
+  recvFdsFd,
+} = native
 
 /** The promise of every async call that completed at once with no value. */
 const RESOLVED: Promise<void> = Promise.resolve()
@@ -110,6 +120,9 @@ function again<T>(call: () => T, fail: (e: unknown) => unknown): T | typeof AGAI
     throw err
   }
 }
+
+/** The stream fast path of `recvFds` (ts/msg.ts); not exported from the package. */
+export const RECV_FDS: unique symbol = Symbol('recvFds')
 
 /** setTimeout's longest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -416,18 +429,23 @@ export class Socket {
     address: unknown,
   ): [(flags: number) => number, AddressArgs | undefined] {
     const bufs = v.bufferList(buffers)
-    if (address == null && Array.isArray(ancdata) && ancdata.length === 0) {
-      v.cint(flags, 'flags')
-      // Plain vectored send: the hand-registered fd call, no class-method wrapper (fast.rs).
+    const [levels, types, datas] = v.ancdata(ancdata)
+    v.cint(flags, 'flags')
+    const rights =
+      levels.length === 0
+        ? null
+        : levels.length === 1 && levels[0] === SOL_SOCKET && types[0] === SCM_RIGHTS
+          ? (datas[0] as Uint8Array)
+          : undefined
+    if (address == null && rights !== undefined) {
+      // No address and no control data but fds: the hand-registered fd call (fast.rs).
       const send = (f: number) => {
-        const n = sendmsgFd(this.#fd, bufs, f, this.#timeout)
+        const n = sendmsgFd(this.#fd, bufs, rights, f, this.#timeout)
         if (n < 0) throw errnoError(-n, 'sendmsg')
         return n
       }
       return [send, undefined]
     }
-    const [levels, types, datas] = v.ancdata(ancdata)
-    v.cint(flags, 'flags')
     const a = address == null ? undefined : this.#addr(address)
     const h = this.#h
     return [
@@ -479,6 +497,16 @@ export class Socket {
     const anc = v.ancbufsize(ancbufsize)
     v.cint(flags, 'flags')
     return this.#recvmsg(bufs, anc, flags)
+  }
+
+  /**
+   * recvFds on a stream socket (msg.ts): recvmsg into `buf` with room for `fds.length - 1`
+   * fds, written to `fds[1..]` with their count in `fds[0]`: `[nbytes, msgFlags]`.
+   */
+  [RECV_FDS](buf: Uint8Array, fds: Int32Array, flags: number): [number, number] {
+    const r = recvFdsFd(this.#fd, buf, fds, flags, this.#timeout)
+    if (r < 0) throw errnoError(-r, 'recvmsg')
+    return [r % 2 ** 32, Math.floor(r / 2 ** 32)]
   }
 
   #recvmsg(bufs: Uint8Array[], ancbufsize: number, flags: number): RecvmsgIntoResult {

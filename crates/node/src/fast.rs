@@ -8,7 +8,7 @@
 
 use std::ffi::CStr;
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{BorrowedFd, IntoRawFd};
 use std::ptr;
 
 use std::time::Duration;
@@ -44,6 +44,7 @@ guarded! {
     sendall_fd => sendall_fd_impl,
     sendmsg_fd => sendmsg_fd_impl,
     recvmsg_into_fd => recvmsg_into_fd_impl,
+    recv_fds_fd => recv_fds_fd_impl,
     reactor_set_ref => reactor_set_ref_impl,
     panic_for_test => panic_for_test_impl,
 }
@@ -56,6 +57,7 @@ const CALLS: &[(&CStr, Callback)] = &[
     (c"sendallFd", sendall_fd),
     (c"sendmsgFd", sendmsg_fd),
     (c"recvmsgIntoFd", recvmsg_into_fd),
+    (c"recvFdsFd", recv_fds_fd),
     (c"reactorSetRef", reactor_set_ref),
     (c"__panicForTest", panic_for_test),
 ];
@@ -188,6 +190,45 @@ impl<const N: usize> Args<N> {
             out.push(self.raw_bytes(item)?);
         }
         Some(out)
+    }
+
+    /// A Uint8Array argument's `(data, len)`, or `None` inside for `null`.
+    fn optional_bytes(&self, i: usize) -> Option<Option<(*mut u8, usize)>> {
+        let mut kind = 0;
+        // SAFETY: a value of this callback's frame, a valid out-pointer.
+        let status = unsafe { sys::napi_typeof(self.env, self.argv[i], &mut kind) };
+        self.checked(status, (), c"expected a Uint8Array or null")?;
+        if kind == sys::ValueType::napi_null {
+            return Some(None);
+        }
+        self.raw_bytes(self.argv[i]).map(Some)
+    }
+
+    /// The ints of an Int32Array argument, writable for the call.
+    fn int32s<'a>(&self, i: usize) -> Option<&'a mut [i32]> {
+        let (mut kind, mut len, mut data, mut ab, mut off) =
+            (0, 0, ptr::null_mut(), ptr::null_mut(), 0);
+        // SAFETY: a value of this callback's frame, valid out-pointers.
+        let status = unsafe {
+            sys::napi_get_typedarray_info(
+                self.env,
+                self.argv[i],
+                &mut kind,
+                &mut len,
+                &mut data,
+                &mut ab,
+                &mut off,
+            )
+        };
+        if status != sys::Status::napi_ok || kind != sys::TypedarrayType::int32_array {
+            return self.type_error(c"expected an Int32Array");
+        }
+        if len == 0 {
+            return Some(&mut []);
+        }
+        // SAFETY: N-API reports `len` aligned ints at `data`; the call is synchronous,
+        // so nothing else touches them while the slice lives.
+        Some(unsafe { std::slice::from_raw_parts_mut(data.cast(), len) })
     }
 
     /// Where a Uint8Array's bytes are and how many (null and 0 when empty).
@@ -374,16 +415,21 @@ unsafe fn sendall_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
     out
 }
 
-/// `sendmsgFd(fd, buffers, flags, timeout)`: the buffers as one message, no
-/// control data, no address (the framing case: header and payload without a copy).
+/// `sendmsgFd(fd, buffers, rights, flags, timeout)`: the buffers as one message,
+/// no address, and with `rights` (a Uint8Array of C ints, or null for none) as one
+/// SCM_RIGHTS message: the framing case and fd passing, without the general path.
 unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
-    let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
+    let Some(a) = (unsafe { Args::<5>::new(env, info) }) else {
         return ptr::null_mut();
     };
-    let (Some(fd), Some(bufs), Some(flags), Some(timeout)) =
-        (a.int(0), a.byte_list(1), a.int(2), a.timeout(3))
-    else {
+    let (Some(fd), Some(bufs), Some(rights), Some(flags), Some(timeout)) = (
+        a.int(0),
+        a.byte_list(1),
+        a.optional_bytes(2),
+        a.int(3),
+        a.timeout(4),
+    ) else {
         return ptr::null_mut();
     };
     // SAFETY: N-API reported each buffer; the call is synchronous, so JS cannot
@@ -392,8 +438,16 @@ unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
         .iter()
         .map(|&(p, n)| IoSlice::new(unsafe { slice(p, n) }))
         .collect();
+    // SAFETY: as above.
+    let data = rights.map(|(p, n)| unsafe { slice(p, n) });
+    let cmsg = data.map(|data| msg::Cmsg {
+        level: libc::SOL_SOCKET,
+        kind: libc::SCM_RIGHTS,
+        data,
+    });
+    let cmsgs = cmsg.as_slice();
     // Linux caps one call at INT_MAX bytes less a page, so the count fits `ret`'s i32.
-    a.ret(borrow(fd).and_then(|fd| msg::sendmsg(fd, &iov, &[], flags, None, timeout)))
+    a.ret(borrow(fd).and_then(|fd| msg::sendmsg(fd, &iov, cmsgs, flags, None, timeout)))
 }
 
 /// `recvmsgIntoFd(fd, buffers, flags, timeout)`: recvmsg into `buffers` (ts/ checked
@@ -427,6 +481,60 @@ unsafe fn recvmsg_into_fd_impl(
     // SAFETY: the env of the running callback, a valid out-pointer.
     unsafe { sys::napi_create_double(env, v, &mut out) };
     out
+}
+
+/// `recvFdsFd(fd, buf, fds, flags, timeout)`: Python's `recv_fds` on a stream
+/// socket: recvmsg into `buf` with room for `fds.length - 1` descriptors, which
+/// are written to `fds[1..]` with their count in `fds[0]` (other control
+/// messages are dropped, as `recv_fds` drops them). Returns `nbytes + 2^32 *
+/// msgFlags`, as `recvmsgIntoFd`, or `-errno`. Descriptors that do not fit in
+/// `fds` (none, with the room asked for) are closed, never leaked.
+unsafe fn recv_fds_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<5>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: `buf` is used only within this callback.
+    let (Some(fd), Some(buf), Some(out), Some(flags), Some(timeout)) = (
+        a.int(0),
+        unsafe { a.bytes(1) },
+        a.int32s(2),
+        a.int(3),
+        a.timeout(4),
+    ) else {
+        return ptr::null_mut();
+    };
+    let Some((count, slots)) = out.split_first_mut() else {
+        a.type_error::<()>(c"expected room for the count");
+        return ptr::null_mut();
+    };
+    let Some(ancbufsize) = msg::cmsg_len(slots.len() * 4) else {
+        return a.ret(Err(Errno::EINVAL));
+    };
+    let mut iov = [IoSliceMut::new(buf)];
+    let v = match borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, ancbufsize, flags, timeout)) {
+        Ok(r) => {
+            let fds = r.ancillary.into_iter().filter_map(|c| match c {
+                msg::Ancillary::Fds(fds) => Some(fds),
+                msg::Ancillary::Data { .. } => None,
+            });
+            let mut n = 0;
+            for owned in fds.flatten() {
+                // Past the room asked for, `owned` drops here and closes.
+                if let Some(slot) = slots.get_mut(n) {
+                    *slot = owned.into_raw_fd();
+                    n += 1;
+                }
+            }
+            *count = n as i32;
+            (r.nbytes.min(u32::MAX as usize) as f64) + 4_294_967_296.0 * f64::from(r.flags)
+        }
+        Err(e) => f64::from(neg(e)),
+    };
+    let mut res = ptr::null_mut();
+    // SAFETY: the env of the running callback, a valid out-pointer.
+    unsafe { sys::napi_create_double(env, v, &mut res) };
+    res
 }
 
 /// `reactorSetRef(id, keepAlive)`: uv_ref / uv_unref of a watch, toggled as ops come and go.

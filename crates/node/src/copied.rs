@@ -1,12 +1,12 @@
 //! Small byte results (ancillary data, option values) as Buffers copied into
 //! V8's heap. napi-rs's `Buffer` from a `Vec` makes an external buffer with a
 //! finalizer: a boxed Vec, a finalizer to run and external memory to account,
-//! which cost more than copying a few bytes (fd passing went 0.55x Python's).
+//! which cost far more than copying a few bytes (0.9 µs of an fd round trip).
 
 use std::ptr;
 
-use napi::bindgen_prelude::{ToNapiValue, TypeName, ValidateNapiValue};
-use napi::{sys, ValueType};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
 
 /// Bytes handed to JS as a new Buffer holding a copy.
 pub struct Copied(pub Vec<u8>);
@@ -33,15 +33,3 @@ impl ToNapiValue for Copied {
         }
     }
 }
-
-impl TypeName for Copied {
-    fn type_name() -> &'static str {
-        "Buffer"
-    }
-
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
-
-impl ValidateNapiValue for Copied {}

@@ -205,7 +205,10 @@ impl<const N: usize> Args<N> {
     }
 
     /// The ints of an Int32Array argument, writable for the call.
-    fn int32s<'a>(&self, i: usize) -> Option<&'a mut [i32]> {
+    ///
+    /// # Safety
+    /// As [`Args::bytes`]: the slice must not outlive the running callback.
+    unsafe fn int32s<'a>(&self, i: usize) -> Option<&'a mut [i32]> {
         let (mut kind, mut len, mut data, mut ab, mut off) =
             (0, 0, ptr::null_mut(), ptr::null_mut(), 0);
         // SAFETY: a value of this callback's frame, valid out-pointers.
@@ -494,11 +497,12 @@ unsafe fn recv_fds_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) ->
     let Some(a) = (unsafe { Args::<5>::new(env, info) }) else {
         return ptr::null_mut();
     };
-    // SAFETY: `buf` is used only within this callback.
+    // SAFETY: `buf` and `out` are used only within this callback; ts/msg.ts passes
+    // a new Buffer and its own Int32Array, which never share memory.
     let (Some(fd), Some(buf), Some(out), Some(flags), Some(timeout)) = (
         a.int(0),
         unsafe { a.bytes(1) },
-        a.int32s(2),
+        unsafe { a.int32s(2) },
         a.int(3),
         a.timeout(4),
     ) else {

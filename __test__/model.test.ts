@@ -1,6 +1,7 @@
 // Random operation sequences (fast-check `commands`) on real connected socket pairs (TCP
 // loopback and AF_UNIX socketpair), each step checked against a small model of what must
-// happen:
+// happen (every send and recv variant: sync, `try*`, async, and the vectored `sendmsg` /
+// `recvmsgInto` forms over two buffers):
 // - bytes sent on one end are read on the other, in order, none lost or invented (each recv
 //   returns a non-empty prefix of what is in flight; at the end both ways are drained to EOF
 //   and compared byte for byte);
@@ -177,12 +178,18 @@ class OpenPair implements fc.AsyncCommand<Model, Real> {
   }
 }
 
+/** Two views splitting `b` (the first may be empty): the vectored calls' buffers. */
+function halves(b: Uint8Array): Uint8Array[] {
+  const k = b.length >> 1
+  return [b.subarray(0, k), b.subarray(k)]
+}
+
 class Send extends PairCommand {
   constructor(
     p: number,
     i: 0 | 1,
     readonly data: Uint8Array,
-    readonly how: 'send' | 'sendall' | 'trySend' | 'sendallAsync',
+    readonly how: 'send' | 'sendall' | 'trySend' | 'sendallAsync' | 'sendmsg' | 'sendmsgAsync',
   ) {
     super(p, i)
   }
@@ -197,11 +204,14 @@ class Send extends PairCommand {
     else if (this.how === 'sendall') res = outcome(() => void sock.sendall(this.data))
     else if (this.how === 'sendallAsync')
       res = await outcomeAsync(sock.sendallAsync(this.data).then(() => undefined))
+    else if (this.how === 'sendmsg') res = outcome(() => sock.sendmsg(halves(this.data)))
+    else if (this.how === 'sendmsgAsync')
+      res = await outcomeAsync(sock.sendmsgAsync(halves(this.data)))
     else {
       const n = sock.trySend(this.data)
       res = n >= 0 ? { ok: n } : { code: errnoName(-n) }
     }
-    if (this.how === 'sendallAsync') me.timeout = 0
+    if (this.how.endsWith('Async')) me.timeout = 0
     if (me.wrShut) {
       // A pending reset is reported first.
       if (pair.reset && !peer.open) expect(['EPIPE', 'ECONNRESET']).toContain(codeOf(res))
@@ -213,7 +223,7 @@ class Send extends PairCommand {
       pair.reset = true
     } else {
       // Room in the buffers: a send takes everything (send/trySend return the count).
-      expect(res).toEqual({ ok: this.how === 'send' || this.how === 'trySend' ? len : undefined })
+      expect(res).toEqual({ ok: this.how.startsWith('sendall') ? undefined : len })
       pair.inFlight[i] = Buffer.concat([pair.inFlight[i], this.data])
     }
   }
@@ -227,14 +237,21 @@ class Recv extends PairCommand {
     p: number,
     i: 0 | 1,
     readonly n: number,
-    readonly how: 'recv' | 'recvInto' | 'tryRecvInto' | 'recvAsync' | 'recvIntoAsync',
+    readonly how:
+      | 'recv'
+      | 'recvInto'
+      | 'tryRecvInto'
+      | 'recvAsync'
+      | 'recvIntoAsync'
+      | 'recvmsgInto'
+      | 'recvmsgIntoAsync',
   ) {
     super(p, i)
   }
   ok({ me, peer, pair, j }: ReturnType<typeof pick>): boolean {
     if (!me.open) return false
     // A blocking recv with nothing coming would wait (up to the 5 s backstop): skip it.
-    const sync = this.how === 'recv' || this.how === 'recvInto'
+    const sync = this.how === 'recv' || this.how === 'recvInto' || this.how === 'recvmsgInto'
     return !(sync && me.timeout === null && pair.inFlight[j].length === 0 && !eof(peer))
   }
   async run(m: Model, r: Real): Promise<void> {
@@ -265,8 +282,20 @@ class Recv extends PairCommand {
           sock.recvIntoAsync(buf, 0, 0, { timeout: TIMED }).then((got) => buf.subarray(0, got)),
         )
         break
+      // Scattered over two views of `buf`: the bytes land in order, so `buf` reads as one.
+      case 'recvmsgInto':
+        res = outcome(() => buf.subarray(0, sock.recvmsgInto(halves(buf))[0]))
+        break
+      case 'recvmsgIntoAsync':
+        res = await outcomeAsync(
+          sock
+            .recvmsgIntoAsync(halves(buf), 0, 0, { timeout: TIMED })
+            .then(([got]) => buf.subarray(0, got)),
+        )
+        break
     }
-    if (this.how === 'recvAsync' || this.how === 'recvIntoAsync') me.timeout = 0
+    const async = this.how.endsWith('Async')
+    if (async) me.timeout = 0
     if (pair.reset && !peer.open) {
       if ('code' in res) {
         expect(AFTER_RESET).toContain(res.code)
@@ -285,7 +314,7 @@ class Recv extends PairCommand {
       pair.inFlight[j] = expected.subarray(res.ok.length)
     } else if (eof(peer)) {
       expect(res).toEqual({ ok: Buffer.alloc(0) })
-    } else if (this.how === 'recvAsync' || this.how === 'recvIntoAsync') {
+    } else if (async) {
       expect(res).toEqual({ code: 'ETIMEDOUT' })
     } else if (this.how === 'tryRecvInto' || me.timeout === 0) {
       expect(res).toEqual({ code: 'EAGAIN' })
@@ -366,6 +395,9 @@ const CLOSED_CALLS = [
   'setsockopt',
   'recvAsync',
   'sendallAsync',
+  'sendmsg',
+  'recvmsgInto',
+  'recvmsgIntoAsync',
 ] as const
 
 class UseClosed extends PairCommand {
@@ -396,6 +428,9 @@ class UseClosed extends PairCommand {
       setsockopt: () => sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1),
       recvAsync: () => sock.recvAsync(8),
       sendallAsync: () => sock.sendallAsync('x'),
+      sendmsg: () => sock.sendmsg(['x', 'y']),
+      recvmsgInto: () => sock.recvmsgInto(halves(buf)),
+      recvmsgIntoAsync: () => sock.recvmsgIntoAsync(halves(buf)),
     }
     const res = outcome(calls[this.call])
     if ('ok' in res && res.ok instanceof Promise) {
@@ -443,7 +478,14 @@ const send = fc
     pairIx,
     endIx,
     fc.uint8Array({ minLength: 1, maxLength: 512 }),
-    fc.constantFrom('send', 'sendall', 'trySend', 'sendallAsync' as const),
+    fc.constantFrom(
+      'send',
+      'sendall',
+      'trySend',
+      'sendallAsync',
+      'sendmsg',
+      'sendmsgAsync' as const,
+    ),
   )
   .map(([p, i, d, how]) => new Send(p, i, d, how))
 const recv = fc
@@ -451,7 +493,15 @@ const recv = fc
     pairIx,
     endIx,
     fc.integer({ min: 1, max: 1024 }),
-    fc.constantFrom('recv', 'recvInto', 'tryRecvInto', 'recvAsync', 'recvIntoAsync' as const),
+    fc.constantFrom(
+      'recv',
+      'recvInto',
+      'tryRecvInto',
+      'recvAsync',
+      'recvIntoAsync',
+      'recvmsgInto',
+      'recvmsgIntoAsync' as const,
+    ),
   )
   .map(([p, i, n, how]) => new Recv(p, i, n, how))
 const commands = fc.commands(

@@ -7,12 +7,14 @@ import {
   BlockingIOError,
   errno,
   fromfd,
+  getdefaulttimeout,
   SO_ERROR,
   SOCK_NONBLOCK,
   SOCK_STREAM,
   SOL_SOCKET,
   SocketError,
   select,
+  setdefaulttimeout,
   socket,
   socketpair,
   TimeoutError,
@@ -277,5 +279,44 @@ describe('timed', () => {
     expect(err.syscall).toBe('send')
     expect(err.bytesSent).toBeGreaterThan(0)
     expect(err.bytesSent).toBeLessThan(data.length)
+  })
+})
+
+describe('setdefaulttimeout', () => {
+  afterEach(() => setdefaulttimeout(null))
+
+  it('every new socket starts with it: socket, socketpair, fromfd, accept', () => {
+    expect(getdefaulttimeout()).toBeNull()
+    const before = track(socket())
+    setdefaulttimeout(0.05)
+    expect(getdefaulttimeout()).toBe(0.05)
+    expect(before.gettimeout()).toBeNull()
+    const s = track(socket())
+    expect(s.gettimeout()).toBe(0.05)
+    const [a, b] = socketpair()
+    track(a, b)
+    expect([a.gettimeout(), b.gettimeout()]).toEqual([0.05, 0.05])
+    // The timeout is real: a recv with nothing to read ends in ETIMEDOUT.
+    expect(thrown(() => a.recv(1))).toBeInstanceOf(TimeoutError)
+    const spare = socket()
+    const fd = spare.detach()
+    expect(track(fromfd(fd)).gettimeout()).toBe(0.05)
+    const srv = listener()
+    const client = track(socket())
+    client.connect(srv.getsockname())
+    const [conn] = srv.accept()
+    track(conn)
+    expect(conn.gettimeout()).toBe(0.05)
+    setdefaulttimeout(0)
+    expect(track(socket()).getblocking()).toBe(false)
+    setdefaulttimeout(null)
+    expect(track(socket()).gettimeout()).toBeNull()
+  })
+
+  it('refuses what settimeout refuses, and keeps the old default', () => {
+    setdefaulttimeout(2)
+    expect(() => setdefaulttimeout(-1)).toThrow(RangeError)
+    expect(() => setdefaulttimeout('1' as never)).toThrow(TypeError)
+    expect(getdefaulttimeout()).toBe(2)
   })
 })

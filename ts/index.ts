@@ -23,6 +23,7 @@ export {
   SocketError,
   TimeoutError,
 } from './errors.js'
+export { inetAton, inetNtoa, inetNtop, inetPton } from './inet.js'
 export {
   type Ancillary,
   type AncillaryInput,
@@ -46,5 +47,13 @@ export {
 } from './poller.js'
 export { type CreateServerOptions, createConnection, createServer, getaddrinfo } from './resolve.js'
 export { type Selectable, select } from './select.js'
-export { type AsyncOptions, fromfd, Socket, socket, socketpair } from './socket.js'
+export {
+  type AsyncOptions,
+  fromfd,
+  getdefaulttimeout,
+  Socket,
+  setdefaulttimeout,
+  socket,
+  socketpair,
+} from './socket.js'
 export type { TcpInfo, TcpState } from './tcp-info.js'

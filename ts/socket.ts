@@ -192,6 +192,7 @@ export class Socket {
     this.family = f
     this.type = t
     this.proto = p
+    if (defaultTimeout !== null) this.settimeout(defaultTimeout)
   }
 
   #addr(address: unknown, name = 'address'): AddressArgs {
@@ -1512,6 +1513,24 @@ function wrap(h: NativeSocket, info?: [number, number, number, number, number]):
   adopting = h
   adoptingInfo = info
   return new Socket()
+}
+
+/** The timeout every new Socket starts with (`setdefaulttimeout`); `null`: blocking. */
+let defaultTimeout: number | null = null
+
+/**
+ * Sets the timeout (seconds; `null` blocking, `0` non-blocking) every Socket created from now
+ * on starts with: by `socket()`, `socketpair()`, `fromfd()`, `accept()` and the rest. Python's
+ * `socket.setdefaulttimeout`. Per thread: a worker has its own.
+ * @throws {RangeError} for a negative or too large timeout.
+ */
+export function setdefaulttimeout(timeout: number | null): void {
+  defaultTimeout = v.timeout(timeout, 'timeout')
+}
+
+/** The timeout new Sockets start with, `null` (blocking) unless `setdefaulttimeout` changed it. */
+export function getdefaulttimeout(): number | null {
+  return defaultTimeout
 }
 
 /**

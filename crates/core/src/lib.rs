@@ -10,6 +10,7 @@
 mod addr;
 pub mod batch;
 mod errno;
+mod inet;
 pub mod io;
 pub mod msg;
 mod poller;
@@ -21,6 +22,7 @@ mod tcp_info;
 
 pub use addr::Address;
 pub use errno::Errno;
+pub use inet::{inet_ntop, inet_pton};
 pub use poller::{Backend, Event, Events, Interest, Poller, Readiness};
 pub use resolve::{getaddrinfo, AddrInfo, AddrInfoHints, GaiError};
 pub use select::{select, Selected};

@@ -11,6 +11,7 @@ mod copied;
 mod datagrams;
 mod error;
 mod fast;
+mod inet;
 mod msg;
 mod poller;
 mod reactor;

@@ -14,10 +14,15 @@ import {
   createServer,
   GaiError,
   getaddrinfo,
+  getnameinfo,
   IPPROTO_IPV6,
   IPPROTO_TCP,
   IPPROTO_UDP,
   IPV6_V6ONLY,
+  NI_DGRAM,
+  NI_NAMEREQD,
+  NI_NUMERICHOST,
+  NI_NUMERICSERV,
   SO_REUSEADDR,
   SO_REUSEPORT,
   SOCK_DGRAM,
@@ -26,7 +31,7 @@ import {
   type Socket,
   socket,
 } from '../ts/index.js'
-import { closeTracked, hasIPv6, track } from './helpers.js'
+import { closeTracked, hasIPv6, python, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -158,6 +163,69 @@ describe('getaddrinfo', () => {
     }
     expect(caught).toBeInstanceOf(GaiError)
     expect((caught as GaiError).code).toBe('EAI_SERVICE')
+  })
+})
+
+/** Whether 127.0.0.1 has a name in /etc/hosts, so a reverse lookup of it needs no DNS. */
+const loopbackNamed =
+  existsSync('/etc/hosts') && /^127\.0\.0\.1\s+\S/m.test(readFileSync('/etc/hosts', 'utf8'))
+
+describe('getnameinfo', () => {
+  const NUMERIC = NI_NUMERICHOST | NI_NUMERICSERV
+  /** [sockaddr, flags] cases that need no DNS: numeric answers, or 127.0.0.1 from /etc/hosts. */
+  const cases: [[string, number] | [string, number, number, number], number][] = [
+    [['127.0.0.1', 80], NUMERIC],
+    [['192.0.2.1', 65535], NUMERIC | NI_DGRAM],
+    [['::1', 443, 0, 0], NUMERIC],
+    [['fe80::1', 1, 0, 1], NUMERIC],
+    [['::ffff:192.0.2.1', 0, 0, 0], NUMERIC],
+    ...((loopbackNamed ? [[['127.0.0.1', 80], NI_NUMERICSERV]] : []) as [
+      [string, number],
+      number,
+    ][]),
+    ...((loopbackNamed && hasHttpService ? [[['127.0.0.1', 80], NI_NAMEREQD]] : []) as [
+      [string, number],
+      number,
+    ][]),
+  ]
+
+  it('gives what Python gives for the same addresses and flags', async () => {
+    const res = await python(
+      `
+import json, socket
+print(json.dumps([list(socket.getnameinfo(tuple(a), f)) for a, f in json.loads(input())]))
+`,
+      [],
+      { input: JSON.stringify(cases) },
+    )
+    expect(res.stderr).toBe('')
+    expect(cases.map(([a, f]) => getnameinfo(a, f))).toEqual(JSON.parse(res.stdout))
+    expect(getnameinfo(['127.0.0.1', 8080], NUMERIC)).toEqual(['127.0.0.1', '8080'])
+  })
+
+  it('GaiError for a name (nothing is looked up) and for unknown flags', () => {
+    for (const [call, code] of [
+      [() => getnameinfo(['localhost', 80], NUMERIC), 'EAI_NONAME'],
+      [() => getnameinfo(['127.0.0.1', 80], 1 << 24), 'EAI_BADFLAGS'],
+    ] as const) {
+      try {
+        call()
+        expect.unreachable()
+      } catch (e) {
+        expect(e).toBeInstanceOf(GaiError)
+        expect((e as GaiError).code).toBe(code)
+        expect((e as GaiError).syscall).toBe('getnameinfo')
+      }
+    }
+  })
+
+  it('bad input is a TypeError / RangeError', () => {
+    expect(() => getnameinfo('127.0.0.1' as never, 0)).toThrow(TypeError)
+    expect(() => getnameinfo(['127.0.0.1', 80, 0, 0] as never, 0)).toThrow(TypeError)
+    expect(() => getnameinfo(['127.0.0.1', 70000], 0)).toThrow(RangeError)
+    expect(() => getnameinfo(['::1', 80, -1, 0], 0)).toThrow(RangeError)
+    expect(() => getnameinfo(['127.0.0.1', 80], 1.5)).toThrow(RangeError)
+    expect(() => getnameinfo([7 as never, 80], 0)).toThrow(TypeError)
   })
 })
 

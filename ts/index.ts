@@ -45,7 +45,13 @@ export {
   type PollerBackend,
   type PollerOptions,
 } from './poller.js'
-export { type CreateServerOptions, createConnection, createServer, getaddrinfo } from './resolve.js'
+export {
+  type CreateServerOptions,
+  createConnection,
+  createServer,
+  getaddrinfo,
+  getnameinfo,
+} from './resolve.js'
 export { type Selectable, select } from './select.js'
 export {
   type AsyncOptions,

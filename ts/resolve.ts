@@ -53,6 +53,30 @@ export function getaddrinfo(
 }
 
 /**
+ * The host and service names of a numeric address, `[host, port]` (IPv4) or `[host, port,
+ * flowinfo?, scopeId?]` (IPv6): Python's `socket.getnameinfo(sockaddr, flags)`, returning
+ * `[host, service]`. With `NI_NUMERICHOST` / `NI_NUMERICSERV` the numbers come back as text;
+ * otherwise the resolver (hosts file, services file, DNS) is asked, blocking the thread.
+ * @throws {GaiError} `EAI_NONAME` (the host is not a numeric address, or `NI_NAMEREQD` and no
+ * name), `EAI_BADFLAGS`; TypeError / RangeError for a malformed `sockaddr`.
+ */
+export function getnameinfo(
+  sockaddr: [host: string, port: number] | IPv6AddressInput,
+  flags: number,
+): [host: string, service: string] {
+  const host = Array.isArray(sockaddr) ? sockaddr[0] : undefined
+  // An IPv6 literal always has a colon, an IPv4 one never; names are refused below.
+  const family = typeof host === 'string' && host.includes(':') ? AF_INET6 : AF_INET
+  const [h, port, flowinfo, scopeId] = v.address(sockaddr, family, 'sockaddr')
+  v.cint(flags, 'flags')
+  try {
+    return native.getnameinfo(h, port, flowinfo, scopeId, flags) as [string, string]
+  } catch (e) {
+    throw toSocketError(e, 'getnameinfo', h)
+  }
+}
+
+/**
  * Connects a TCP socket to `[host, port]`, trying every address the name resolves to in
  * turn (Python's `socket.create_connection`). `timeout` (seconds) is set on the socket
  * before connecting and stays set; `sourceAddress` is bound first.

@@ -24,7 +24,7 @@ pub use addr::Address;
 pub use errno::Errno;
 pub use inet::{inet_ntop, inet_pton};
 pub use poller::{Backend, Event, Events, Interest, Poller, Readiness};
-pub use resolve::{getaddrinfo, AddrInfo, AddrInfoHints, GaiError};
+pub use resolve::{getaddrinfo, getnameinfo, AddrInfo, AddrInfoHints, GaiError};
 pub use select::{select, Selected};
 pub use socket::Socket;
 pub use tcp_info::{tcp_info, TcpInfo};

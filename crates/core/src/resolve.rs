@@ -178,3 +178,47 @@ impl Drop for FreeOnDrop {
         unsafe { libc::freeaddrinfo(self.0) };
     }
 }
+
+/// The host and service names of `addr` (IPv4 or IPv6), as getnameinfo(3)
+/// finds them under `flags` (`NI_NUMERICHOST`, `NI_NUMERICSERV`,
+/// `NI_NAMEREQD`, ...): Python's `socket.getnameinfo`.
+///
+/// # Errors
+/// The resolver's code: `EAI_NONAME` (`NI_NAMEREQD` and no name),
+/// `EAI_BADFLAGS`, `EAI_FAMILY` for a Unix address, ...
+pub fn getnameinfo(addr: &Address, flags: i32) -> Result<(String, String), GaiError> {
+    let family = GaiError(libc::EAI_FAMILY);
+    if !matches!(addr, Address::V4(_) | Address::V6(_)) {
+        return Err(family);
+    }
+    let sa = addr.to_sockaddr().map_err(|_| family)?;
+    // NI_MAXHOST and NI_MAXSERV (glibc's netdb.h): room for any answer.
+    let mut host = [0 as libc::c_char; 1025];
+    let mut service = [0 as libc::c_char; 32];
+    // SAFETY: `sa` is a valid sockaddr of `sa.len()` bytes; both buffers are
+    // writable for the lengths given, and getnameinfo NUL-terminates what it writes.
+    let rc = unsafe {
+        libc::getnameinfo(
+            sa.as_ptr().cast(),
+            sa.len(),
+            host.as_mut_ptr(),
+            host.len() as libc::socklen_t,
+            service.as_mut_ptr(),
+            service.len() as libc::socklen_t,
+            flags,
+        )
+    };
+    if rc != 0 {
+        return Err(GaiError(rc));
+    }
+    // On success both buffers hold NUL-terminated strings; a zeroed one is "".
+    let text = |b: &[libc::c_char]| {
+        let bytes: Vec<u8> = b
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Ok((text(&host), text(&service)))
+}

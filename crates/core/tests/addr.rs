@@ -5,7 +5,9 @@ mod util;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
-use bsd_sockets_core::{getaddrinfo, AddrInfoHints, Address, Errno, GaiError, Socket};
+use bsd_sockets_core::{
+    getaddrinfo, getnameinfo, inet_ntop, inet_pton, AddrInfoHints, Address, Errno, GaiError, Socket,
+};
 use util::{recv_exact, socket};
 
 /// The longest `sun_path` this platform has (108 on Linux, 104 on the BSDs).
@@ -394,4 +396,43 @@ fn gai_error_names_and_messages() {
         Some("EAI_AGAIN")
     );
     assert_eq!(GaiError::from_raw(123_456).name(), None);
+}
+
+#[test]
+fn getnameinfo_numeric_and_its_errors() {
+    let numeric = libc::NI_NUMERICHOST | libc::NI_NUMERICSERV;
+    let v4 = Address::resolve(libc::AF_INET, "127.0.0.1", 80, 0, 0).unwrap();
+    assert_eq!(
+        getnameinfo(&v4, numeric).unwrap(),
+        ("127.0.0.1".to_string(), "80".to_string())
+    );
+    let v6 = Address::resolve(libc::AF_INET6, "::1", 8080, 0, 0).unwrap();
+    assert_eq!(
+        getnameinfo(&v6, numeric).unwrap(),
+        ("::1".to_string(), "8080".to_string())
+    );
+    let unix = Address::Unix(b"/tmp/x".to_vec());
+    assert_eq!(
+        getnameinfo(&unix, numeric),
+        Err(GaiError::from_raw(libc::EAI_FAMILY))
+    );
+    assert_eq!(
+        getnameinfo(&v4, 1 << 24),
+        Err(GaiError::from_raw(libc::EAI_BADFLAGS))
+    );
+}
+
+#[test]
+fn inet_text_and_packed_forms_agree_with_address_parsing() {
+    let packed = inet_pton(libc::AF_INET6, "2001:db8::7").unwrap().unwrap();
+    assert_eq!(
+        inet_ntop(libc::AF_INET6, &packed).unwrap().unwrap(),
+        "2001:db8::7"
+    );
+    let Address::V6(a) = Address::resolve(libc::AF_INET6, "2001:db8::7", 0, 0, 0).unwrap() else {
+        panic!("not IPv6")
+    };
+    assert_eq!(a.ip().octets().to_vec(), packed);
+    assert_eq!(inet_pton(libc::AF_INET, "localhost").unwrap(), None);
+    assert_eq!(inet_pton(libc::AF_UNIX, "x"), Err(Errno::EAFNOSUPPORT));
 }

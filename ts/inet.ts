@@ -48,7 +48,7 @@ export function inetPton(addressFamily: number, ipString: string): Buffer {
  */
 export function inetNtop(addressFamily: number, packedIp: ArrayBufferView | ArrayBuffer): string {
   const [, bytes] = family(addressFamily, 'inet_ntop')
-  const packed = v.bytes(packedIp, 'packedIp')
+  const packed = v.writable(packedIp, 'packedIp')
   const out = packed.length === bytes ? native.inetNtop(addressFamily, packed) : null
   if (out === null) {
     throw new RangeError(
@@ -98,7 +98,7 @@ function parseOctalOrHex(p: string): number {
  * @throws {RangeError} when `packedIp` is not 4 bytes long.
  */
 export function inetNtoa(packedIp: ArrayBufferView | ArrayBuffer): string {
-  const b = v.bytes(packedIp, 'packedIp')
+  const b = v.writable(packedIp, 'packedIp')
   if (b.length !== 4) {
     throw new RangeError(`The "packedIp" argument must be 4 bytes long. Received ${b.length}`)
   }

@@ -798,33 +798,15 @@ export class Socket {
     lengths: Int32Array,
     options?: RecvManyOptions & AsyncOptions,
   ): Promise<number> {
-    return this.#batchAsync(
+    return this.#pending(
       READABLE,
       'recvmmsg',
-      () => this.#recvmanyArgs(buffers, lengths, options),
-      (args) => this.#recvmanyCall(args, MSG_DONTWAIT),
+      () => {
+        const args = this.#recvmanyArgs(buffers, lengths, options)
+        return () => settled(this.#recvmanyCall(args, MSG_DONTWAIT), 'recvmmsg')
+      },
       options,
     )
-  }
-
-  /**
-   * A batch call on the event loop: `check` runs first (bad arguments reject before any
-   * syscall), then `call` (a count or `-errno`) whenever the socket is ready.
-   */
-  #batchAsync<A>(
-    dir: number,
-    syscall: string,
-    check: () => A,
-    call: (args: A) => number,
-    options: unknown,
-  ): Promise<number> {
-    let args: A
-    try {
-      args = check()
-    } catch (e) {
-      return Promise.reject(e)
-    }
-    return this.#pending(dir, syscall, () => settled(call(args), syscall), options)
   }
 
   /** `extra`: flags the variant adds (`MSG_DONTWAIT` for `try*`), as every `try*` call does. */
@@ -886,11 +868,13 @@ export class Socket {
     flags = 0,
     options?: AsyncOptions,
   ): Promise<number> {
-    return this.#batchAsync(
+    return this.#pending(
       WRITABLE_DIR,
       'sendmmsg',
-      () => this.#sendmanyArgs(buffers, address, flags),
-      (args) => this.#sendmanyCall(args, MSG_DONTWAIT),
+      () => {
+        const args = this.#sendmanyArgs(buffers, address, flags)
+        return () => settled(this.#sendmanyCall(args, MSG_DONTWAIT), 'sendmmsg')
+      },
       options,
     )
   }
@@ -930,19 +914,23 @@ export class Socket {
   }
 
   /**
-   * Runs `attempt` now if nothing is queued before it, else (or on EAGAIN) queues it to run
-   * when the loop says the socket is ready. Ops on one socket and direction run in order.
+   * Checks the call's arguments with `prepare`, which returns the attempt (its errors reject,
+   * before any syscall). Runs the attempt now if nothing is queued before it, else (or on
+   * EAGAIN) queues it to run when the loop says the socket is ready. Ops on one socket and
+   * direction run in order.
    */
   #pending<T>(
     dir: number,
     syscall: string,
-    attempt: Attempt<T>,
+    prepare: () => Attempt<T>,
     options: unknown,
     tried = false,
   ): Promise<T> {
+    let attempt: Attempt<T>
     let w: Watcher
     let opts: AsyncOptions
     try {
+      attempt = prepare()
       opts = checkOptions(options)
       w = this.#watcher()
     } catch (e) {
@@ -1072,41 +1060,34 @@ export class Socket {
       }
       // Tried above, skipped (see Watcher.tryFirst), or queued behind others: wait.
       const attempt = () => settled(this.#recvAll(buffer), 'recv')
-      return this.#pending(READABLE, 'recv', attempt, undefined, true)
-    }
-    let buf: Uint8Array
-    let n: number
-    try {
-      buf = v.writable(buffer)
-      n = this.#nbytes(buf, nbytes)
-      v.cint(flags, 'flags')
-    } catch (e) {
-      return Promise.reject(e)
+      return this.#pending(READABLE, 'recv', () => attempt, undefined, true)
     }
     return this.#pending(
       READABLE,
       'recv',
-      () => settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv'),
+      () => {
+        const buf = v.writable(buffer)
+        const n = this.#nbytes(buf, nbytes)
+        v.cint(flags, 'flags')
+        return () => settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
+      },
       options,
     )
   }
 
   /** Receives up to `bufsize` bytes without blocking: an empty Buffer at end of stream. */
   recvAsync(bufsize: number, flags = 0, options?: AsyncOptions): Promise<Buffer> {
-    let n: number
-    try {
-      n = v.recvSize(bufsize)
-      v.cint(flags, 'flags')
-    } catch (e) {
-      return Promise.reject(e)
-    }
     return this.#pending(
       READABLE,
       'recv',
       () => {
-        const buf = Buffer.allocUnsafe(n)
-        const got = settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
-        return got === AGAIN ? AGAIN : shrink(buf, got)
+        const n = v.recvSize(bufsize)
+        v.cint(flags, 'flags')
+        return () => {
+          const buf = Buffer.allocUnsafe(n)
+          const got = settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
+          return got === AGAIN ? AGAIN : shrink(buf, got)
+        }
       },
       options,
     )
@@ -1118,25 +1099,22 @@ export class Socket {
     flags = 0,
     options?: AsyncOptions,
   ): Promise<[Buffer, SocketAddress]> {
-    let n: number
-    try {
-      n = v.recvSize(bufsize)
-      v.cint(flags, 'flags')
-    } catch (e) {
-      return Promise.reject(e)
-    }
     const h = this.#h
     return this.#pending(
       READABLE,
       'recvfrom',
       () => {
-        const buf = Buffer.allocUnsafe(n)
-        const r = native.sockTryRecvfromInto(h, buf, n, flags)
-        if (typeof r === 'number') {
-          settled(r, 'recvfrom')
-          return AGAIN
+        const n = v.recvSize(bufsize)
+        v.cint(flags, 'flags')
+        return () => {
+          const buf = Buffer.allocUnsafe(n)
+          const r = native.sockTryRecvfromInto(h, buf, n, flags)
+          if (typeof r === 'number') {
+            settled(r, 'recvfrom')
+            return AGAIN
+          }
+          return [shrink(buf, r[0]), r[1] as SocketAddress] as [Buffer, SocketAddress]
         }
-        return [shrink(buf, r[0]), r[1] as SocketAddress] as [Buffer, SocketAddress]
       },
       options,
     )
@@ -1148,17 +1126,14 @@ export class Socket {
     flags = 0,
     options?: AsyncOptions,
   ): Promise<number> {
-    let b: Uint8Array
-    try {
-      b = v.bytes(data)
-      v.cint(flags, 'flags')
-    } catch (e) {
-      return Promise.reject(e)
-    }
     return this.#pending(
       WRITABLE_DIR,
       'send',
-      () => settled(sendFd(this.#fd, b, flags | MSG_DONTWAIT, 0), 'send'),
+      () => {
+        const b = v.bytes(data)
+        v.cint(flags, 'flags')
+        return () => settled(sendFd(this.#fd, b, flags | MSG_DONTWAIT, 0), 'send')
+      },
       options,
     )
   }
@@ -1169,53 +1144,47 @@ export class Socket {
     flags = 0,
     options?: AsyncOptions,
   ): Promise<void> {
-    let b: Uint8Array
     let off = 0
     let tried = false
     const w = this.#w
     if (
       w &&
+      w.writes.length === 0 &&
       this.#timeout === 0 &&
       options === undefined &&
       data instanceof Uint8Array &&
       flags === 0
     ) {
       // The hot shape: one send that takes it all needs no closure and no new promise.
-      b = data
-      if (w.writes.length === 0) {
-        const n = sendFd(this.#fd, b, MSG_DONTWAIT, 0)
-        if (n === b.length) return RESOLVED
-        if (n >= 0) off = n
-        else if (n !== -EAGAIN && n !== -EWOULDBLOCK) {
-          const e = errnoError(-n, 'send')
-          e.bytesSent = 0
-          return Promise.reject(e)
-        }
-        tried = true
-      }
-    } else {
-      try {
-        b = v.bytes(data)
-        v.cint(flags, 'flags')
-      } catch (e) {
+      const n = sendFd(this.#fd, data, MSG_DONTWAIT, 0)
+      if (n === data.length) return RESOLVED
+      if (n >= 0) off = n
+      else if (n !== -EAGAIN && n !== -EWOULDBLOCK) {
+        const e = errnoError(-n, 'send')
+        e.bytesSent = 0
         return Promise.reject(e)
       }
+      tried = true
     }
     return this.#pending(
       WRITABLE_DIR,
       'send',
       () => {
-        while (off < b.length) {
-          const n = sendFd(this.#fd, off === 0 ? b : b.subarray(off), flags | MSG_DONTWAIT, 0)
-          if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
-          if (n < 0) {
-            const e = errnoError(-n, 'send')
-            e.bytesSent = off
-            throw e
+        const b = v.bytes(data)
+        v.cint(flags, 'flags')
+        return () => {
+          while (off < b.length) {
+            const n = sendFd(this.#fd, off === 0 ? b : b.subarray(off), flags | MSG_DONTWAIT, 0)
+            if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
+            if (n < 0) {
+              const e = errnoError(-n, 'send')
+              e.bytesSent = off
+              throw e
+            }
+            off += n
           }
-          off += n
+          return undefined
         }
-        return undefined
       },
       options,
       tried,
@@ -1240,35 +1209,24 @@ export class Socket {
     a2?: unknown,
     a3?: unknown,
   ): Promise<number> {
-    let b: Uint8Array
-    let flags = 0
-    let a: AddressArgs
-    let options: unknown
-    try {
-      b = v.bytes(data)
-      if (typeof a1 === 'number') {
-        flags = v.cint(a1, 'flags')
-        a = this.#addr(a2)
-        options = a3
-      } else {
-        a = this.#addr(a1)
-        options = a2
-      }
-    } catch (e) {
-      return Promise.reject(e)
-    }
     const h = this.#h
+    const withFlags = typeof a1 === 'number'
     return this.#pending(
       WRITABLE_DIR,
       'sendto',
       () => {
-        try {
-          return settled(native.sockTrySendto(h, b, flags, a[0], a[1], a[2], a[3]), 'sendto')
-        } catch (e) {
-          throw e instanceof SocketError ? e : this.#fail(e, 'sendto', a)
+        const b = v.bytes(data)
+        const flags = withFlags ? v.cint(a1, 'flags') : 0
+        const a = this.#addr(withFlags ? a2 : a1)
+        return () => {
+          try {
+            return settled(native.sockTrySendto(h, b, flags, a[0], a[1], a[2], a[3]), 'sendto')
+          } catch (e) {
+            throw e instanceof SocketError ? e : this.#fail(e, 'sendto', a)
+          }
         }
       },
-      options,
+      withFlags ? a3 : a2,
     )
   }
 
@@ -1280,21 +1238,17 @@ export class Socket {
     address?: AddressInput | null,
     options?: AsyncOptions,
   ): Promise<number> {
-    let send: (flags: number) => number
-    let a: AddressArgs | undefined
-    try {
-      ;[send, a] = this.#msgArgs(buffers, ancdata, flags, address)
-    } catch (e) {
-      return Promise.reject(e)
-    }
     return this.#pending(
       WRITABLE_DIR,
       'sendmsg',
-      () =>
-        again(
-          () => send(flags | MSG_DONTWAIT),
-          (e) => this.#fail(e, 'sendmsg', a),
-        ),
+      () => {
+        const [send, a] = this.#msgArgs(buffers, ancdata, flags, address)
+        return () =>
+          again(
+            () => send(flags | MSG_DONTWAIT),
+            (e) => this.#fail(e, 'sendmsg', a),
+          )
+      },
       options,
     )
   }
@@ -1322,23 +1276,19 @@ export class Socket {
     flags = 0,
     options?: AsyncOptions,
   ): Promise<RecvmsgIntoResult> {
-    let bufs: Uint8Array[]
-    let anc: number
-    try {
-      bufs = v.writableList(buffers)
-      anc = v.ancbufsize(ancbufsize)
-      v.cint(flags, 'flags')
-    } catch (e) {
-      return Promise.reject(e)
-    }
     return this.#pending(
       READABLE,
       'recvmsg',
-      () =>
-        again(
-          () => this.#recvmsg(bufs, anc, flags | MSG_DONTWAIT),
-          (e) => e,
-        ),
+      () => {
+        const bufs = v.writableList(buffers)
+        const anc = v.ancbufsize(ancbufsize)
+        v.cint(flags, 'flags')
+        return () =>
+          again(
+            () => this.#recvmsg(bufs, anc, flags | MSG_DONTWAIT),
+            (e) => e,
+          )
+      },
       options,
     )
   }
@@ -1352,7 +1302,7 @@ export class Socket {
     return this.#pending(
       READABLE,
       'accept',
-      () => {
+      () => () => {
         const conn = native.sockTryAccept(h, ACCEPTED)
         if (conn === null) {
           settled(ACCEPTED[0] as number, 'accept')
@@ -1370,40 +1320,35 @@ export class Socket {
    * @throws {SocketError} (rejects) `ECONNREFUSED`, `ETIMEDOUT` (options.timeout), `EBADF`; `AbortError`.
    */
   connectAsync(address: AddressInput, options?: AsyncOptions): Promise<void> {
-    let a: AddressArgs
-    try {
-      a = this.#addr(address)
-      this.#watcher()
-    } catch (e) {
-      return Promise.reject(
-        e instanceof TypeError || e instanceof RangeError ? e : this.#fail(e, 'connect'),
-      )
-    }
     const h = this.#h
     let started = false
-    const where = (err: number) =>
-      this.family === AF_UNIX
-        ? errnoError(err, 'connect', a[0])
-        : errnoError(err, 'connect', a[0], a[1])
+    // #pending makes the socket non-blocking before the attempt's connect(2).
     return this.#pending(
       WRITABLE_DIR,
       'connect',
       () => {
-        if (!started) {
-          started = true
-          let err: number
-          try {
-            err = native.sockConnectEx(h, a[0], a[1], a[2], a[3])
-          } catch (e) {
-            throw this.#fail(e, 'connect', a)
+        const a = this.#addr(address)
+        const where = (err: number) =>
+          this.family === AF_UNIX
+            ? errnoError(err, 'connect', a[0])
+            : errnoError(err, 'connect', a[0], a[1])
+        return () => {
+          if (!started) {
+            started = true
+            let err: number
+            try {
+              err = native.sockConnectEx(h, a[0], a[1], a[2], a[3])
+            } catch (e) {
+              throw this.#fail(e, 'connect', a)
+            }
+            if (err === 0) return undefined
+            if (err === EINPROGRESS || err === EAGAIN) return AGAIN
+            throw where(err)
           }
+          const err = native.sockGetsockoptInt(h, SOL_SOCKET, SO_ERROR)
           if (err === 0) return undefined
-          if (err === EINPROGRESS || err === EAGAIN) return AGAIN
           throw where(err)
         }
-        const err = native.sockGetsockoptInt(h, SOL_SOCKET, SO_ERROR)
-        if (err === 0) return undefined
-        throw where(err)
       },
       options,
     )

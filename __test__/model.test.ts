@@ -178,6 +178,18 @@ class OpenPair implements fc.AsyncCommand<Model, Real> {
   }
 }
 
+/** Every send and recv variant the model draws. */
+const SENDS = ['send', 'sendall', 'trySend', 'sendallAsync', 'sendmsg', 'sendmsgAsync'] as const
+const RECVS = [
+  'recv',
+  'recvInto',
+  'tryRecvInto',
+  'recvAsync',
+  'recvIntoAsync',
+  'recvmsgInto',
+  'recvmsgIntoAsync',
+] as const
+
 /** Two views splitting `b` (the first may be empty): the vectored calls' buffers. */
 function halves(b: Uint8Array): Uint8Array[] {
   const k = b.length >> 1
@@ -189,7 +201,7 @@ class Send extends PairCommand {
     p: number,
     i: 0 | 1,
     readonly data: Uint8Array,
-    readonly how: 'send' | 'sendall' | 'trySend' | 'sendallAsync' | 'sendmsg' | 'sendmsgAsync',
+    readonly how: (typeof SENDS)[number],
   ) {
     super(p, i)
   }
@@ -237,14 +249,7 @@ class Recv extends PairCommand {
     p: number,
     i: 0 | 1,
     readonly n: number,
-    readonly how:
-      | 'recv'
-      | 'recvInto'
-      | 'tryRecvInto'
-      | 'recvAsync'
-      | 'recvIntoAsync'
-      | 'recvmsgInto'
-      | 'recvmsgIntoAsync',
+    readonly how: (typeof RECVS)[number],
   ) {
     super(p, i)
   }
@@ -474,35 +479,10 @@ class SetMode extends PairCommand {
 const pairIx = fc.nat(3)
 const endIx = fc.constantFrom<0 | 1>(0, 1)
 const send = fc
-  .tuple(
-    pairIx,
-    endIx,
-    fc.uint8Array({ minLength: 1, maxLength: 512 }),
-    fc.constantFrom(
-      'send',
-      'sendall',
-      'trySend',
-      'sendallAsync',
-      'sendmsg',
-      'sendmsgAsync' as const,
-    ),
-  )
+  .tuple(pairIx, endIx, fc.uint8Array({ minLength: 1, maxLength: 512 }), fc.constantFrom(...SENDS))
   .map(([p, i, d, how]) => new Send(p, i, d, how))
 const recv = fc
-  .tuple(
-    pairIx,
-    endIx,
-    fc.integer({ min: 1, max: 1024 }),
-    fc.constantFrom(
-      'recv',
-      'recvInto',
-      'tryRecvInto',
-      'recvAsync',
-      'recvIntoAsync',
-      'recvmsgInto',
-      'recvmsgIntoAsync' as const,
-    ),
-  )
+  .tuple(pairIx, endIx, fc.integer({ min: 1, max: 1024 }), fc.constantFrom(...RECVS))
   .map(([p, i, n, how]) => new Recv(p, i, n, how))
 const commands = fc.commands(
   [

@@ -96,8 +96,7 @@ export function sendFds(
   for (let i = 0; i < fds.length; i++) {
     const item = fds[i]
     // The name is built only for the error: a string per fd costs as much as the check.
-    const fd =
-      Number.isInteger(item) && item >= 0 && item <= v.INT32_MAX ? item : v.fd(item, `fds[${i}]`)
+    const fd = v.isInt(item, 0, v.INT32_MAX) ? item : v.fd(item, `fds[${i}]`)
     if (LITTLE) rights.writeInt32LE(fd, i * INT)
     else rights.writeInt32BE(fd, i * INT)
   }

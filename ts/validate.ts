@@ -6,6 +6,7 @@ import { AF_INET, AF_INET6, AF_UNIX } from './constants.js'
  * No datagram is this large, and a stream read returning less than asked is normal. */
 const MAX_RECV_ALLOC = 16 * 1024 * 1024
 
+const INT32_MIN = -(2 ** 31)
 export const INT32_MAX = 2 ** 31 - 1
 const UINT32_MAX = 2 ** 32 - 1
 
@@ -16,6 +17,12 @@ function typeName(v: unknown): string {
   return typeof v === 'object'
     ? `an instance of ${v.constructor?.name ?? 'Object'}`
     : `type ${typeof v} (${String(v)})`
+}
+
+/** Whether `value` is an integer in [min, max]: for hot paths that build an argument's name
+ * (for the error `int` throws) only when the check fails. */
+export function isInt(value: unknown, min: number, max: number): value is number {
+  return Number.isInteger(value) && (value as number) >= min && (value as number) <= max
 }
 
 /** An integer in [min, max]. */
@@ -42,7 +49,7 @@ export function options<T extends object>(value: unknown): T | undefined {
 
 /** A C int (flags, levels, option names, family...). */
 export function cint(value: unknown, name: string): number {
-  return int(value, name, -(2 ** 31), INT32_MAX)
+  return int(value, name, INT32_MIN, INT32_MAX)
 }
 
 /** A byte count for a receive. */
@@ -283,15 +290,18 @@ export function ancdata(value: unknown): [number[], number[], Uint8Array[]] {
   const datas: Uint8Array[] = []
   let total = 0
   value.forEach((item, i) => {
-    const name = `ancdata[${i}]`
+    // The names are built only for an error (sendFds sends through here on every call).
     if (!Array.isArray(item) || item.length !== 3) {
       throw new TypeError(
-        `The "${name}" argument must be a [level, type, data] array. Received ${typeName(item)}`,
+        `The "ancdata[${i}]" argument must be a [level, type, data] array. Received ${typeName(item)}`,
       )
     }
-    levels.push(cint(item[0], `${name}[0] (level)`))
-    types.push(cint(item[1], `${name}[1] (type)`))
-    const data = writable(item[2], `${name}[2] (data)`)
+    const [level, type, bytes] = item
+    levels.push(
+      isInt(level, INT32_MIN, INT32_MAX) ? level : cint(level, `ancdata[${i}][0] (level)`),
+    )
+    types.push(isInt(type, INT32_MIN, INT32_MAX) ? type : cint(type, `ancdata[${i}][1] (type)`))
+    const data = bytes instanceof Uint8Array ? bytes : writable(bytes, `ancdata[${i}][2] (data)`)
     total += data.byteLength
     if (total > MAX_ANCBUFSIZE) {
       throw new RangeError(

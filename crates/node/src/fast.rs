@@ -262,6 +262,24 @@ impl<const N: usize> Args<N> {
         unsafe { sys::napi_create_int32(self.env, v, &mut out) };
         out
     }
+
+    fn ret_f64(&self, v: f64) -> sys::napi_value {
+        let mut out = ptr::null_mut();
+        // SAFETY: the env of the running callback, a valid out-pointer.
+        unsafe { sys::napi_create_double(self.env, v, &mut out) };
+        out
+    }
+
+    /// A recvmsg's `nbytes + 2^32 * msgFlags`, or `-errno`. The flags are core's
+    /// `Received::flags` (below 2^21) and the count below 2^32, so the sum is an exact double.
+    fn ret_received(&self, result: Result<(usize, i32), Errno>) -> sys::napi_value {
+        self.ret_f64(match result {
+            Ok((n, flags)) => {
+                (n.min(u32::MAX as usize) as f64) + 4_294_967_296.0 * f64::from(flags)
+            }
+            Err(e) => f64::from(neg(e)),
+        })
+    }
 }
 
 /// # Safety
@@ -408,14 +426,12 @@ unsafe fn sendall_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
         return ptr::null_mut();
     };
     let mut sent = 0;
-    let v = match borrow(fd).and_then(|fd| io::sendall(fd, buf, flags, timeout, &mut sent)) {
-        Ok(()) => sent as f64,
-        Err(e) => f64::from(neg(e)) - 4096.0 * sent as f64,
-    };
-    let mut out = ptr::null_mut();
-    // SAFETY: the env of the running callback, a valid out-pointer.
-    unsafe { sys::napi_create_double(env, v, &mut out) };
-    out
+    a.ret_f64(
+        match borrow(fd).and_then(|fd| io::sendall(fd, buf, flags, timeout, &mut sent)) {
+            Ok(()) => sent as f64,
+            Err(e) => f64::from(neg(e)) - 4096.0 * sent as f64,
+        },
+    )
 }
 
 /// `sendmsgFd(fd, buffers, rights, flags, timeout)`: the buffers as one message,
@@ -476,14 +492,11 @@ unsafe fn recvmsg_into_fd_impl(
         .iter()
         .map(|&(p, n)| IoSliceMut::new(unsafe { slice_mut(p, n) }))
         .collect();
-    let v = match borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, 0, flags, timeout)) {
-        Ok(r) => (r.nbytes.min(u32::MAX as usize) as f64) + 4_294_967_296.0 * f64::from(r.flags),
-        Err(e) => f64::from(neg(e)),
-    };
-    let mut out = ptr::null_mut();
-    // SAFETY: the env of the running callback, a valid out-pointer.
-    unsafe { sys::napi_create_double(env, v, &mut out) };
-    out
+    a.ret_received(
+        borrow(fd)
+            .and_then(|fd| msg::recvmsg(fd, &mut iov, 0, flags, timeout))
+            .map(|r| (r.nbytes, r.flags)),
+    )
 }
 
 /// `recvFdsFd(fd, buf, fds, flags, timeout)`: Python's `recv_fds` on a stream
@@ -516,29 +529,23 @@ unsafe fn recv_fds_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) ->
         return a.ret(Err(Errno::EINVAL));
     };
     let mut iov = [IoSliceMut::new(buf)];
-    let v = match borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, ancbufsize, flags, timeout)) {
-        Ok(r) => {
-            let fds = r.ancillary.into_iter().filter_map(|c| match c {
-                msg::Ancillary::Fds(fds) => Some(fds),
-                msg::Ancillary::Data { .. } => None,
-            });
-            let mut n = 0;
-            for owned in fds.flatten() {
-                // Past the room asked for, `owned` drops here and closes.
-                if let Some(slot) = slots.get_mut(n) {
-                    *slot = owned.into_raw_fd();
-                    n += 1;
-                }
+    let received = borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, ancbufsize, flags, timeout));
+    a.ret_received(received.map(|r| {
+        let fds = r.ancillary.into_iter().filter_map(|c| match c {
+            msg::Ancillary::Fds(fds) => Some(fds),
+            msg::Ancillary::Data { .. } => None,
+        });
+        let mut n = 0;
+        for owned in fds.flatten() {
+            // Past the room asked for, `owned` drops here and closes.
+            if let Some(slot) = slots.get_mut(n) {
+                *slot = owned.into_raw_fd();
+                n += 1;
             }
-            *count = n as i32;
-            (r.nbytes.min(u32::MAX as usize) as f64) + 4_294_967_296.0 * f64::from(r.flags)
         }
-        Err(e) => f64::from(neg(e)),
-    };
-    let mut res = ptr::null_mut();
-    // SAFETY: the env of the running callback, a valid out-pointer.
-    unsafe { sys::napi_create_double(env, v, &mut res) };
-    res
+        *count = n as i32;
+        (r.nbytes, r.flags)
+    }))
 }
 
 /// `reactorSetRef(id, keepAlive)`: uv_ref / uv_unref of a watch, toggled as ops come and go.

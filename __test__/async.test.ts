@@ -13,6 +13,8 @@ import {
   AF_INET,
   ConnectionRefusedError,
   fromfd,
+  POLLIN,
+  Poller,
   SO_RCVTIMEO,
   SO_REUSEADDR,
   SOCK_DGRAM,
@@ -270,6 +272,42 @@ describe('queues, close, timeout, abort', () => {
     expect(await second).toBeInstanceOf(AbortError)
     a.sendall('first')
     expect((await first).toString()).toBe('first')
+  })
+
+  it('sendallAsync stopped by timeout, abort or close says how much went in bytesSent', async () => {
+    const data = Buffer.alloc(8 << 20, 7)
+    for (const stopBy of ['timeout', 'abort', 'close'] as const) {
+      const [, b] = connectedPair() // the peer never reads
+      const ac = new AbortController()
+      const sending = rejection(
+        b.sendallAsync(data, 0, stopBy === 'timeout' ? { timeout: 0.05 } : { signal: ac.signal }),
+      )
+      await tick()
+      if (stopBy === 'abort') ac.abort()
+      if (stopBy === 'close') b.close()
+      const e = (await sending) as SocketError | AbortError
+      expect(e).toBeInstanceOf(
+        { timeout: TimeoutError, abort: AbortError, close: SocketError }[stopBy],
+      )
+      expect(e.bytesSent).toBeGreaterThan(0)
+      expect(e.bytesSent).toBeLessThan(data.length)
+    }
+  })
+
+  it('an async call on a socket a watching Poller holds rejects with EEXIST, and leaves nothing behind', async () => {
+    const [a, b] = connectedPair()
+    const poller = new Poller()
+    poller.register(b, POLLIN)
+    poller.watch(() => {})
+    const e = (await rejection(b.recvAsync(10))) as SocketError
+    expect(e).toBeInstanceOf(SocketError)
+    expect(e.code).toBe('EEXIST')
+    expect(e.syscall).toBe('watch')
+    expect(e.message).toMatch(/^watch EEXIST: .*unregister it from the Poller/)
+    poller.close()
+    // The refused read did not stay queued: the next one gets the data.
+    a.sendall('hello')
+    expect((await b.recvAsync(10, 0, { timeout: 1 })).toString()).toBe('hello')
   })
 
   it('invalid options reject with TypeError / RangeError', async () => {

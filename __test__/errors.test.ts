@@ -2,6 +2,7 @@
 // syscall, address/port and a Node-style message.
 import * as fs from 'node:fs'
 import { constants, networkInterfaces } from 'node:os'
+import { inspect } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
@@ -281,6 +282,9 @@ describe('address errors', () => {
     expect(err.message).toBe(`bind EADDRINUSE 127.0.0.1:${port}`)
     expect(err.address).toBe('127.0.0.1')
     expect(err.port).toBe(port)
+    // bytesSent belongs to sendall's errors only: no property, nothing printed.
+    expect('bytesSent' in err).toBe(false)
+    expect(inspect(err)).not.toContain('bytesSent')
   })
 
   it('EADDRINUSE even with SO_REUSEADDR on both, while the first one listens (Linux)', () => {

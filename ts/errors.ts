@@ -57,8 +57,11 @@ export class SocketError extends Error {
   readonly syscall: string
   readonly address?: string
   readonly port?: number
-  /** For `sendall`: how many bytes went out before the error. */
-  bytesSent?: number
+  /**
+   * For `sendall` / `sendallAsync`: how many bytes went out before the error. Absent on
+   * other errors (`declare`: no own property unless a send loop sets it).
+   */
+  declare bytesSent?: number
 
   constructor(code: ErrnoCode, errno: number, syscall: string, address?: string, port?: number) {
     const where =
@@ -132,6 +135,8 @@ export function toSocketError(err: unknown, syscall: string, address?: string, p
 /** An async call stopped by its `signal` (Node's convention: `code` `'ABORT_ERR'`, `cause` the reason). */
 export class AbortError extends Error {
   readonly code = 'ABORT_ERR'
+  /** For `sendallAsync`: how many bytes went out before the abort. */
+  declare bytesSent?: number
   constructor(cause?: unknown) {
     super('The operation was aborted', cause === undefined ? undefined : { cause })
     this.name = 'AbortError'

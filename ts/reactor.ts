@@ -1,6 +1,7 @@
 // Readiness from Node's event loop: the addon keeps one uv_poll per watched socket and
 // calls `dispatch` once per loop turn with every ready [id, events] pair (crates/node/src/reactor.rs).
 import { type NativeSocket, native } from './binding.js'
+import { SocketError, toSocketError } from './errors.js'
 
 export const READABLE = 1
 export const WRITABLE = 2
@@ -10,7 +11,7 @@ const ERROR = 8
 /** A pending operation: `run` tries the non-blocking call; true once it has settled its promise. */
 export interface Op {
   run(): boolean
-  fail(err: unknown): void
+  fail(err: SocketError): void
   /** The op's timeout timer, ref'ed like the socket. */
   timer: ReturnType<typeof setTimeout> | undefined
 }
@@ -91,6 +92,17 @@ export function setActive(id: number, target: Target, on: boolean): void {
   else active.delete(id)
 }
 
+/** The SocketError for a refused native watch, with what to do about the usual cause. */
+function watchError(e: unknown): unknown {
+  const err = toSocketError(e, 'watch')
+  if (err instanceof SocketError && err.code === 'EEXIST') {
+    err.message +=
+      ': the fd is registered with a watching Poller (libuv takes one watch per fd); ' +
+      'unregister it from the Poller, or call poller.unwatch(), before async calls'
+  }
+  return err
+}
+
 function runQueue(q: Op[]): void {
   while (q.length > 0 && (q[0] as Op).run()) q.shift()
 }
@@ -127,10 +139,18 @@ export class Watcher implements Target {
     this.id = register(this)
   }
 
-  /** Queues an op and arms the direction it waits for. */
+  /**
+   * Queues an op and arms the direction it waits for. If libuv refuses the watch, nothing
+   * stays queued and the error says why (`EEXIST`: a watching Poller has the fd).
+   */
   add(op: Op, queue: Op[]): void {
     queue.push(op)
-    this.#update(0)
+    try {
+      this.#update(0)
+    } catch (e) {
+      queue.pop()
+      throw watchError(e)
+    }
   }
 
   /** Removes an op that timed out or was aborted. */
@@ -152,12 +172,12 @@ export class Watcher implements Target {
     this.#update(ev & idle)
   }
 
-  /** Rejects every pending op (socket closed or detached) and forgets this watcher. */
-  failAll(err: unknown): void {
+  /** Rejects every pending op (closed or detached), each with its own error, and forgets this watcher. */
+  failAll(error: () => SocketError): void {
     const ops = [...this.reads, ...this.writes]
     this.reads.length = 0
     this.writes.length = 0
-    for (const op of ops) op.fail(err)
+    for (const op of ops) op.fail(error())
     unregister(this.id)
   }
 

@@ -925,6 +925,7 @@ export class Socket {
     prepare: () => Attempt<T>,
     options: unknown,
     tried = false,
+    progress?: (err: SocketError | AbortError) => SocketError | AbortError,
   ): Promise<T> {
     let attempt: Attempt<T>
     let w: Watcher
@@ -954,10 +955,14 @@ export class Socket {
     }
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined
+      // Errors raised here rather than by the attempt: `progress` adds what went out before.
+      const stop = (e: SocketError | AbortError) => {
+        done()
+        reject(progress ? progress(e) : e)
+      }
       const onAbort = () => {
         w.remove(op)
-        done()
-        reject(new AbortError(signal?.reason))
+        stop(new AbortError(signal?.reason))
       }
       const done = () => {
         if (timer !== undefined) clearTimeout(timer)
@@ -979,10 +984,7 @@ export class Socket {
           resolve(r)
           return true
         },
-        fail: (e) => {
-          done()
-          reject(e)
-        },
+        fail: stop,
       }
       // setTimeout fires after 1 ms for anything over 2^31-1 ms (~24.8 days): wait in steps.
       const arm = (ms: number) => {
@@ -990,8 +992,7 @@ export class Socket {
           () => {
             if (ms > MAX_TIMER_MS) return arm(ms - MAX_TIMER_MS)
             w.remove(op)
-            done()
-            reject(errnoError(ETIMEDOUT, syscall))
+            stop(errnoError(ETIMEDOUT, syscall))
           },
           Math.min(ms, MAX_TIMER_MS),
         )
@@ -1001,7 +1002,11 @@ export class Socket {
       }
       if (timeout !== undefined) arm(Math.ceil(timeout * 1000))
       signal?.addEventListener('abort', onAbort, { once: true })
-      w.add(op, queue)
+      try {
+        w.add(op, queue)
+      } catch (e) {
+        stop(e as SocketError)
+      }
     })
   }
 
@@ -1010,7 +1015,7 @@ export class Socket {
     if (!this.#w) return
     const w = this.#w
     this.#w = undefined
-    w.failAll(errnoError(EBADF, 'close'))
+    w.failAll(() => errnoError(EBADF, 'close'))
   }
 
   /**
@@ -1188,6 +1193,10 @@ export class Socket {
       },
       options,
       tried,
+      (e) => {
+        e.bytesSent = off
+        return e
+      },
     )
   }
 

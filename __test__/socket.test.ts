@@ -72,10 +72,13 @@ describe('socket()', () => {
         const s = track(socket(family, type))
         expect(s.family).toBe(family)
         expect(s.type).toBe(type)
-        // The kernel reports the protocol it picked for proto 0 (SO_PROTOCOL).
-        const expected = family === AF_UNIX ? 0 : type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP
-        expect(s.proto).toBe(expected)
+        // Python's: the value given, not the protocol the kernel picked for it...
+        expect(s.proto).toBe(0)
         expect(s.fileno()).toBeGreaterThanOrEqual(0)
+        // ...which only an adopted fd reports (SO_PROTOCOL).
+        const kernels = family === AF_UNIX ? 0 : type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP
+        const adopted = track(fromfd(s.dup().detach()))
+        expect(adopted.proto).toBe(kernels)
       })
     }
   }
@@ -89,6 +92,27 @@ describe('socket()', () => {
   it('takes an explicit protocol', () => {
     const s = track(socket(AF_INET, SOCK_STREAM, IPPROTO_TCP))
     expect(s.proto).toBe(IPPROTO_TCP)
+  })
+
+  it('proto as Python reports it: accept and dup copy it, socketpair passes it on', async () => {
+    const l = listener()
+    const c = track(socket())
+    c.connect(l.getsockname())
+    const [conn] = l.accept()
+    track(conn)
+    const [pa, pb] = socketpair()
+    track(pa, pb)
+    const dup = track(c.dup())
+    const ours = [l.proto, c.proto, conn.proto, dup.proto, pa.proto, pb.proto]
+    const py = await python(`
+import socket
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen()
+c = socket.socket(); c.connect(l.getsockname())
+conn, _ = l.accept()
+a, b = socket.socketpair()
+print([l.proto, c.proto, conn.proto, c.dup().proto, a.proto, b.proto])
+`)
+    expect(py.stdout.trim()).toBe(JSON.stringify(ours).replaceAll(',', ', '))
   })
 
   it('socketpair() gives two connected AF_UNIX stream sockets', () => {

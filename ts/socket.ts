@@ -35,6 +35,9 @@ import * as v from './validate.js'
  * `[fd, family, type, proto, timeout]` when the caller already knows them. */
 let adopting: NativeSocket | undefined
 let adoptingInfo: [number, number, number, number, number] | undefined
+/** The `proto` Python's object would report (accept and dup copy it, socketpair passes it on);
+ * unset for fromfd, which reads the kernel's. */
+let adoptingProto: number | undefined
 
 /** Who to tell before a Socket closes or detaches (Pollers it is registered with). */
 const closeHooks = new WeakMap<Socket, Set<() => void>>()
@@ -163,7 +166,10 @@ export class Socket {
   readonly family: number
   /** Socket type (`SOCK_STREAM`, ...). */
   readonly type: number
-  /** Protocol number (0 = the type's default). */
+  /**
+   * Protocol number as given (0 = the type's default), as Python's: `accept()` and `dup()`
+   * copy it; only `fromfd` reads the kernel's (SO_PROTOCOL).
+   */
   readonly proto: number
 
   /**
@@ -173,9 +179,12 @@ export class Socket {
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
     const info = adoptingInfo
     adoptingInfo = undefined
+    let given: number | undefined = proto
     if (adopting) {
       this.#h = adopting
       adopting = undefined
+      given = adoptingProto
+      adoptingProto = undefined
     } else {
       v.cint(family, 'family')
       v.cint(type, 'type')
@@ -191,7 +200,8 @@ export class Socket {
     this.#timeout = timeout
     this.family = f
     this.type = t
-    this.proto = p
+    // Python's: the value given (0 stays 0), not the protocol the kernel picked for it.
+    this.proto = given ?? p
     if (defaultTimeout !== null) this.settimeout(defaultTimeout)
   }
 
@@ -251,7 +261,10 @@ export class Socket {
   #accepted(h: NativeSocket): [Socket, SocketAddress] {
     const [fd, port, ip, v4] = ACCEPTED as unknown as [number, number, number, number]
     const address = v4 ? [ipv4(ip), port] : native.sockAcceptedAddress(h)
-    return [wrap(h, [fd, this.family, this.type, this.proto, -1]), address as SocketAddress]
+    return [
+      wrap(h, [fd, this.family, this.type, this.proto, -1], this.proto),
+      address as SocketAddress,
+    ]
   }
 
   /**
@@ -610,7 +623,7 @@ export class Socket {
   /** A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode. */
   dup(): Socket {
     try {
-      return wrap(native.sockDup(this.#h))
+      return wrap(native.sockDup(this.#h), undefined, this.proto)
     } catch (e) {
       throw this.#fail(e, 'dup')
     }
@@ -1463,9 +1476,14 @@ function ipv4(bits: number): string {
 }
 
 /** Wraps a native handle this module created (accept, dup, fromfd, socketpair). */
-function wrap(h: NativeSocket, info?: [number, number, number, number, number]): Socket {
+function wrap(
+  h: NativeSocket,
+  info?: [number, number, number, number, number],
+  proto?: number,
+): Socket {
   adopting = h
   adoptingInfo = info
+  adoptingProto = proto
   return new Socket()
 }
 
@@ -1509,7 +1527,7 @@ export function socketpair(
   v.cint(proto, 'proto')
   try {
     const [a, b] = native.sockPair(family, type, proto)
-    return [wrap(a), wrap(b)]
+    return [wrap(a, undefined, proto), wrap(b, undefined, proto)]
   } catch (e) {
     throw toSocketError(e, 'socketpair')
   }

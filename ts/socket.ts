@@ -89,6 +89,51 @@ const {
   recvFdsFd,
 } = native
 
+/**
+ * How long (ms) an accept loop out of fds waits before trying again if no Socket of this
+ * thread closed meanwhile (an fd freed elsewhere, by node:net or fs, wakes nothing).
+ */
+const ACCEPT_RETRY_DELAY = 100
+
+/** accept(2) errors that concern only the connection being accepted (Linux's accept(2) lists
+ * the network errors to treat "like EAGAIN by retrying"). */
+const ACCEPT_SKIP = new Set([
+  'ECONNABORTED',
+  'EPROTO',
+  'ENETDOWN',
+  'ENOPROTOOPT',
+  'EHOSTDOWN',
+  'ENONET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+/** accept(2) errors that last until the process or system frees fds or memory. */
+const ACCEPT_PAUSE = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'])
+
+/** Accept loops waiting for an fd to be freed; a Socket's close() wakes them all. */
+const fdWaiters: (() => void)[] = []
+
+function wakeFdWaiters(): void {
+  for (const wake of fdWaiters.splice(0)) wake()
+}
+
+/** Resolves when a Socket of this thread closes, `listener` closes, or after ACCEPT_RETRY_DELAY. */
+function fdsFreed(listener: Socket, keepAlive: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer)
+      removeHook()
+      const i = fdWaiters.indexOf(wake)
+      if (i !== -1) fdWaiters.splice(i, 1)
+      resolve()
+    }
+    const timer = setTimeout(wake, ACCEPT_RETRY_DELAY)
+    if (!keepAlive) timer.unref()
+    const removeHook = onClose(listener, wake)
+    fdWaiters.push(wake)
+  })
+}
+
 /** The promise of every async call that completed at once with no value. */
 const RESOLVED: Promise<void> = Promise.resolve()
 
@@ -573,6 +618,8 @@ export class Socket {
       native.sockClose(this.#h)
     } catch (e) {
       throw this.#fail(e, 'close')
+    } finally {
+      if (fdWaiters.length > 0) wakeFdWaiters()
     }
   }
 
@@ -1376,15 +1423,28 @@ export class Socket {
     )
   }
 
-  /** Accepted connections, one per iteration, from `acceptAsync()`; ends when the socket is closed. */
+  /**
+   * Accepted connections, one per iteration, from `acceptAsync()`; ends when the socket is
+   * closed. Survives what a server must: a connection that failed before it was accepted
+   * (`ECONNABORTED`, ...) is skipped, and out of fds or memory (`EMFILE`, `ENFILE`,
+   * `ENOBUFS`, `ENOMEM`) it stops accepting until a Socket of this thread closes, or
+   * 100 ms have passed, while clients wait in the backlog (asyncio
+   * pauses the same way; libuv instead accepts and drops them). Other errors are thrown.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress]> {
     while (this.fileno() !== -1) {
+      let conn: [Socket, SocketAddress]
       try {
-        yield await this.acceptAsync()
+        conn = await this.acceptAsync()
       } catch (e) {
-        if (this.fileno() === -1 && e instanceof SocketError && e.code === 'EBADF') return
-        throw e
+        if (!(e instanceof SocketError)) throw e
+        if (this.fileno() === -1 && e.code === 'EBADF') return
+        if (ACCEPT_SKIP.has(e.code)) continue
+        if (!ACCEPT_PAUSE.has(e.code)) throw e
+        await fdsFreed(this, this.#keepAlive)
+        continue
       }
+      yield conn
     }
   }
 

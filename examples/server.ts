@@ -23,12 +23,26 @@ if (process.platform === 'linux' || process.platform === 'darwin') {
 
 // Wait for a client; get a new socket for the connection and the client's [host, port].
 const [conn, addr] = srv.accept()
-console.log('Connected by', addr)
+// Printed as Python prints the tuple: Connected by ('127.0.0.1', 50506).
+const [host, port] = addr as [string, number]
+console.log(`Connected by ('${host}', ${port})`)
+
+// What Python's print(data) shows for bytes: b'Hello World', other bytes escaped (\xff).
+function repr(data: Buffer): string {
+  const ESCAPES: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r', 39: "\\'", 92: '\\\\' }
+  let text = ''
+  for (const byte of data) {
+    if (ESCAPES[byte]) text += ESCAPES[byte]
+    else if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte)
+    else text += `\\x${byte.toString(16).padStart(2, '0')}`
+  }
+  return `b'${text}'`
+}
 
 // recv() returns up to 100 bytes as a Buffer; an empty Buffer means the client closed.
 let data = conn.recv(100)
 while (data.length) {
-  console.log(data)
+  console.log(repr(data))
   data = conn.recv(100)
 }
 

@@ -207,8 +207,7 @@ function start(name, script, port) {
 
 /**
  * Checks the transcript: the server prints its listening socket's TCP state (tcpInfo()), reports
- * a connection, then prints what it received
- * (`console.log(buffer)` gives `<Buffer 48 65 ...>`; plain text lines are accepted too).
+ * a connection, then prints what it received as Python's print(data) would: `b'Hello World'`.
  * @param {string[]} serverOut
  * @param {string[]} clientOut
  */
@@ -222,8 +221,14 @@ function checkTranscript(serverOut, clientOut) {
   const received = serverOut
     .slice(connected + 1)
     .map((line) => {
-      const m = /^<Buffer((?: [0-9a-f]{2})*)>$/.exec(line)
-      return m ? Buffer.from(m[1].replaceAll(' ', ''), 'hex').toString('utf8') : line
+      const m = /^b'(.*)'$/.exec(line)
+      if (!m)
+        throw new Error(`the server printed ${JSON.stringify(line)}, not b'...' (Python's repr)`)
+      return m[1].replace(/\\(x[0-9a-f]{2}|.)/g, (_, e) =>
+        e[0] === 'x'
+          ? String.fromCharCode(Number.parseInt(e.slice(1), 16))
+          : ({ t: '\t', n: '\n', r: '\r' }[e] ?? e),
+      )
     })
     .join('')
   if (received !== EXPECTED_DATA) {

@@ -1,5 +1,9 @@
 //! Constants by name with this platform's values, read from `libc` at build
 //! time of this platform's addon: no number is typed by hand.
+//!
+//! The names are those of Python's `socket` module (and `select`'s `POLL*`) that
+//! the libc crate defines; `__test__/constants.test.ts` lists the rest of
+//! Python's names on Linux with the reason each is missing.
 
 use std::collections::HashMap;
 
@@ -11,59 +15,132 @@ macro_rules! table {
     };
 }
 
-/// Names every Unix has.
+/// Names the libc crate has on every supported Unix (Linux, macOS, FreeBSD).
 const COMMON: &[(&str, i64)] = table! {
-    AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX,
-    SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET,
+    AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX, AF_APPLETALK, AF_DECnet, AF_IPX, AF_ROUTE, AF_SNA,
+    SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_RDM,
     SOL_SOCKET, SOMAXCONN,
     SO_ACCEPTCONN, SO_BROADCAST, SO_DEBUG, SO_DONTROUTE, SO_ERROR, SO_KEEPALIVE,
     SO_LINGER, SO_OOBINLINE, SO_RCVBUF, SO_RCVLOWAT, SO_RCVTIMEO, SO_REUSEADDR,
     SO_REUSEPORT, SO_SNDBUF, SO_SNDLOWAT, SO_SNDTIMEO, SO_TYPE,
     IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_RAW,
+    IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_EGP, IPPROTO_ESP, IPPROTO_FRAGMENT, IPPROTO_GRE,
+    IPPROTO_HOPOPTS, IPPROTO_IDP, IPPROTO_IGMP, IPPROTO_IPIP, IPPROTO_NONE, IPPROTO_PIM,
+    IPPROTO_PUP, IPPROTO_ROUTING, IPPROTO_RSVP, IPPROTO_SCTP, IPPROTO_TP, IPPROTO_MAX,
+    INADDR_ANY, INADDR_BROADCAST, INADDR_LOOPBACK, INADDR_NONE,
     IP_TOS, IP_TTL, IP_HDRINCL, IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_MULTICAST_LOOP,
-    IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP,
+    IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_ADD_SOURCE_MEMBERSHIP, IP_DROP_SOURCE_MEMBERSHIP,
+    IP_BLOCK_SOURCE, IP_UNBLOCK_SOURCE, IP_RECVTOS, IP_RECVTTL,
     IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_MULTICAST_IF, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP,
+    IPV6_CHECKSUM, IPV6_DONTFRAG, IPV6_HOPLIMIT, IPV6_RECVHOPLIMIT, IPV6_PKTINFO,
+    IPV6_TCLASS, IPV6_RECVTCLASS,
     TCP_NODELAY, TCP_MAXSEG, TCP_KEEPINTVL, TCP_KEEPCNT,
     MSG_OOB, MSG_PEEK, MSG_DONTROUTE, MSG_EOR, MSG_TRUNC, MSG_CTRUNC, MSG_WAITALL, MSG_DONTWAIT,
     SHUT_RD, SHUT_WR, SHUT_RDWR,
     SCM_RIGHTS,
     POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND,
     AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_ADDRCONFIG, AI_V4MAPPED, AI_ALL,
-    NI_NUMERICHOST, NI_NUMERICSERV, NI_NAMEREQD, NI_DGRAM, NI_NOFQDN,
+    NI_NUMERICHOST, NI_NUMERICSERV, NI_NAMEREQD, NI_DGRAM, NI_NOFQDN, NI_MAXHOST,
+    EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_MEMORY, EAI_NONAME, EAI_OVERFLOW,
+    EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM,
 };
 
-/// Linux-only names (cfg here because these exist nowhere else).
+/// Linux names (cfg here because this table lists what the libc crate has for
+/// Linux; some of these exist on macOS or FreeBSD too, but not on both).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const PLATFORM: &[(&str, i64)] = table! {
-    AF_NETLINK, AF_PACKET, SOCK_NONBLOCK, SOCK_CLOEXEC,
-    SO_DOMAIN, SO_PROTOCOL, SO_PEERCRED, SO_PASSCRED, SO_BINDTODEVICE, SO_PRIORITY,
-    SO_MARK, SO_INCOMING_CPU, SO_BUSY_POLL, SO_RCVBUFFORCE, SO_SNDBUFFORCE,
+    AF_NETLINK, AF_PACKET, AF_ALG, AF_ASH, AF_ATMPVC, AF_ATMSVC, AF_AX25, AF_BLUETOOTH, AF_BRIDGE,
+    AF_CAN, AF_ECONET, AF_IRDA, AF_KEY, AF_LLC, AF_NETBEUI, AF_NETROM, AF_PPPOX, AF_RDS, AF_ROSE,
+    AF_SECURITY, AF_TIPC, AF_VSOCK, AF_WANPIPE, AF_X25,
+    PF_CAN, PF_PACKET, PF_RDS,
+    SOCK_NONBLOCK, SOCK_CLOEXEC,
+    SOL_IP, SOL_TCP, SOL_UDP, SOL_ALG, SOL_BLUETOOTH, SOL_CAN_BASE, SOL_CAN_RAW, SOL_TIPC,
+    SO_DOMAIN, SO_PROTOCOL, SO_PEERCRED, SO_PASSCRED, SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_PRIORITY,
+    SO_MARK, SO_INCOMING_CPU, SO_BUSY_POLL, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SO_PASSSEC, SO_PEERSEC,
+    SO_ORIGINAL_DST,
+    IPPROTO_MPTCP, IPPROTO_UDPLITE,
     TCP_KEEPIDLE, TCP_USER_TIMEOUT, TCP_QUICKACK, TCP_CORK, TCP_DEFER_ACCEPT, TCP_FASTOPEN,
     TCP_INFO, TCP_CONGESTION, TCP_NOTSENT_LOWAT, TCP_SYNCNT, TCP_LINGER2, TCP_WINDOW_CLAMP,
+    TCP_CC_INFO, TCP_FASTOPEN_CONNECT, TCP_FASTOPEN_KEY, TCP_FASTOPEN_NO_COOKIE, TCP_INQ,
+    TCP_MD5SIG, TCP_MD5SIG_EXT, TCP_QUEUE_SEQ, TCP_REPAIR, TCP_REPAIR_OPTIONS, TCP_REPAIR_QUEUE,
+    TCP_REPAIR_WINDOW, TCP_SAVED_SYN, TCP_SAVE_SYN, TCP_THIN_DUPACK, TCP_THIN_LINEAR_TIMEOUTS,
+    TCP_TIMESTAMP, TCP_ULP, TCP_ZEROCOPY_RECEIVE,
     IP_FREEBIND, IP_TRANSPARENT, IP_RECVERR, IP_MTU_DISCOVER, IP_MTU, IP_MULTICAST_ALL, IP_PKTINFO,
+    IP_BIND_ADDRESS_NO_PORT, IP_DEFAULT_MULTICAST_LOOP, IP_DEFAULT_MULTICAST_TTL, IP_OPTIONS,
+    IP_RECVOPTS, IP_RECVORIGDSTADDR, IP_RETOPTS,
     IPV6_RECVERR, IPV6_FREEBIND, IPV6_ADD_MEMBERSHIP, IPV6_DROP_MEMBERSHIP, IPV6_RECVPKTINFO,
+    IPV6_DSTOPTS, IPV6_HOPOPTS, IPV6_NEXTHOP, IPV6_PATHMTU, IPV6_RECVDSTOPTS, IPV6_RECVHOPOPTS,
+    IPV6_RECVPATHMTU, IPV6_RECVRTHDR, IPV6_RTHDR, IPV6_RTHDRDSTOPTS,
     MSG_NOSIGNAL, MSG_CONFIRM, MSG_MORE, MSG_ERRQUEUE, MSG_CMSG_CLOEXEC, MSG_FASTOPEN,
     SCM_CREDENTIALS,
     POLLRDHUP,
+    EAI_NODATA,
+    NETLINK_CRYPTO, NETLINK_DNRTMSG, NETLINK_FIREWALL, NETLINK_IP6_FW, NETLINK_NFLOG, NETLINK_ROUTE,
+    NETLINK_USERSOCK, NETLINK_XFRM,
+    PACKET_BROADCAST, PACKET_HOST, PACKET_LOOPBACK, PACKET_MULTICAST, PACKET_OTHERHOST,
+    PACKET_OUTGOING, ETH_P_ALL,
+    ALG_OP_DECRYPT, ALG_OP_ENCRYPT, ALG_SET_AEAD_ASSOCLEN, ALG_SET_AEAD_AUTHSIZE, ALG_SET_IV,
+    ALG_SET_KEY, ALG_SET_OP,
+    CAN_BCM, CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_ERR_MASK, CAN_ISOTP, CAN_J1939, CAN_RAW,
+    CAN_RAW_ERR_FILTER, CAN_RAW_FD_FRAMES, CAN_RAW_FILTER, CAN_RAW_JOIN_FILTERS, CAN_RAW_LOOPBACK,
+    CAN_RAW_RECV_OWN_MSGS, CAN_RTR_FLAG, CAN_SFF_MASK,
+    J1939_EE_INFO_NONE, J1939_EE_INFO_TX_ABORT, J1939_FILTER_MAX, J1939_IDLE_ADDR,
+    J1939_MAX_UNICAST_ADDR, J1939_NLA_BYTES_ACKED, J1939_NLA_PAD, J1939_NO_ADDR, J1939_NO_NAME,
+    J1939_NO_PGN, J1939_PGN_ADDRESS_CLAIMED, J1939_PGN_ADDRESS_COMMANDED, J1939_PGN_MAX,
+    J1939_PGN_PDU1_MAX, J1939_PGN_REQUEST,
+    SCM_J1939_DEST_ADDR, SCM_J1939_DEST_NAME, SCM_J1939_ERRQUEUE, SCM_J1939_PRIO,
+    SO_J1939_ERRQUEUE, SO_J1939_FILTER, SO_J1939_PROMISC, SO_J1939_SEND_PRIO,
+    VMADDR_CID_ANY, VMADDR_CID_HOST, VMADDR_CID_LOCAL, VMADDR_PORT_ANY,
 };
 
-/// glibc's `<netinet/in.h>` defines these as aliases of the Linux names; the libc crate
-/// (gnu, musl) lacks them, so they are spelled here as those aliases, not as numbers.
+/// glibc-only names: the libc crate lacks them for musl (`NI_IDN` is there but
+/// deprecated as "not present in musl"), hence a cfg of their own.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const GLIBC: &[(&str, i64)] = table! {
+    SOL_RDS, NI_IDN,
+};
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+const GLIBC: &[(&str, i64)] = &[];
+
+/// glibc's and musl's `<netinet/in.h>` define these as aliases of other names; the
+/// libc crate lacks them, so they are spelled here as those aliases, not as numbers.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const ALIASES: &[(&str, i64)] = &[
     ("IPV6_JOIN_GROUP", libc::IPV6_ADD_MEMBERSHIP as i64),
     ("IPV6_LEAVE_GROUP", libc::IPV6_DROP_MEMBERSHIP as i64),
+    ("IP_RECVRETOPTS", libc::IP_RETOPTS as i64),
 ];
 
-/// Elsewhere the libc crate has every name directly.
+/// Elsewhere the libc crate has the `IPV6_*` names directly (PLATFORM below); macOS's
+/// `IP_RECVRETOPTS` is a constant of its own there, not an alias, and the crate lacks it.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 const ALIASES: &[(&str, i64)] = &[];
 
-/// macOS/BSD-only names.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+/// macOS names (cfg here because this table lists what the libc crate has for macOS
+/// beyond COMMON: its own names, and Linux ones that FreeBSD lacks).
+#[cfg(target_os = "macos")]
 const PLATFORM: &[(&str, i64)] = table! {
     SO_NOSIGPIPE, TCP_KEEPALIVE, IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP,
+    AF_VSOCK, VMADDR_CID_ANY, VMADDR_CID_HOST, VMADDR_PORT_ANY, EAI_NODATA, NI_MAXSERV,
 };
+
+/// FreeBSD names (cfg here for the same reason: beyond COMMON, what the libc crate
+/// has for FreeBSD, whose `TCP_KEEPALIVE` is macOS's alone).
+#[cfg(target_os = "freebsd")]
+const PLATFORM: &[(&str, i64)] = table! {
+    SO_NOSIGPIPE, IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP,
+    AF_BLUETOOTH, IPPROTO_UDPLITE, IP_RECVORIGDSTADDR, TCP_MD5SIG,
+};
+
+/// Other Unixes get the common names only.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "freebsd"
+)))]
+const PLATFORM: &[(&str, i64)] = &[];
 
 /// Every constant this platform defines, by name.
 #[napi(catch_unwind)]
@@ -71,6 +148,7 @@ pub fn constants() -> HashMap<&'static str, i64> {
     COMMON
         .iter()
         .chain(PLATFORM)
+        .chain(GLIBC)
         .chain(ALIASES)
         .copied()
         .collect()

@@ -633,6 +633,40 @@ describe('argument checks (before any syscall)', () => {
     expectCode(() => b.recv(1), 'EAGAIN', 'recv')
   })
 
+  it("CMSG_LEN / CMSG_SPACE: RangeError exactly where Python's raise OverflowError", async () => {
+    // Python's largest accepted length for each (the result must fit a C int), found by
+    // bisection on this machine, and the sizes it gives there.
+    const res = await python(`
+import json, socket
+def largest(f):
+    lo, hi = 0, 2 ** 32
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            f(mid)
+            lo = mid
+        except OverflowError:
+            hi = mid
+    return lo
+n, m = largest(socket.CMSG_LEN), largest(socket.CMSG_SPACE)
+print(json.dumps([n, socket.CMSG_LEN(n), m, socket.CMSG_SPACE(m)]))
+`)
+    expect(res.stderr).toBe('')
+    const [lenMax, len, spaceMax, space] = JSON.parse(res.stdout) as number[]
+    expect(CMSG_LEN(lenMax as number)).toBe(len)
+    expect(CMSG_SPACE(spaceMax as number)).toBe(space)
+    for (const call of [
+      () => CMSG_LEN((lenMax as number) + 1),
+      () => CMSG_SPACE((spaceMax as number) + 1),
+      () => CMSG_LEN(2 ** 31),
+      () => CMSG_SPACE(2 ** 32 - 1),
+      () => CMSG_LEN(2 ** 53),
+    ]) {
+      expect(call).toThrow(RangeError)
+      expect(call).toThrow(/"length"/)
+    }
+  })
+
   it('disjoint views of one ArrayBuffer are fine; CMSG_LEN <= CMSG_SPACE', () => {
     const [a, b] = pair(SOCK_DGRAM)
     a.send('abcdef')

@@ -40,8 +40,22 @@ export interface PeerCredentials {
 const INT = 4
 const LITTLE = endianness() === 'LE'
 
-function cmsgSize(length: unknown, f: (n: number) => number | null, name: string): number {
-  const n = v.int(length, 'length', 0, 2 ** 32 - 1)
+/**
+ * The largest `length` CMSG_LEN / CMSG_SPACE take: CPython's bounds, which keep the size
+ * within a C int (its SOCKLEN_T_LIMIT), from this platform's own sizes: INT_MAX - CMSG_LEN(0),
+ * and INT_MAX - CMSG_SPACE(1) (padding before and after the data). Above them Python raises
+ * OverflowError.
+ */
+const CMSG_LEN_MAX = v.INT32_MAX - (native.cmsgLen(0) as number)
+const CMSG_SPACE_MAX = v.INT32_MAX - (native.cmsgSpace(1) as number)
+
+function cmsgSize(
+  length: unknown,
+  f: (n: number) => number | null,
+  name: string,
+  max: number,
+): number {
+  const n = v.int(length, 'length', 0, max)
   const size = f(n)
   if (size === null) {
     throw new RangeError(`The value of "length" (${n}) is too large for ${name}`)
@@ -53,17 +67,21 @@ function cmsgSize(length: unknown, f: (n: number) => number | null, name: string
  * `CMSG_LEN(length)`: the size of a control message carrying `length` bytes of data, without
  * trailing padding (Python's `socket.CMSG_LEN`). `recvmsg(n, CMSG_LEN(4 * k))` receives up to
  * `k` fds.
+ * @throws {RangeError} when `length` is negative or the size would not fit a C int (Python's
+ * OverflowError): above `2 ** 31 - 1 - CMSG_LEN(0)`.
  */
 export function CMSG_LEN(length: number): number {
-  return cmsgSize(length, native.cmsgLen, 'CMSG_LEN')
+  return cmsgSize(length, native.cmsgLen, 'CMSG_LEN', CMSG_LEN_MAX)
 }
 
 /**
  * `CMSG_SPACE(length)`: the room a control message with `length` bytes of data takes,
  * padding included; sum them to size `ancbufsize` for several messages (Python's `socket.CMSG_SPACE`).
+ * @throws {RangeError} when `length` is negative or the size would not fit a C int (Python's
+ * OverflowError): above `2 ** 31 - 1 - CMSG_SPACE(1)`.
  */
 export function CMSG_SPACE(length: number): number {
-  return cmsgSize(length, native.cmsgSpace, 'CMSG_SPACE')
+  return cmsgSize(length, native.cmsgSpace, 'CMSG_SPACE', CMSG_SPACE_MAX)
 }
 
 /** The C ints of `data`, in this machine's byte order; a partial trailing int is dropped. */

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
   AF_UNIX,
+  type AncillaryInput,
   BlockingIOError,
   BrokenPipeError,
   CMSG_LEN,
@@ -589,6 +590,130 @@ try { lib.sendFds(a, ['x'], [0]); console.log('sent') } catch (e) { console.log(
     expectCode(() => a.recvmsg(1, 64), 'EBADF', 'recvmsg')
     expectCode(() => recvFds(a, 1, 1), 'EBADF', 'recvmsg')
     expectCode(() => a.peerCredentials(), 'EBADF', 'getsockopt')
+  })
+})
+
+describe('lists are any iterable, as in Python', () => {
+  /** Socket's methods declare arrays (ts/socket.ts); they take any iterable, as tested here. */
+  const asList = <T>(items: Iterable<T>): T[] => items as T[]
+  const rights = (data: ArrayBufferView): AncillaryInput => [SOL_SOCKET, SCM_RIGHTS, data]
+
+  /** Yields `items`; `state.closed` turns true once the consumer stopped it (its finally ran). */
+  function* yielding<T>(items: T[], state = { closed: false }): Generator<T> {
+    try {
+      yield* items
+    } finally {
+      state.closed = true
+    }
+  }
+
+  it('sendmsg / recvmsgInto take generators and Sets for buffers and ancdata', () => {
+    const [a, b] = pair()
+    const file = tempFile('one file')
+    const sent = a.sendmsg(
+      asList(yielding<string | Uint8Array>(['ab', Buffer.from('cd'), Uint8Array.of(0x65)])),
+      asList(yielding([rights(Int32Array.of(file))])),
+    )
+    expect(sent).toBe(5)
+    const head = Buffer.alloc(2)
+    const tail = Buffer.alloc(3)
+    const [n, anc] = b.recvmsgInto(asList(new Set([head, tail])), CMSG_SPACE(4))
+    expect([n, `${head}${tail}`, anc.length]).toEqual([5, 'abcde', 1])
+    const got = new Int32Array(Uint8Array.from(anc[0]?.[2] as Buffer).buffer)[0] as number
+    files.push(got)
+    expect(fs.fstatSync(got).ino).toBe(fs.fstatSync(file).ino)
+  })
+
+  it('sendFds / recvFds: buffers and fds from generators (and an Int32Array of fds)', () => {
+    for (const type of [SOCK_STREAM, SOCK_DGRAM]) {
+      const [a, b] = pair(type)
+      const file = tempFile()
+      expect(sendFds(a, yielding(['x', 'y']), yielding([file, file]))).toBe(2)
+      const [data, fds] = recvFds(b, 10, 4)
+      files.push(...fds)
+      expect([data.toString(), fds.length]).toEqual(['xy', 2])
+      expect(sendFds(a, new Set(['z']), Int32Array.of(file))).toBe(1)
+      const [, more] = recvFds(b, 10, 4)
+      files.push(...more)
+      expect(more).toHaveLength(1)
+    }
+  })
+
+  it('the async forms and the batch calls take them too', async () => {
+    const [a, b] = pair()
+    const into = Buffer.alloc(4)
+    const pending = b.recvmsgIntoAsync(asList(yielding([into])))
+    expect(await a.sendmsgAsync(asList(yielding(['pi', 'ng'])))).toBe(4)
+    expect((await pending)[0]).toBe(4)
+    expect(into.toString()).toBe('ping')
+    const [c, d] = pair(SOCK_DGRAM)
+    expect(c.sendmany(asList(yielding(['one', 'two'])))).toBe(2)
+    const bufs = [Buffer.alloc(8), Buffer.alloc(8)]
+    const lengths = new Int32Array(2)
+    expect(d.recvmanyInto(asList(yielding(bufs)), lengths)).toBe(2)
+    expect(bufs.map((x, i) => x.toString('utf8', 0, lengths[i]))).toEqual(['one', 'two'])
+  })
+
+  it('an endless generator meets the bound (RangeError), is stopped, and nothing is sent', () => {
+    const [a, b] = pair()
+    function* forever<T>(item: T, state: { closed: boolean }): Generator<T> {
+      try {
+        for (;;) yield item
+      } finally {
+        state.closed = true
+      }
+    }
+    type State = { closed: boolean }
+    const buffers = /"buffers" argument holds more than 1024 buffers/
+    const cases: [(s: State) => unknown, RegExp][] = [
+      [(s) => a.sendmsg(asList(forever('x', s))), buffers],
+      [(s) => b.recvmsgInto(asList(forever(Buffer.alloc(1), s))), buffers],
+      [
+        (s) => a.sendmsg(['x'], asList(forever(rights(new Uint8Array(0)), s))),
+        /"ancdata" argument holds more than \d+ control messages/,
+      ],
+      [(s) => sendFds(a, ['x'], forever(0, s)), /"fds" argument holds more than \d+ fds/],
+      [(s) => a.sendmany(asList(forever('x', s))), buffers],
+    ]
+    for (const [call, message] of cases) {
+      const state = { closed: false }
+      expect(() => call(state)).toThrow(message)
+      expect(state.closed).toBe(true)
+    }
+    // An array over the bound says how long it is.
+    expect(() => a.sendmsg(new Array(1025).fill('x'))).toThrow(/holds 1025 buffers; at most 1024/)
+    b.setblocking(false)
+    expectCode(() => b.recv(1), 'EAGAIN', 'recv')
+  })
+
+  it('every refusal names the type it received (never an empty name)', () => {
+    const [a, b] = pair()
+    const gen = (function* () {})()
+    for (const [call, message] of [
+      [() => a.sendmsg(5 as never), /"buffers" argument .* Received type number \(5\)$/],
+      [() => a.sendmsg('str' as never), /Received type string \('str'\)$/],
+      [() => a.sendmsg(Buffer.from('x') as never), /Received an instance of Buffer$/],
+      [() => a.sendmsg(['x'], {} as never), /"ancdata" .* Received an instance of Object$/],
+      [
+        () => a.sendmsg(['x'], [gen] as never),
+        /"ancdata\[0\]" .* Received an instance of Generator$/,
+      ],
+      [() => a.sendmsg([gen] as never), /"buffers\[0\]" .* Received an instance of Generator$/],
+      [
+        () => a.sendmsg([Object.create(null)] as never),
+        /Received an object with a null prototype$/,
+      ],
+      [() => a.sendmsg([new Map()] as never), /Received an instance of Map$/],
+      [() => a.sendmsg([() => 1] as never), /Received function \(anonymous\)$/],
+      [() => a.sendmsg([undefined] as never), /"buffers\[0\]" .* Received undefined$/],
+      [() => b.recvmsgInto(new WeakSet() as never), /Received an instance of WeakSet$/],
+      [() => sendFds(a, ['x'], 3 as never), /"fds" .* Received type number \(3\)$/],
+      [() => sendFds({} as never, ['x'], [0]), /"sock" .* Received an instance of Object$/],
+      [() => b.recvmanyInto([Buffer.alloc(1)], [0] as never), /Received an array of 1 item$/],
+    ] as const) {
+      expect(call).toThrow(TypeError)
+      expect(call).toThrow(message)
+    }
   })
 })
 

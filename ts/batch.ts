@@ -19,7 +19,9 @@ export interface RecvManyOptions {
 /** An Int32Array with room for `n` entries. */
 export function int32s(value: unknown, name: string, n: number): Int32Array {
   if (!(value instanceof Int32Array)) {
-    throw new TypeError(`The "${name}" argument must be an Int32Array`)
+    throw new TypeError(
+      `The "${name}" argument must be an Int32Array. Received ${v.typeName(value)}`,
+    )
   }
   if (value.length < n) {
     throw new RangeError(
@@ -37,8 +39,11 @@ export function recvOptions(
   const o = v.options<RecvManyOptions>(options)
   if (o === undefined) return [undefined, undefined, 0]
   const { addresses, msgFlags, flags } = o
-  if (addresses !== undefined && !Array.isArray(addresses))
-    throw new TypeError('The "options.addresses" property must be an array')
+  if (addresses !== undefined && !Array.isArray(addresses)) {
+    throw new TypeError(
+      `The "options.addresses" property must be an array. Received ${v.typeName(addresses)}`,
+    )
+  }
   return [
     msgFlags === undefined ? undefined : int32s(msgFlags, 'options.msgFlags', n),
     addresses,

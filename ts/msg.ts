@@ -101,24 +101,27 @@ function ints(data: Buffer): number[] {
  */
 export function sendFds(
   sock: Socket,
-  buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
-  fds: readonly number[],
+  buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+  fds: Iterable<number>,
   flags = 0,
   address?: AddressInput,
 ): number {
   checkSocket(sock)
-  if (!Array.isArray(fds)) throw new TypeError('The "fds" argument must be an array of fds')
+  const list = Array.isArray(fds) ? fds : fdList(fds)
+  if (list.length > MAX_FDS) throw tooManyFds(`${list.length}`)
   // A Buffer (from Node's pool) rather than a new Int32Array: V8 keeps small typed arrays
   // in its heap and must move one out when N-API asks where its bytes are (~0.5 µs).
-  const rights = Buffer.allocUnsafe(fds.length * INT)
-  for (let i = 0; i < fds.length; i++) {
-    const item = fds[i]
+  const rights = Buffer.allocUnsafe(list.length * INT)
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i]
     // The name is built only for the error: a string per fd costs as much as the check.
     const fd = v.isInt(item, 0, v.INT32_MAX) ? item : v.fd(item, `fds[${i}]`)
     if (LITTLE) rights.writeInt32LE(fd, i * INT)
     else rights.writeInt32BE(fd, i * INT)
   }
-  return sock.sendmsg(buffers, [[SOL_SOCKET, SCM_RIGHTS, rights]], flags, address)
+  // sendmsg takes any iterable of buffers (validate.ts); its declared type says arrays.
+  const bufs = buffers as readonly (string | ArrayBufferView | ArrayBuffer)[]
+  return sock.sendmsg(bufs, [[SOL_SOCKET, SCM_RIGHTS, rights]], flags, address)
 }
 
 /**
@@ -136,7 +139,7 @@ export function recvFds(
   flags = 0,
 ): [data: Buffer, fds: number[], msgFlags: number, address: SocketAddress | null] {
   checkSocket(sock)
-  const max = v.int(maxfds, 'maxfds', 0, Math.floor(v.MAX_ANCBUFSIZE / INT) - 64)
+  const max = v.int(maxfds, 'maxfds', 0, MAX_FDS)
   if (sock.type === SOCK_STREAM) {
     // Streams report no address: the fd call, which writes the fds into an Int32Array.
     const data = Buffer.allocUnsafe(v.recvSize(bufsize))
@@ -168,6 +171,44 @@ function fdsOf(ancdata: readonly Ancillary[]): number[] {
   )
 }
 
+/** Most fds one sendFds sends: as many C ints as 1 MiB of control data holds. */
+const MAX_FDS = Math.floor(v.MAX_ANCBUFSIZE / INT) - 64
+
+/**
+ * sendFds's `fds` when not an array: any iterable, as Python's `array.array('i', fds)` takes
+ * it, read once and stopped past MAX_FDS (an endless generator meets the bound).
+ */
+function fdList(fds: unknown): unknown[] {
+  if (
+    fds === null ||
+    typeof fds !== 'object' ||
+    typeof (fds as Iterable<unknown>)[Symbol.iterator] !== 'function'
+  ) {
+    throw new TypeError(
+      `The "fds" argument must be an array or iterable of fds. Received ${v.typeName(fds)}`,
+    )
+  }
+  if (ArrayBuffer.isView(fds)) {
+    // A typed array of fds (Int32Array.of(fd)), read by index: one over a detached
+    // ArrayBuffer is empty, where its iterator would throw a TypeError naming nothing.
+    const view = fds as unknown as ArrayLike<unknown>
+    if (view.length > MAX_FDS) throw tooManyFds(`${view.length}`)
+    return Array.from({ length: view.length }, (_, i) => view[i])
+  }
+  const out: unknown[] = []
+  for (const fd of fds as Iterable<unknown>) {
+    if (out.length === MAX_FDS) throw tooManyFds(`more than ${MAX_FDS}`)
+    out.push(fd)
+  }
+  return out
+}
+
+function tooManyFds(count: string): RangeError {
+  return new RangeError(`The "fds" argument holds ${count} fds; at most ${MAX_FDS} per call`)
+}
+
 function checkSocket(sock: unknown): void {
-  if (!(sock instanceof Socket)) throw new TypeError('The "sock" argument must be a Socket')
+  if (!(sock instanceof Socket)) {
+    throw new TypeError(`The "sock" argument must be a Socket. Received ${v.typeName(sock)}`)
+  }
 }

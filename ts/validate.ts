@@ -1,5 +1,6 @@
 // Argument checks: TypeError / RangeError before any native call, naming the bad argument.
 import type { AddressArgs } from './address.js'
+import { native } from './binding.js'
 import { AF_INET, AF_INET6, AF_UNIX } from './constants.js'
 
 /** Largest receive buffer one call allocates: `recv(2 ** 40)` must not ask for a terabyte.
@@ -10,13 +11,32 @@ const INT32_MIN = -(2 ** 31)
 export const INT32_MAX = 2 ** 31 - 1
 const UINT32_MAX = 2 ** 32 - 1
 
-function typeName(v: unknown): string {
+/**
+ * What `v` is, for "Received ..." in an error message, as Node's ERR_INVALID_ARG_TYPE says it
+ * (`an instance of Map`, `type number (3)`, `undefined`). Where Node's says nothing (a
+ * generator's constructor has an empty name), the object's toStringTag does: `an instance of
+ * Generator`. Never throws: a Proxy or getter that does is not asked again.
+ */
+export function typeName(v: unknown): string {
   if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (ArrayBuffer.isView(v)) return `an instance of ${v.constructor.name}`
-  return typeof v === 'object'
-    ? `an instance of ${v.constructor?.name ?? 'Object'}`
-    : `type ${typeof v} (${String(v)})`
+  if (v === undefined) return 'undefined'
+  if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`
+  if (typeof v === 'string') {
+    const s = v.length > 28 ? `${v.slice(0, 25)}...` : v
+    return `type string (${s.includes("'") ? JSON.stringify(s) : `'${s}'`})`
+  }
+  if (typeof v === 'bigint') return `type bigint (${v}n)`
+  if (typeof v === 'number') return `type number (${Object.is(v, -0) ? '-0' : v})`
+  if (typeof v !== 'object') return `type ${typeof v} (${String(v)})`
+  try {
+    if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`
+    const name: unknown = v.constructor?.name
+    if (typeof name === 'string' && name !== '') return `an instance of ${name}`
+    if (Object.getPrototypeOf(v) === null) return 'an object with a null prototype'
+    return `an instance of ${Object.prototype.toString.call(v).slice(8, -1)}`
+  } catch {
+    return 'an object'
+  }
 }
 
 /** Whether `value` is an integer in [min, max]: for hot paths that build an argument's name
@@ -183,38 +203,69 @@ export function ancbufsize(value: unknown): number {
 export const MAX_BUFFERS = 1024
 
 /**
- * An array of views as a fresh array of Uint8Arrays (others checked by `check` and
- * rewrapped). Always a copy: the native side must read exactly what was checked, and a
- * Proxy or getter on the caller's array could answer differently the second time.
+ * An array or other iterable (a Set, a generator...) as a fresh array, as Python takes any
+ * iterable for a list of buffers or control messages. Arrays are read by index; other
+ * iterables once, through their iterator, and stopped (its `return()` runs) past `max` items:
+ * a generator that never ends meets the bound instead of hanging. Strings and views are
+ * iterable but never a list here: they are refused with the other non-lists.
+ */
+function list(value: unknown, name: string, what: string, max: number): unknown[] {
+  if (Array.isArray(value)) {
+    if (value.length > max) throw tooMany(name, `${value.length}`, what, max)
+    return value
+  }
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function' &&
+    !ArrayBuffer.isView(value)
+  ) {
+    const out: unknown[] = []
+    for (const x of value as Iterable<unknown>) {
+      if (out.length === max) throw tooMany(name, `more than ${max}`, what, max)
+      out.push(x)
+    }
+    return out
+  }
+  throw new TypeError(
+    `The "${name}" argument must be an array or iterable of ${what}. Received ${typeName(value)}`,
+  )
+}
+
+function tooMany(name: string, count: string, what: string, max: number): RangeError {
+  return new RangeError(`The "${name}" argument holds ${count} ${what}; at most ${max} per call`)
+}
+
+/**
+ * A list of views (an array or any iterable) as a fresh array of Uint8Arrays (others
+ * checked by `check` and rewrapped). Always a copy: the native side must read exactly what
+ * was checked, and a Proxy or getter on the caller's array could answer differently the
+ * second time.
  */
 function viewList(
   value: unknown,
   name: string,
   check: (x: unknown, name: string) => Uint8Array,
 ): Uint8Array[] {
-  if (!Array.isArray(value)) {
-    throw new TypeError(`The "${name}" argument must be an array. Received ${typeName(value)}`)
-  }
-  if (value.length > MAX_BUFFERS) {
-    throw new RangeError(
-      `The "${name}" argument holds ${value.length} buffers; at most ${MAX_BUFFERS} per call`,
-    )
-  }
-  const out: Uint8Array[] = new Array(value.length)
+  const items = list(value, name, 'buffers', MAX_BUFFERS)
+  const out: Uint8Array[] = new Array(items.length)
   for (let i = 0; i < out.length; i++) {
-    const x = value[i]
+    const x = items[i]
     // The element's name is built only when it is needed (an error).
     out[i] = x instanceof Uint8Array ? x : check(x, `${name}[${i}]`)
   }
   return out
 }
 
-/** An array of data to send, each as `bytes` takes it; returns their bytes, uncopied. */
+/** A list (array or iterable) of data to send, each as `bytes` takes it; their bytes, uncopied. */
 export function bufferList(value: unknown, name = 'buffers'): Uint8Array[] {
   return viewList(value, name, bytes)
 }
 
-/** An array of buffers to receive into, no two sharing a byte (the kernel would write both). */
+/**
+ * A list (array or iterable) of buffers to receive into, no two sharing a byte (the kernel
+ * would write both).
+ */
 export function writableList(value: unknown, name = 'buffers', known?: Disjoint): Uint8Array[] {
   const views = viewList(value, name, writable)
   if (views.length > 1 && !known?.has(views)) {
@@ -280,16 +331,29 @@ function overlapping(views: Uint8Array[]): boolean {
   return false
 }
 
-/** sendmsg's `ancdata`: `[level, type, data][]`, data at most 1 MiB in all; as parallel arrays. */
+/**
+ * The control-buffer room one message with `n` bytes of data takes: CMSG_SPACE(n), from the
+ * platform's own CMSG_SPACE(0) and alignment (arithmetic, not a native call per message).
+ */
+const CMSG_SPACE_0 = native.cmsgSpace(0) as number
+const CMSG_ALIGN = (native.cmsgSpace(1) as number) - CMSG_SPACE_0
+function cmsgSpace(n: number): number {
+  return CMSG_SPACE_0 + Math.ceil(n / CMSG_ALIGN) * CMSG_ALIGN
+}
+
+/**
+ * sendmsg's `ancdata`: a list (array or iterable) of `[level, type, data]`, as parallel
+ * arrays. The messages take at most 1 MiB of control buffer in all (CMSG_SPACE of each, the
+ * bound recvmsg's `ancbufsize` has), so an endless generator stops at 64 Ki empty ones.
+ */
 export function ancdata(value: unknown): [number[], number[], Uint8Array[]] {
-  if (!Array.isArray(value)) {
-    throw new TypeError(`The "ancdata" argument must be an array. Received ${typeName(value)}`)
-  }
+  const items = list(value, 'ancdata', 'control messages', MAX_ANCBUFSIZE / CMSG_SPACE_0)
   const levels: number[] = []
   const types: number[] = []
   const datas: Uint8Array[] = []
   let total = 0
-  value.forEach((item, i) => {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]
     // The names are built only for an error (sendFds sends through here on every call).
     if (!Array.isArray(item) || item.length !== 3) {
       throw new TypeError(
@@ -302,13 +366,13 @@ export function ancdata(value: unknown): [number[], number[], Uint8Array[]] {
     )
     types.push(isInt(type, INT32_MIN, INT32_MAX) ? type : cint(type, `ancdata[${i}][1] (type)`))
     const data = bytes instanceof Uint8Array ? bytes : writable(bytes, `ancdata[${i}][2] (data)`)
-    total += data.byteLength
+    total += cmsgSpace(data.byteLength)
     if (total > MAX_ANCBUFSIZE) {
       throw new RangeError(
-        `The "ancdata" argument is too large: more than ${MAX_ANCBUFSIZE} bytes of data`,
+        `The "ancdata" argument is too large: its messages take more than ${MAX_ANCBUFSIZE} bytes of control buffer`,
       )
     }
     datas.push(data)
-  })
+  }
   return [levels, types, datas]
 }

@@ -122,6 +122,20 @@ describe('inet conversions', () => {
     }
   })
 
+  it('a lone surrogate is a TypeError saying so (Python: UnicodeEncodeError), not U+FFFD parsed', () => {
+    for (const call of [
+      () => inetPton(AF_INET, '\uD800'),
+      () => inetPton(AF_INET6, '::1\uDC00'),
+      () => inetAton('127.0.0.1\uDBFF'),
+    ]) {
+      expect(call).toThrow(/^The "ipString" argument must be well-formed Unicode: .*lone surrogate/)
+    }
+    // A pair is well-formed: refused as what it is, an invalid address.
+    expect(() => inetPton(AF_INET, '\u{1F600}')).toThrow(/must be an IPv4 address/)
+    expect(() => inetPton(AF_INET, 7 as never)).toThrow(/Received type number \(7\)/)
+    expect(() => inetAton(null as never)).toThrow(/Received null/)
+  })
+
   it('a packed ip_mreq joins a multicast group on loopback', () => {
     const s = socket(AF_INET, SOCK_DGRAM)
     try {

@@ -154,6 +154,19 @@ describe('getaddrinfo', () => {
     expect((caught as GaiError).syscall).toBe('getaddrinfo')
   })
 
+  it('a lone surrogate in host or port is a TypeError naming it, not a lookup of U+FFFD', () => {
+    // Python: UnicodeError / UnicodeEncodeError, before any lookup.
+    expect(() => getaddrinfo('\uD800', 80)).toThrow(
+      /^The "host" argument must be well-formed Unicode: it holds a lone surrogate \(U\+D800 at index 0\)/,
+    )
+    expect(() => getaddrinfo('127.0.0.1', 'ht\uDFFFtp')).toThrow(
+      /^The "port" argument must be well-formed Unicode: .*U\+DFFF at index 2/,
+    )
+    expect(() => getaddrinfo(null, '\uDBFF', 0, 0, 0, AI_PASSIVE)).toThrow(TypeError)
+    expect(() => getaddrinfo(42 as never, 80)).toThrow(/Received type number \(42\)/)
+    expect(() => getaddrinfo('localhost', {} as never)).toThrow(/Received an instance of Object/)
+  })
+
   it('an unknown service name: GaiError EAI_SERVICE', () => {
     let caught: unknown
     try {

@@ -1,5 +1,6 @@
 // Bad arguments: TypeError / RangeError before any syscall, naming the argument, and harmless.
 import { existsSync, readdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
@@ -20,7 +21,7 @@ import {
   socketpair,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, track } from './helpers.js'
+import { closeTracked, tmpUnixPath, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -427,6 +428,68 @@ const bad: BadCall[] = [
     error: TypeError,
     names: '"options"',
   },
+  // A lone surrogate has no UTF-8 form: converting it would send U+FFFD (another name, other
+  // bytes). Python refuses such strings (UnicodeEncodeError); so do we, naming the argument.
+  {
+    what: 'connect to a host with a lone surrogate',
+    call: (f) => f.tcp.connect(['\uD800', 80]),
+    error: TypeError,
+    names: 'host in "address"',
+  },
+  {
+    what: 'sendto a host with a lone surrogate (a pair is fine, the lone half is not)',
+    call: (f) => f.udp6.sendto('x', ['\u{1F600}local\uDC00host', 9]),
+    error: TypeError,
+    names: 'host in "address"',
+  },
+  {
+    what: 'an abstract Unix name with a lone surrogate',
+    call: (f) => f.unix.bind('\0bsd-sockets-\uD800'),
+    error: TypeError,
+    names: '"address" path',
+  },
+  {
+    what: 'send a string with a lone surrogate',
+    call: (f) => f.a.send('ok\uD800'),
+    error: TypeError,
+    names: '"data"',
+  },
+  {
+    what: 'trySend a string with a lone surrogate',
+    call: (f) => f.a.trySend('\uDFFF'),
+    error: TypeError,
+    names: '"data"',
+  },
+  {
+    what: 'sendmsg with a lone surrogate in its second buffer',
+    call: (f) => f.a.sendmsg(['ok', '\uD800']),
+    error: TypeError,
+    names: '"buffers[1]"',
+  },
+  {
+    what: 'sendmany with a lone surrogate in a datagram',
+    call: (f) => f.udp6.sendmany(['\uD800'], ['::1', 9]),
+    error: TypeError,
+    names: '"buffers[0]"',
+  },
+  {
+    what: 'setsockopt with a string value holding a lone surrogate',
+    call: (f) => f.tcp.setsockopt(SOL_SOCKET, SO_KEEPALIVE, '\uD800\uD800' as Any),
+    error: TypeError,
+    names: '"value"',
+  },
+  {
+    what: "getaddrinfo('\\uD800', 80)",
+    call: () => getaddrinfo('\uD800', 80),
+    error: TypeError,
+    names: '"host"',
+  },
+  {
+    what: "getaddrinfo('localhost', 'http\\uDC80')",
+    call: () => getaddrinfo('localhost', 'http\uDC80'),
+    error: TypeError,
+    names: '"port"',
+  },
   {
     what: 'sendmany with a bad second address',
     call: (f) =>
@@ -501,6 +564,34 @@ describe('edge values that are valid', () => {
     expect(f.udp6.getsockname()).toEqual(['::1', expect.any(Number), 0, 0])
     // An unconnected UDP socket sends to any port, listened on or not.
     expect(f.udp6.sendto('x', ['::1', 65535])).toBe(1)
+  })
+})
+
+describe('strings with a lone surrogate (no UTF-8 form) are refused, as Python does', () => {
+  it('a Unix path: TypeError naming it, and no socket file under another name', () => {
+    const dir = dirname(tmpUnixPath())
+    const s = track(socket(AF_UNIX, SOCK_STREAM))
+    expect(() => s.bind(join(dir, 'sock\uDC00'))).toThrow(
+      /"address" path must be well-formed Unicode: it holds a lone surrogate \(U\+DC00 at index/,
+    )
+    expect(readdirSync(dir)).toEqual([])
+    expect(s.getsockname()).toBe('')
+  })
+
+  it('async sends reject with the TypeError, and nothing is sent', async () => {
+    const [a, b] = socketpair()
+    track(a, b)
+    await expect(a.sendallAsync('x\uD800y')).rejects.toThrow(/"data" argument must be well-formed/)
+    await expect(a.sendAsync(Buffer.from('ok'))).resolves.toBe(2)
+    b.settimeout(5)
+    expect(b.recv(10).toString()).toBe('ok')
+  })
+
+  it('surrogate pairs (U+1F600) are well-formed: sent as their 4 UTF-8 bytes', () => {
+    const [a, b] = socketpair()
+    track(a, b)
+    expect(a.send('\u{1F600}')).toBe(4)
+    expect(b.recv(10)).toEqual(Buffer.from([0xf0, 0x9f, 0x98, 0x80]))
   })
 })
 

@@ -18,9 +18,10 @@ function family(value: unknown, syscall: string): [string, number] {
 
 function text(value: unknown): string {
   if (typeof value !== 'string') {
-    throw new TypeError(`The "ipString" argument must be a string. Received ${typeof value}`)
+    throw new TypeError(`The "ipString" argument must be a string. Received ${v.typeName(value)}`)
   }
-  return value
+  // A lone surrogate would reach inet_pton as U+FFFD (Python: UnicodeEncodeError).
+  return v.utf8(value, 'The "ipString" argument')
 }
 
 function invalid(what: string, value: string): TypeError {

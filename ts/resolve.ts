@@ -30,17 +30,23 @@ export function getaddrinfo(
   proto = 0,
   flags = 0,
 ): AddrInfo[] {
-  if (host !== null && typeof host !== 'string')
-    throw new TypeError('The "host" argument must be a string or null')
-  if (typeof host === 'string' && host.includes('\0'))
-    throw new TypeError('The "host" argument must not contain null bytes')
+  if (host !== null && typeof host !== 'string') {
+    throw new TypeError(
+      `The "host" argument must be a string or null. Received ${v.typeName(host)}`,
+    )
+  }
+  if (host?.includes('\0')) throw new TypeError('The "host" argument must not contain null bytes')
+  if (host !== null) v.utf8(host, 'The "host" argument')
   let service: string | null = null
   if (typeof port === 'number') service = String(v.int(port, 'port', 0, 65535))
   else if (typeof port === 'string') {
     if (port.includes('\0')) throw new TypeError('The "port" argument must not contain null bytes')
-    service = port
-  } else if (port !== null)
-    throw new TypeError('The "port" argument must be a number, a service name or null')
+    service = v.utf8(port, 'The "port" argument')
+  } else if (port !== null) {
+    throw new TypeError(
+      `The "port" argument must be a number, a service name or null. Received ${v.typeName(port)}`,
+    )
+  }
   v.cint(family, 'family')
   v.cint(type, 'type')
   v.cint(proto, 'proto')

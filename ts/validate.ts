@@ -39,6 +39,44 @@ export function typeName(v: unknown): string {
   }
 }
 
+/** `String.prototype.isWellFormed` (Node >= 20; ES2024, above this project's `lib`). */
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean })
+  .isWellFormed
+
+/**
+ * The TypeError for a string holding a lone surrogate, which has no UTF-8 form: converting
+ * it would put U+FFFD in its place and the call would go on with another name or other bytes.
+ * Python refuses such a string (UnicodeEncodeError); so do we. `what` names the argument:
+ * `The "host" argument`, `The host in "address"`.
+ */
+function notUtf8(what: string, value: string): TypeError {
+  const at = loneSurrogate(value)
+  const code = value.charCodeAt(at).toString(16).toUpperCase()
+  return new TypeError(
+    `${what} must be well-formed Unicode: it holds a lone surrogate (U+${code} at index ${at}), which has no UTF-8 form`,
+  )
+}
+
+/** The index of the first surrogate in `s` that is not half of a pair, or -1. */
+function loneSurrogate(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xdc00 && c <= 0xdfff) return i
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1) // NaN past the end
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return i
+      i++
+    }
+  }
+  return -1
+}
+
+/** A string that converts to UTF-8 as it is (no lone surrogate); `what` as `notUtf8` takes it. */
+export function utf8(value: string, what: string): string {
+  if (!isWellFormed.call(value)) throw notUtf8(what, value)
+  return value
+}
+
 /** Whether `value` is an integer in [min, max]: for hot paths that build an argument's name
  * (for the error `int` throws) only when the check fails. */
 export function isInt(value: unknown, min: number, max: number): value is number {
@@ -132,9 +170,16 @@ function bufferBytes(value: unknown, name: string, accepted: string): Uint8Array
   throw new TypeError(`The "${name}" argument must be ${accepted}. Received ${typeName(value)}`)
 }
 
-/** Data to send: any ArrayBufferView, an ArrayBuffer, or a string (UTF-8), as bytes without copying. */
+/**
+ * Data to send: any ArrayBufferView, an ArrayBuffer, or a string (UTF-8), as bytes without
+ * copying. A string with a lone surrogate is refused (one isWellFormed call per string: V8
+ * answers a one-byte string at once).
+ */
 export function bytes(value: unknown, name = 'data'): Uint8Array {
-  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  if (typeof value === 'string') {
+    if (!isWellFormed.call(value)) throw notUtf8(`The "${name}" argument`, value)
+    return Buffer.from(value, 'utf8')
+  }
   return bufferBytes(value, name, 'a string, Buffer, TypedArray, DataView or ArrayBuffer')
 }
 
@@ -148,6 +193,7 @@ function host(value: unknown, name: string): string {
     throw new TypeError(`The host in "${name}" must be a string. Received ${typeName(value)}`)
   }
   if (value.includes('\0')) throw new TypeError(`The host in "${name}" must not contain null bytes`)
+  if (!isWellFormed.call(value)) throw notUtf8(`The host in "${name}"`, value)
   return value
 }
 
@@ -163,6 +209,7 @@ export function address(value: unknown, family: number, name = 'address'): Addre
     if (value.indexOf('\0', 1) !== -1 && value[0] !== '\0') {
       throw new TypeError(`The "${name}" path must not contain null bytes`)
     }
+    if (!isWellFormed.call(value)) throw notUtf8(`The "${name}" path`, value)
     return [value, 0, 0, 0]
   }
   if (family === AF_INET) {

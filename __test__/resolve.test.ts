@@ -232,6 +232,90 @@ print(json.dumps([list(socket.getnameinfo(tuple(a), f)) for a, f in json.loads(i
     }
   })
 
+  it('a name or malformed host is EAI_NONAME whatever the length of sockaddr, as in Python', () => {
+    for (const sockaddr of [
+      ['x', 0, 0, 0],
+      ['x', 0, 0],
+      ['', 80, 0, 0],
+      ['1.2.3.4.5', 0, 0],
+    ] as const) {
+      try {
+        getnameinfo(sockaddr as never, 0)
+        expect.unreachable()
+      } catch (e) {
+        expect(e).toBeInstanceOf(GaiError)
+        expect((e as GaiError).code).toBe('EAI_NONAME')
+        expect((e as GaiError).syscall).toBe('getnameinfo')
+      }
+    }
+  })
+
+  it("malformed sockaddrs get Python's error class (gaierror with its code, TypeError, RangeError)", async () => {
+    const bad: unknown[][] = [
+      ['x', 0, 0, 0],
+      ['x', 0, 0],
+      ['x', 0],
+      ['', 0, 0, 0],
+      ['<broadcast>', 80, 0, 0],
+      ['localhost', 80, 0, 0],
+      ['1.2.3.4.5', 0, 0],
+      ['127.0.0.1 ', 0, 0, 0],
+      ['a:b', 0, 0, 0],
+      ['127.0.0.1', 0, 0, 0],
+      ['127.0.0.1', 0, 0],
+      ['::1', 0, 0, 0, 0],
+      ['127.0.0.1'],
+      ['::1', 0, 2 ** 20],
+      ['x', 0, 2 ** 20],
+      ['\uD800', 0],
+      ['::1\uDC00', 0, 0, 0],
+      [7, 0],
+      ['x\0', 0],
+    ]
+    // Python's classes as ours: its plain OSError ('IPv4 sockaddr must be 2 tuple') and
+    // UnicodeEncodeError / ValueError are argument errors here, its OverflowError a RangeError.
+    const ours: Record<string, string> = {
+      TypeError: 'TypeError',
+      OSError: 'TypeError',
+      UnicodeEncodeError: 'TypeError',
+      ValueError: 'TypeError',
+      OverflowError: 'RangeError',
+    }
+    const res = await python(
+      `
+import json, socket
+out = []
+for a in json.loads(input()):
+    try:
+        socket.getnameinfo(tuple(a), 0)
+        out.append(['ok'])
+    except socket.gaierror as e:
+        out.append(['GaiError', e.errno])
+    except Exception as e:
+        out.append([type(e).__name__])
+print(json.dumps(out))
+`,
+      [],
+      { input: JSON.stringify(bad) },
+    )
+    expect(res.stderr).toBe('')
+    const expected = (JSON.parse(res.stdout) as [string, number?][]).map(([kind, errno]) =>
+      kind === 'GaiError' ? [kind, errno] : [ours[kind] ?? kind],
+    )
+    const got = bad.map((sockaddr) => {
+      try {
+        getnameinfo(sockaddr as never, 0)
+        return ['ok']
+      } catch (e) {
+        if (e instanceof GaiError) return ['GaiError', e.errno]
+        // Never a native conversion message ("Failed to convert napi value ...").
+        expect((e as Error).message).not.toMatch(/napi|rust/i)
+        return [(e as Error).constructor.name]
+      }
+    })
+    expect(got).toEqual(expected)
+  })
+
   it('bad input is a TypeError / RangeError', () => {
     expect(() => getnameinfo('127.0.0.1' as never, 0)).toThrow(TypeError)
     expect(() => getnameinfo(['127.0.0.1', 80, 0, 0] as never, 0)).toThrow(TypeError)
@@ -239,6 +323,9 @@ print(json.dumps([list(socket.getnameinfo(tuple(a), f)) for a, f in json.loads(i
     expect(() => getnameinfo(['::1', 80, -1, 0], 0)).toThrow(RangeError)
     expect(() => getnameinfo(['127.0.0.1', 80], 1.5)).toThrow(RangeError)
     expect(() => getnameinfo([7 as never, 80], 0)).toThrow(TypeError)
+    expect(() => getnameinfo(['127.0.0.1', 80, 0, 0] as never, 0)).toThrow(
+      /Received an array of 4 items/,
+    )
   })
 })
 

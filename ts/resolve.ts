@@ -1,4 +1,5 @@
 // getaddrinfo and Python's two helpers built on it: createConnection, createServer.
+import { isIPv4 } from 'node:net'
 import type { AddrInfo, IPv4Address, IPv6AddressInput } from './address.js'
 import { native } from './binding.js'
 import {
@@ -63,16 +64,24 @@ export function getaddrinfo(
  * flowinfo?, scopeId?]` (IPv6): Python's `socket.getnameinfo(sockaddr, flags)`, returning
  * `[host, service]`. With `NI_NUMERICHOST` / `NI_NUMERICSERV` the numbers come back as text;
  * otherwise the resolver (hosts file, services file, DNS) is asked, blocking the thread.
- * @throws {GaiError} `EAI_NONAME` (the host is not a numeric address, or `NI_NAMEREQD` and no
- * name), `EAI_BADFLAGS`; TypeError / RangeError for a malformed `sockaddr`.
+ * @throws {GaiError} `EAI_NONAME` (the host is not a numeric address, whatever the length of
+ * `sockaddr`, or `NI_NAMEREQD` and no name), `EAI_BADFLAGS`; TypeError / RangeError for a
+ * malformed `sockaddr` (an IPv4 address with more than `[host, port]`, a port out of range).
  */
 export function getnameinfo(
   sockaddr: [host: string, port: number] | IPv6AddressInput,
   flags: number,
 ): [host: string, service: string] {
-  const host = Array.isArray(sockaddr) ? sockaddr[0] : undefined
-  // An IPv6 literal always has a colon, an IPv4 one never; names are refused below.
-  const family = typeof host === 'string' && host.includes(':') ? AF_INET6 : AF_INET
+  if (!Array.isArray(sockaddr) || sockaddr.length < 2 || sockaddr.length > 4) {
+    throw new TypeError(
+      `The "sockaddr" argument must be a [host, port] or [host, port, flowinfo?, scopeId?] array. Received ${v.typeName(sockaddr)}`,
+    )
+  }
+  // Python reads the host first (getaddrinfo with AI_NUMERICHOST), then the tuple's length:
+  // a name is EAI_NONAME however many items follow it (the native call says so, with no
+  // lookup); only an IPv4 address must come as [host, port].
+  const host: unknown = sockaddr[0]
+  const family = typeof host === 'string' && isIPv4(host) ? AF_INET : AF_INET6
   const [h, port, flowinfo, scopeId] = v.address(sockaddr, family, 'sockaddr')
   v.cint(flags, 'flags')
   try {

@@ -380,6 +380,16 @@ describe.each(backends)('Poller on the %s', (_name, backend) => {
     expect(() => p.poll(0, 0)).toThrow(RangeError)
     expect(() => p.poll(0, 1.5)).toThrow(RangeError)
     expect(() => p.watch('cb' as unknown as () => void)).toThrow(TypeError)
+    // Named, with what was received; never a native conversion message.
+    const undef = { fileno: () => undefined as unknown as number }
+    for (const call of [() => p.register(undef), () => p.modify(undef, POLLIN)]) {
+      expect(call).toThrow(
+        /^The "target\.fileno\(\)" argument must be of type number\. Received undefined$/,
+      )
+    }
+    expect(() => p.register('3' as unknown as number)).toThrow(/Received type string \('3'\)$/)
+    expect(() => p.register(new Map() as never)).toThrow(/Received an instance of Map$/)
+    expect(() => p.watch(5 as never)).toThrow(/"cb" argument .* Received type number \(5\)$/)
     // None of these registered anything.
     p.register(a, POLLIN)
   })

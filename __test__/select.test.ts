@@ -254,6 +254,52 @@ describe('errors', () => {
     expect(() => select([a], [], [], Number.NaN)).toThrow(RangeError)
   })
 
+  it('a fileno() answering undefined, or a hole, is a TypeError naming the item', () => {
+    const [a, b] = pair()
+    const undef = { fileno: () => undefined as unknown as number }
+    expect(() => select([a, undef], [], [], 0)).toThrow(
+      /^The "rlist\[1\]\.fileno\(\)" argument must be of type number\. Received undefined$/,
+    )
+    expect(() => select([], [], [b, undef], 0)).toThrow(/"xlist\[1\]\.fileno\(\)"/)
+    const holey: Socket[] = [a]
+    holey[2] = b
+    for (const call of [() => select(holey, [], [], 0), () => select([], holey, [], 0)]) {
+      expect(call).toThrow(TypeError)
+      expect(call).toThrow(/list\[1\]" argument must be an fd number .* Received undefined$/)
+    }
+    expect(() => select([a, 'x' as never], [], [], 0)).toThrow(/Received type string \('x'\)$/)
+    expect(() => select(new Set([a]) as never, [], [], 0)).toThrow(/Received an instance of Set$/)
+  })
+
+  it('a list changed by a fileno() call: select watches and returns the items it read', () => {
+    const [a, b] = pair()
+    b.send('x')
+    // Emptied while read: no hole reaches the native call.
+    const emptied: { fileno(): number }[] = [
+      {
+        fileno: () => {
+          emptied.length = 0
+          return a.fileno()
+        },
+      },
+      a,
+    ]
+    const first = emptied[0]
+    expect(select(emptied, [], [], 0)[0]).toEqual([first, a])
+    // Grown at its front while read: the ready objects are still the ones given, in order.
+    const grown: ({ fileno(): number } | number)[] = []
+    const front = {
+      fileno: () => {
+        grown.unshift(-1)
+        return a.fileno()
+      },
+    }
+    grown.push(front, b)
+    const [ready] = select(grown, [], [], 0)
+    expect(ready).toHaveLength(1)
+    expect(ready[0]).toBe(front)
+  })
+
   it('a list that is not an array is a TypeError', () => {
     const [a] = pair()
     // biome-ignore lint/suspicious/noExplicitAny: testing bad input on purpose

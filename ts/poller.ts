@@ -297,7 +297,7 @@ export class Poller {
     const { backend } = v.options<PollerOptions>(options) ?? {}
     if (backend !== undefined && !BACKENDS.includes(backend)) {
       throw new TypeError(
-        `The "options.backend" property must be one of 'epoll', 'kqueue', 'poll'. Received ${String(backend)}`,
+        `The "options.backend" property must be one of 'epoll', 'kqueue', 'poll'. Received ${v.typeName(backend)}`,
       )
     }
     let h: NativePoller
@@ -342,7 +342,7 @@ export class Poller {
       return [v.fd(fd, 'target.fileno()'), target]
     }
     throw new TypeError(
-      'The "target" argument must be an fd number or an object with a fileno() method',
+      `The "target" argument must be an fd number or an object with a fileno() method. Received ${v.typeName(target)}`,
     )
   }
 
@@ -486,7 +486,7 @@ export class Poller {
    */
   watch(cb: PollCallback): this {
     if (typeof cb !== 'function') {
-      throw new TypeError('The "cb" argument must be a function')
+      throw new TypeError(`The "cb" argument must be a function. Received ${v.typeName(cb)}`)
     }
     const s = this.#s
     const h = s.native()

@@ -7,24 +7,38 @@ import * as v from './validate.js'
 /** Anything select() can watch: a Socket, an fd number, or an object with `fileno()`. */
 export type Selectable = number | { fileno(): number }
 
-function fdOf(x: unknown, list: string): number {
-  if (typeof x === 'number') return v.fd(x, `${list} entry`)
+/** The fd of `list[i]`: a number, or what its fileno() says. Names are built only for errors. */
+function fdOf(x: unknown, list: string, i: number): number {
+  if (typeof x === 'number') return v.isInt(x, 0, v.INT32_MAX) ? x : v.fd(x, `${list}[${i}]`)
   if (
     x !== null &&
     typeof x === 'object' &&
     typeof (x as { fileno?: unknown }).fileno === 'function'
   ) {
     const fd = (x as { fileno(): unknown }).fileno()
+    if (v.isInt(fd, 0, v.INT32_MAX)) return fd
     // A closed Socket answers -1: that is EBADF, as the kernel would say for a stale number.
     if (fd === -1) throw errnoError(constants.errno.EBADF, 'select')
-    return v.fd(fd, `${list} entry's fileno()`)
+    return v.fd(fd, `${list}[${i}].fileno()`)
   }
-  throw new TypeError(`Every ${list} entry must be an fd number or have a fileno() method`)
+  throw new TypeError(
+    `The "${list}[${i}]" argument must be an fd number or have a fileno() method. Received ${v.typeName(x)}`,
+  )
 }
 
-function fds(list: unknown, name: string): number[] {
-  if (!Array.isArray(list)) throw new TypeError(`The "${name}" argument must be an array`)
-  return list.map((x) => fdOf(x, name))
+/**
+ * A copy of `list` (read once, before any fileno() runs: one may change the list) and its
+ * fds, in order. A hole is refused by name like any other item that is no fd.
+ */
+function fds(list: unknown, name: string): [unknown[], number[]] {
+  if (!Array.isArray(list)) {
+    throw new TypeError(`The "${name}" argument must be an array. Received ${v.typeName(list)}`)
+  }
+  const items: unknown[] = new Array(list.length)
+  for (let i = 0; i < items.length; i++) items[i] = list[i]
+  const out: number[] = new Array(items.length)
+  for (let i = 0; i < items.length; i++) out[i] = fdOf(items[i], name, i)
+  return [items, out]
 }
 
 /**
@@ -40,9 +54,9 @@ export function select<R extends Selectable, W extends Selectable, X extends Sel
   xlist: readonly X[],
   timeout?: number | null,
 ): [R[], W[], X[]] {
-  const r = fds(rlist, 'rlist')
-  const w = fds(wlist, 'wlist')
-  const x = fds(xlist, 'xlist')
+  const [rs, r] = fds(rlist, 'rlist')
+  const [ws, w] = fds(wlist, 'wlist')
+  const [xs, x] = fds(xlist, 'xlist')
   const t = v.timeout(timeout)
   let ready: [number[], number[], number[]]
   try {
@@ -50,9 +64,10 @@ export function select<R extends Selectable, W extends Selectable, X extends Sel
   } catch (e) {
     throw toSocketError(e, 'select')
   }
+  // The objects read before polling: the lists may have changed since.
   return [
-    ready[0].map((i) => rlist[i] as R),
-    ready[1].map((i) => wlist[i] as W),
-    ready[2].map((i) => xlist[i] as X),
+    ready[0].map((i) => rs[i] as R),
+    ready[1].map((i) => ws[i] as W),
+    ready[2].map((i) => xs[i] as X),
   ]
 }

@@ -29,6 +29,7 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
   type Socket,
+  setdefaulttimeout,
   socket,
 } from '../ts/index.js'
 import { closeTracked, hasIPv6, python, track } from './helpers.js'
@@ -472,5 +473,28 @@ describe('createServer', () => {
     cli.connect(['127.0.0.1', portOf(srv)])
     srv.settimeout(10)
     track(srv.accept()[0])
+  })
+})
+
+describe('createConnection timeout: not given vs null', () => {
+  it('not given keeps setdefaulttimeout; null is blocking, as Python', async () => {
+    const [srv, port] = listen()
+    setdefaulttimeout(3)
+    try {
+      const byDefault = track(createConnection(['127.0.0.1', port]))
+      const blocking = track(createConnection(['127.0.0.1', port], null))
+      expect([byDefault.gettimeout(), blocking.gettimeout()]).toEqual([3, null])
+      track(srv.accept()[0], srv.accept()[0])
+    } finally {
+      setdefaulttimeout(null)
+    }
+    const py = await python(`
+import socket
+socket.setdefaulttimeout(3)
+srv = socket.create_server(('127.0.0.1', 0))
+addr = srv.getsockname()
+print([socket.create_connection(addr).gettimeout(), socket.create_connection(addr, None).gettimeout()])
+`)
+    expect(py.stdout.trim()).toBe('[3.0, None]')
   })
 })

@@ -93,8 +93,9 @@ export function getnameinfo(
 
 /**
  * Connects a TCP socket to `[host, port]`, trying every address the name resolves to in
- * turn (Python's `socket.create_connection`). `timeout` (seconds) is set on the socket
- * before connecting and stays set; `sourceAddress` is bound first.
+ * turn (Python's `socket.create_connection`). `timeout` (seconds, or `null` for blocking)
+ * is set on the socket before connecting and stays set; not given, the socket keeps the
+ * default timeout (`setdefaulttimeout`). `sourceAddress` is bound first.
  * @throws {SocketError} the last address's error (`ECONNREFUSED`, `ETIMEDOUT`, ...), or {@link GaiError}.
  */
 export function createConnection(
@@ -105,12 +106,13 @@ export function createConnection(
   if (!Array.isArray(address) || address.length !== 2)
     throw new TypeError('The "address" argument must be a [host, port] array')
   const [host, port] = address
-  const t = v.timeout(timeout)
+  // As Python's: not given keeps the default timeout (setdefaulttimeout), null is blocking.
+  const t = timeout === undefined ? undefined : v.timeout(timeout)
   let last: unknown
   for (const [family, type, proto, , addr] of getaddrinfo(host, port, AF_UNSPEC, SOCK_STREAM)) {
     const sock = new Socket(family, type, proto)
     try {
-      if (t !== null) sock.settimeout(t)
+      if (t !== undefined) sock.settimeout(t)
       if (sourceAddress) sock.bind(sourceAddress)
       sock.connect(addr as IPv4Address)
       return sock

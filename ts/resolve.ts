@@ -5,6 +5,7 @@ import { native } from './binding.js'
 import {
   AF_INET,
   AF_INET6,
+  AF_UNIX,
   AF_UNSPEC,
   IPPROTO_IPV6,
   IPV6_V6ONLY,
@@ -15,6 +16,7 @@ import {
 } from './constants.js'
 import { toSocketError } from './errors.js'
 import { Socket } from './socket.js'
+import { isFilePath, removeStale, unlinkOnClose } from './unix-server.js'
 import * as v from './validate.js'
 
 /**
@@ -126,7 +128,7 @@ export function createConnection(
 
 /** Options of {@link createServer}. */
 export interface CreateServerOptions {
-  /** `AF_INET` (default) or `AF_INET6`. */
+  /** `AF_INET` (default), `AF_INET6`, or `AF_UNIX` (the default for a path string). */
   family?: number
   /** Listen queue length; default `min(SOMAXCONN, 128)`. */
   backlog?: number
@@ -134,31 +136,51 @@ export interface CreateServerOptions {
   reusePort?: boolean
   /** On AF_INET6, also accept IPv4 connections (IPV6_V6ONLY off). */
   dualstackIpv6?: boolean
+  /**
+   * AF_UNIX: remove the socket file when the server is closed (default `true`, as asyncio's
+   * `create_unix_server(cleanup_socket=True)`), if it is still the file this server bound.
+   */
+  cleanupSocket?: boolean
 }
 
 /**
- * A listening TCP socket on `address` with SO_REUSEADDR set, as Python's
- * `socket.create_server` does on POSIX.
- * @throws {SocketError} `EADDRINUSE`, `EADDRNOTAVAIL`, `ENOPROTOOPT` when SO_REUSEPORT is unsupported.
+ * A listening stream socket on `address`: Python's `socket.create_server` for TCP
+ * (SO_REUSEADDR set, as on POSIX), and for a path string an AF_UNIX server as asyncio's
+ * `create_unix_server` makes it: a socket file a dead server left at `path` is removed
+ * first (any other file is left, and bind fails with `EADDRINUSE`), and the server's own
+ * is removed by `close()` unless `cleanupSocket` is false. A name starting with `'\0'` is
+ * a Linux abstract name, with no file.
+ * @throws {SocketError} `EADDRINUSE`, `EADDRNOTAVAIL`, `ENOPROTOOPT` when SO_REUSEPORT is
+ *   unsupported, `EACCES` / `ENOENT` for a path that cannot be created.
  */
 export function createServer(
-  address: IPv4Address | IPv6AddressInput,
+  address: IPv4Address | IPv6AddressInput | string,
   options: CreateServerOptions = {},
 ): Socket {
+  const unix = typeof address === 'string'
   const {
-    family = AF_INET,
+    family = unix ? AF_UNIX : AF_INET,
     backlog,
     reusePort = false,
     dualstackIpv6 = false,
+    cleanupSocket = true,
   } = v.options<CreateServerOptions>(options) ?? {}
   if (dualstackIpv6 && family !== AF_INET6)
     throw new TypeError('dualstackIpv6 needs family AF_INET6')
+  if (unix !== (family === AF_UNIX))
+    throw new TypeError('A path string address needs family AF_UNIX, and AF_UNIX a path string')
+  if (typeof cleanupSocket !== 'boolean')
+    throw new TypeError('The "options.cleanupSocket" property must be a boolean')
   const sock = new Socket(family, SOCK_STREAM)
   try {
-    sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+    if (unix) {
+      v.address(address, AF_UNIX)
+      if (isFilePath(address)) removeStale(address)
+    } else sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
     if (reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
     if (family === AF_INET6) sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, dualstackIpv6 ? 0 : 1)
     sock.bind(address)
+    if (unix && cleanupSocket && isFilePath(address)) unlinkOnClose(sock, address)
     sock.listen(backlog)
     return sock
   } catch (e) {

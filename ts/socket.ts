@@ -40,13 +40,13 @@ let adoptingInfo: [number, number, number, number, number] | undefined
 let adoptingProto: number | undefined
 
 /** Who to tell before a Socket closes or detaches (Pollers it is registered with). */
-const closeHooks = new WeakMap<Socket, Set<() => void>>()
+const closeHooks = new WeakMap<Socket, Set<(closing: boolean) => void>>()
 
 /**
- * Calls `hook` just before `sock` closes or detaches, while its fd is still open, so a
- * Poller can unregister it; returns the function that removes the hook.
+ * Calls `hook` just before `sock` closes (`closing` true) or detaches (false), while its fd
+ * is still open, so a Poller can unregister it; returns the function that removes the hook.
  */
-export function onClose(sock: Socket, hook: () => void): () => void {
+export function onClose(sock: Socket, hook: (closing: boolean) => void): () => void {
   let hooks = closeHooks.get(sock)
   if (!hooks) {
     hooks = new Set()
@@ -56,13 +56,13 @@ export function onClose(sock: Socket, hook: () => void): () => void {
   return () => hooks.delete(hook)
 }
 
-function runCloseHooks(sock: Socket): void {
+function runCloseHooks(sock: Socket, closing: boolean): void {
   const hooks = closeHooks.get(sock)
   if (!hooks) return
   closeHooks.delete(sock)
   for (const hook of hooks) {
     try {
-      hook()
+      hook(closing)
     } catch {
       // A poller that cannot unregister (already closed) has nothing left to undo.
     }
@@ -610,7 +610,7 @@ export class Socket {
 
   /** Closes the socket. Calling it again does nothing. close(2). */
   close(): void {
-    runCloseHooks(this)
+    runCloseHooks(this, true)
     this.#stopWatching()
     this.#fd = -1
     this.#kept = undefined
@@ -634,7 +634,7 @@ export class Socket {
    * `net.Socket({ fd })`.
    */
   detach(): number {
-    runCloseHooks(this)
+    runCloseHooks(this, false)
     this.#stopWatching()
     this.#fd = -1
     this.#kept = undefined

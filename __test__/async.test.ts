@@ -323,6 +323,62 @@ describe('queues, close, timeout, abort', () => {
   })
 })
 
+describe('options in place of the optional arguments', () => {
+  const aborted = () => ({ signal: AbortSignal.abort() })
+  const expectKind = async (p: Promise<unknown>, kind: new (...a: never[]) => Error) =>
+    expect(await rejection(p)).toBeInstanceOf(kind)
+
+  it('every read takes { timeout } where its flags, nbytes or ancbufsize may stand', async () => {
+    const [, b] = connectedPair()
+    const t = { timeout: 0.02 }
+    await expectKind(b.recvAsync(10, t), TimeoutError)
+    await expectKind(b.recvIntoAsync(Buffer.alloc(10), t), TimeoutError)
+    await expectKind(b.recvIntoAsync(Buffer.alloc(10), 5, t), TimeoutError)
+    await expectKind(b.recvIntoAsync(new Uint16Array(4), t), TimeoutError)
+    await expectKind(b.recvmsgAsync(10, t), TimeoutError)
+    await expectKind(b.recvmsgAsync(10, 64, t), TimeoutError)
+    await expectKind(b.recvmsgIntoAsync([Buffer.alloc(10)], t), TimeoutError)
+    await expectKind(b.recvmsgIntoAsync([Buffer.alloc(10)], 64, t), TimeoutError)
+    const udp = track(socket(AF_INET, SOCK_DGRAM))
+    udp.bind(['127.0.0.1', 0])
+    await expectKind(udp.recvfromAsync(10, t), TimeoutError)
+  })
+
+  it('every send takes { signal } where its flags, ancdata or address may stand', async () => {
+    const [, b] = connectedPair()
+    await expectKind(b.sendAsync('x', aborted()), AbortError)
+    await expectKind(b.sendallAsync('x', aborted()), AbortError)
+    await expectKind(b.sendallAsync(Buffer.from('x'), aborted()), AbortError)
+    await expectKind(b.sendmsgAsync(['x'], aborted()), AbortError)
+    await expectKind(b.sendmsgAsync(['x'], [], aborted()), AbortError)
+    await expectKind(b.sendmsgAsync(['x'], [], 0, aborted()), AbortError)
+    const udp = track(socket(AF_INET, SOCK_DGRAM))
+    udp.connect(['127.0.0.1', 9])
+    await expectKind(udp.sendmanyAsync(['x'], aborted()), AbortError)
+    await expectKind(udp.sendmanyAsync(['x'], ['127.0.0.1', 9], aborted()), AbortError)
+    // Nothing went out: the aborted calls made no syscall.
+    expect(b.tcpInfo().bytesSent ?? 0).toBe(0)
+  })
+
+  it('calls with options in place work, and options followed by more is a TypeError', async () => {
+    const [a, b] = connectedPair()
+    await b.sendallAsync('hello', { timeout: 5 })
+    expect((await a.recvAsync(10, { timeout: 5 })).toString()).toBe('hello')
+    await b.sendAsync('again', { timeout: 5 })
+    const buf = Buffer.alloc(10)
+    expect(await a.recvIntoAsync(buf, { timeout: 5 })).toBe(5)
+    // Data already queued comes at once with options, as without.
+    b.sendall('queued')
+    expect(await a.recvIntoAsync(buf, { signal: new AbortController().signal })).toBe(6)
+    // Untyped callers: the options object must come last.
+    const loose = (f: unknown) => f as (...args: unknown[]) => Promise<unknown>
+    await expectKind(loose(a.recvAsync).call(a, 1, { timeout: 1 }, 0), TypeError)
+    await expectKind(loose(a.recvIntoAsync).call(a, buf, { timeout: 1 }, 0), TypeError)
+    await expectKind(loose(b.sendmsgAsync).call(b, ['x'], { timeout: 1 }, 0), TypeError)
+    await expectKind(b.sendallAsync(buf, { timeout: -1 }), RangeError)
+  })
+})
+
 describe('connect, EOF, bulk, UDP', () => {
   it('connectAsync: ECONNREFUSED then success', async () => {
     const s = server()

@@ -175,8 +175,40 @@ export const RECV_FDS: unique symbol = Symbol('recvFds')
 /** setTimeout's longest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+/**
+ * Whether an argument where an optional flags/nbytes/address may stand is the options object
+ * instead (`recvAsync(n, { timeout })`): an object that is no list, buffer or address.
+ */
+function isOptions(x: unknown): x is AsyncOptions {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    !(Symbol.iterator in x) &&
+    !ArrayBuffer.isView(x) &&
+    !(x instanceof ArrayBuffer)
+  )
+}
+
+/** Stands for an options object followed by more arguments: checkOptions refuses it. */
+const MISPLACED: AsyncOptions = Object.freeze({})
+
+/** `options` when nothing follows it, else MISPLACED. */
+function last(options: AsyncOptions, ...after: unknown[]): AsyncOptions {
+  return after.every((a) => a === undefined) ? options : MISPLACED
+}
+
+/** Whether a fast path may run with `options`: not if they would reject (#pending says why). */
+function precheck(options: unknown): boolean {
+  try {
+    return checkOptions(options).signal?.aborted !== true
+  } catch {
+    return false
+  }
+}
+
 function checkOptions(options: unknown): AsyncOptions {
   if (options === undefined) return {}
+  if (options === MISPLACED) throw new TypeError('The options object must be the last argument')
   const { signal, timeout } = v.options<AsyncOptions>(options) as AsyncOptions
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError('The "options.signal" property must be an AbortSignal')
@@ -924,15 +956,34 @@ export class Socket {
    */
   sendmanyAsync(
     buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
-    address?: AddressInput | readonly AddressInput[],
-    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendmanyAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    address: AddressInput | readonly AddressInput[] | undefined,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendmanyAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    address: AddressInput | readonly AddressInput[] | undefined,
+    flags: number,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendmanyAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    address?: AddressInput | readonly AddressInput[] | AsyncOptions,
+    flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
+    if (isOptions(address))
+      [address, flags, options] = [undefined, 0, last(address, flags, options)]
+    else if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
+    if (flags === undefined) flags = 0
     return this.#pending(
       WRITABLE_DIR,
       'sendmmsg',
       () => {
-        const args = this.#sendmanyArgs(buffers, address, flags)
+        const args = this.#sendmanyArgs(buffers, address, flags as number)
         return () => settled(this.#sendmanyCall(args, MSG_DONTWAIT), 'sendmmsg')
       },
       options,
@@ -1100,22 +1151,39 @@ export class Socket {
    * end of stream. The socket becomes non-blocking (`gettimeout() === 0`).
    * @throws {SocketError} (rejects) `ECONNRESET`, `ETIMEDOUT` (options.timeout), `EBADF` (closed while pending); `AbortError`.
    */
+  recvIntoAsync(buffer: ArrayBufferView | ArrayBuffer, options?: AsyncOptions): Promise<number>
   recvIntoAsync(
     buffer: ArrayBufferView | ArrayBuffer,
-    nbytes = 0,
-    flags = 0,
+    nbytes: number,
+    options?: AsyncOptions,
+  ): Promise<number>
+  recvIntoAsync(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes: number,
+    flags: number,
+    options?: AsyncOptions,
+  ): Promise<number>
+  recvIntoAsync(
+    buffer: ArrayBufferView | ArrayBuffer,
+    nbytes?: number | AsyncOptions,
+    flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
-    // The hot loop's shape (a Buffer, no size, flags or options, nothing queued) goes
-    // straight to the syscall: no closure, no option parsing, one promise.
+    if (isOptions(nbytes)) [nbytes, flags, options] = [0, 0, last(nbytes, flags, options)]
+    else if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
+    if (nbytes === undefined) nbytes = 0
+    if (flags === undefined) flags = 0
+    // The hot loop's shape (a Buffer, no size or flags, nothing queued) goes straight to the
+    // syscall: no closure, one promise. Options are checked first but cost nothing more
+    // unless the read must wait.
     const w = this.#w
     if (
       w &&
       this.#timeout === 0 &&
-      options === undefined &&
       buffer instanceof Uint8Array &&
       nbytes === 0 &&
-      flags === 0
+      flags === 0 &&
+      (options === undefined || precheck(options))
     ) {
       if (w.reads.length === 0 && w.tryFirst()) {
         const got = this.#recvAll(buffer)
@@ -1125,14 +1193,14 @@ export class Socket {
       }
       // Tried above, skipped (see Watcher.tryFirst), or queued behind others: wait.
       const attempt = () => settled(this.#recvAll(buffer), 'recv')
-      return this.#pending(READABLE, 'recv', () => attempt, undefined, true)
+      return this.#pending(READABLE, 'recv', () => attempt, options, true)
     }
     return this.#pending(
       READABLE,
       'recv',
       () => {
         const buf = v.writable(buffer)
-        const n = this.#nbytes(buf, nbytes)
+        const n = this.#nbytes(buf, nbytes as number)
         v.cint(flags, 'flags')
         return () => settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
       },
@@ -1141,16 +1209,20 @@ export class Socket {
   }
 
   /** Receives up to `bufsize` bytes without blocking: an empty Buffer at end of stream. */
-  recvAsync(bufsize: number, flags = 0, options?: AsyncOptions): Promise<Buffer> {
+  recvAsync(bufsize: number, options?: AsyncOptions): Promise<Buffer>
+  recvAsync(bufsize: number, flags: number, options?: AsyncOptions): Promise<Buffer>
+  recvAsync(bufsize: number, flags?: number | AsyncOptions, options?: AsyncOptions) {
+    if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
+    if (flags === undefined) flags = 0
     return this.#pending(
       READABLE,
       'recv',
       () => {
         const n = v.recvSize(bufsize)
-        v.cint(flags, 'flags')
+        const f = v.cint(flags, 'flags') | MSG_DONTWAIT
         return () => {
           const buf = Buffer.allocUnsafe(n)
-          const got = settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
+          const got = settled(recvIntoFd(this.#fd, buf, n, f, 0), 'recv')
           return got === AGAIN ? AGAIN : shrink(buf, got)
         }
       },
@@ -1159,21 +1231,29 @@ export class Socket {
   }
 
   /** Receives a datagram without blocking: `[data, address]`. */
+  recvfromAsync(bufsize: number, options?: AsyncOptions): Promise<[Buffer, SocketAddress]>
   recvfromAsync(
     bufsize: number,
-    flags = 0,
+    flags: number,
+    options?: AsyncOptions,
+  ): Promise<[Buffer, SocketAddress]>
+  recvfromAsync(
+    bufsize: number,
+    flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<[Buffer, SocketAddress]> {
+    if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
+    if (flags === undefined) flags = 0
     const h = this.#h
     return this.#pending(
       READABLE,
       'recvfrom',
       () => {
         const n = v.recvSize(bufsize)
-        v.cint(flags, 'flags')
+        const f = v.cint(flags, 'flags')
         return () => {
           const buf = Buffer.allocUnsafe(n)
-          const r = native.sockTryRecvfromInto(h, buf, n, flags)
+          const r = native.sockTryRecvfromInto(h, buf, n, f)
           if (typeof r === 'number') {
             settled(r, 'recvfrom')
             return AGAIN
@@ -1186,29 +1266,45 @@ export class Socket {
   }
 
   /** Sends without blocking once the socket is writable; resolves with the bytes sent. */
+  sendAsync(data: string | ArrayBufferView | ArrayBuffer, options?: AsyncOptions): Promise<number>
   sendAsync(
     data: string | ArrayBufferView | ArrayBuffer,
-    flags = 0,
+    flags: number,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendAsync(
+    data: string | ArrayBufferView | ArrayBuffer,
+    flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
+    if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
+    if (flags === undefined) flags = 0
     return this.#pending(
       WRITABLE_DIR,
       'send',
       () => {
         const b = v.bytes(data)
-        v.cint(flags, 'flags')
-        return () => settled(sendFd(this.#fd, b, flags | MSG_DONTWAIT, 0), 'send')
+        const f = v.cint(flags, 'flags') | MSG_DONTWAIT
+        return () => settled(sendFd(this.#fd, b, f, 0), 'send')
       },
       options,
     )
   }
 
   /** Sends all of `data`, waiting for room as needed; on error `err.bytesSent` says how much went. */
+  sendallAsync(data: string | ArrayBufferView | ArrayBuffer, options?: AsyncOptions): Promise<void>
   sendallAsync(
     data: string | ArrayBufferView | ArrayBuffer,
-    flags = 0,
+    flags: number,
+    options?: AsyncOptions,
+  ): Promise<void>
+  sendallAsync(
+    data: string | ArrayBufferView | ArrayBuffer,
+    flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<void> {
+    if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
+    if (flags === undefined) flags = 0
     let off = 0
     let tried = false
     const w = this.#w
@@ -1216,9 +1312,9 @@ export class Socket {
       w &&
       w.writes.length === 0 &&
       this.#timeout === 0 &&
-      options === undefined &&
       data instanceof Uint8Array &&
-      flags === 0
+      flags === 0 &&
+      (options === undefined || precheck(options))
     ) {
       // The hot shape: one send that takes it all needs no closure and no new promise.
       const n = sendFd(this.#fd, data, MSG_DONTWAIT, 0)
@@ -1236,10 +1332,10 @@ export class Socket {
       'send',
       () => {
         const b = v.bytes(data)
-        v.cint(flags, 'flags')
+        const f = v.cint(flags, 'flags') | MSG_DONTWAIT
         return () => {
           while (off < b.length) {
-            const n = sendFd(this.#fd, off === 0 ? b : b.subarray(off), flags | MSG_DONTWAIT, 0)
+            const n = sendFd(this.#fd, off === 0 ? b : b.subarray(off), f, 0)
             if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
             if (n < 0) {
               const e = errnoError(-n, 'send')
@@ -1302,19 +1398,54 @@ export class Socket {
   /** `sendmsg` without blocking once the socket is writable; resolves with the bytes sent. */
   sendmsgAsync(
     buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
-    ancdata: readonly AncillaryInput[] = [],
-    flags = 0,
-    address?: AddressInput | null,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendmsgAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    ancdata: readonly AncillaryInput[],
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendmsgAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    ancdata: readonly AncillaryInput[],
+    flags: number,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendmsgAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    ancdata: readonly AncillaryInput[],
+    flags: number,
+    address: AddressInput | null | undefined,
+    options?: AsyncOptions,
+  ): Promise<number>
+  sendmsgAsync(
+    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    ancdata?: readonly AncillaryInput[] | AsyncOptions,
+    flags?: number | AsyncOptions,
+    address?: AddressInput | null | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
+    if (isOptions(ancdata))
+      [ancdata, flags, address, options] = [
+        [],
+        0,
+        undefined,
+        last(ancdata, flags, address, options),
+      ]
+    else if (isOptions(flags))
+      [flags, address, options] = [0, undefined, last(flags, address, options)]
+    else if (isOptions(address)) [address, options] = [undefined, last(address, options)]
+    if (ancdata === undefined) ancdata = []
+    if (flags === undefined) flags = 0
     return this.#pending(
       WRITABLE_DIR,
       'sendmsg',
       () => {
         const [send, a] = this.#msgArgs(buffers, ancdata, flags, address)
+        const f = (flags as number) | MSG_DONTWAIT
         return () =>
           again(
-            () => send(flags | MSG_DONTWAIT),
+            () => send(f),
             (e) => this.#fail(e, 'sendmsg', a),
           )
       },
@@ -1323,10 +1454,18 @@ export class Socket {
   }
 
   /** `recvmsg` without blocking: resolves with `[data, ancdata, msgFlags, address]`. */
+  recvmsgAsync(bufsize: number, options?: AsyncOptions): Promise<RecvmsgResult>
+  recvmsgAsync(bufsize: number, ancbufsize: number, options?: AsyncOptions): Promise<RecvmsgResult>
   recvmsgAsync(
     bufsize: number,
-    ancbufsize = 0,
-    flags = 0,
+    ancbufsize: number,
+    flags: number,
+    options?: AsyncOptions,
+  ): Promise<RecvmsgResult>
+  recvmsgAsync(
+    bufsize: number,
+    ancbufsize?: number | AsyncOptions,
+    flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<RecvmsgResult> {
     let buf: Buffer
@@ -1335,26 +1474,47 @@ export class Socket {
     } catch (e) {
       return Promise.reject(e)
     }
-    return this.recvmsgIntoAsync([buf], ancbufsize, flags, options).then((r) => withData(buf, r))
+    const into = this.recvmsgIntoAsync as (...args: unknown[]) => Promise<RecvmsgIntoResult>
+    return into.call(this, [buf], ancbufsize, flags, options).then((r) => withData(buf, r))
   }
 
   /** `recvmsgInto` without blocking: resolves with `[nbytes, ancdata, msgFlags, address]`. */
   recvmsgIntoAsync(
     buffers: readonly (ArrayBufferView | ArrayBuffer)[],
-    ancbufsize = 0,
-    flags = 0,
+    options?: AsyncOptions,
+  ): Promise<RecvmsgIntoResult>
+  recvmsgIntoAsync(
+    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    ancbufsize: number,
+    options?: AsyncOptions,
+  ): Promise<RecvmsgIntoResult>
+  recvmsgIntoAsync(
+    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    ancbufsize: number,
+    flags: number,
+    options?: AsyncOptions,
+  ): Promise<RecvmsgIntoResult>
+  recvmsgIntoAsync(
+    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    ancbufsize?: number | AsyncOptions,
+    flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<RecvmsgIntoResult> {
+    if (isOptions(ancbufsize))
+      [ancbufsize, flags, options] = [0, 0, last(ancbufsize, flags, options)]
+    else if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
+    if (ancbufsize === undefined) ancbufsize = 0
+    if (flags === undefined) flags = 0
     return this.#pending(
       READABLE,
       'recvmsg',
       () => {
         const bufs = v.writableList(buffers)
         const anc = v.ancbufsize(ancbufsize)
-        v.cint(flags, 'flags')
+        const f = v.cint(flags, 'flags') | MSG_DONTWAIT
         return () =>
           again(
-            () => this.#recvmsg(bufs, anc, flags | MSG_DONTWAIT),
+            () => this.#recvmsg(bufs, anc, f),
             (e) => e,
           )
       },

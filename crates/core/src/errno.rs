@@ -12,15 +12,17 @@ pub struct Errno(i32);
 /// Declares one const per name and the number -> name table, both from `libc`,
 /// so no number is ever typed by hand. Where two names share a number on a
 /// platform (EAGAIN/EWOULDBLOCK on Linux) the first listed wins in `name()`.
+/// A name may carry `#[cfg(...)]`: it then exists only where the platform has it.
 macro_rules! errnos {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$cfg:meta])* $name:ident),* $(,)?) => {
         impl Errno {
             $(
+                $(#[$cfg])*
                 #[doc = concat!("`", stringify!($name), "`")]
                 pub const $name: Errno = Errno(libc::$name);
             )*
         }
-        const NAMES: &[(i32, &str)] = &[$((libc::$name, stringify!($name))),*];
+        const NAMES: &[(i32, &str)] = &[$($(#[$cfg])* (libc::$name, stringify!($name))),*];
     };
 }
 
@@ -34,7 +36,13 @@ errnos! {
     EFAULT, EBUSY, EEXIST, EXDEV, ENODEV, ENOTDIR, EISDIR, EINVAL, ENFILE,
     EMFILE, ENOTTY, ETXTBSY, EFBIG, ENOSPC, ESPIPE, EROFS, EMLINK, EDOM, ERANGE,
     EDEADLK, ENAMETOOLONG, ENOLCK, ENOSYS, ENOTEMPTY, ELOOP, ENOMSG, EIDRM,
-    ENOSTR, ENODATA, ETIME, ENOSR, ENOLINK, EPROTO, EBADMSG, EOVERFLOW, EILSEQ,
+    // The XSI STREAMS errnos: FreeBSD never had STREAMS and its errno.h does
+    // not define them, so neither does the libc crate there.
+    #[cfg(not(target_os = "freebsd"))] ENOSTR,
+    #[cfg(not(target_os = "freebsd"))] ENODATA,
+    #[cfg(not(target_os = "freebsd"))] ETIME,
+    #[cfg(not(target_os = "freebsd"))] ENOSR,
+    ENOLINK, EPROTO, EBADMSG, EOVERFLOW, EILSEQ,
     EUSERS, ESOCKTNOSUPPORT, EPFNOSUPPORT, ETOOMANYREFS, ESTALE, EDQUOT,
     ECANCELED, EOWNERDEAD, ENOTRECOVERABLE, EMULTIHOP, ENOTBLK,
 }

@@ -202,9 +202,11 @@ pub fn getnameinfo(addr: &Address, flags: i32) -> Result<(String, String), GaiEr
             sa.as_ptr().cast(),
             sa.len(),
             host.as_mut_ptr(),
-            host.len() as libc::socklen_t,
+            // The length type differs: socklen_t in glibc, musl and macOS,
+            // size_t in FreeBSD's netdb.h; `as _` takes the one declared.
+            host.len() as _,
             service.as_mut_ptr(),
-            service.len() as libc::socklen_t,
+            service.len() as _,
             flags,
         )
     };

@@ -88,7 +88,8 @@ pub(crate) fn wait_fd(
     }
 }
 
-/// The `SOCK_NONBLOCK` type flag of socket(2)/socketpair(2).
+/// The mode a new socket starts in: non-blocking if `socktype` asked for
+/// `SOCK_NONBLOCK` (the kernel set O_NONBLOCK), else blocking, as in Python.
 #[cfg(any(
     target_os = "linux",
     target_os = "android",
@@ -97,8 +98,11 @@ pub(crate) fn wait_fd(
     target_os = "openbsd",
     target_os = "dragonfly"
 ))]
-pub(crate) const SOCK_NONBLOCK: libc::c_int = libc::SOCK_NONBLOCK;
-/// macOS has no `SOCK_NONBLOCK` type flag: nothing to look for.
+pub(crate) fn initial_timeout(socktype: libc::c_int) -> Option<Duration> {
+    (socktype & libc::SOCK_NONBLOCK != 0).then_some(Duration::ZERO)
+}
+
+/// macOS has no `SOCK_NONBLOCK` type flag: every new socket starts blocking.
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
@@ -107,12 +111,8 @@ pub(crate) const SOCK_NONBLOCK: libc::c_int = libc::SOCK_NONBLOCK;
     target_os = "openbsd",
     target_os = "dragonfly"
 )))]
-pub(crate) const SOCK_NONBLOCK: libc::c_int = 0;
-
-/// The mode a new socket starts in: non-blocking if `socktype` asked for
-/// `SOCK_NONBLOCK` (the kernel set O_NONBLOCK), else blocking, as in Python.
-pub(crate) fn initial_timeout(socktype: libc::c_int) -> Option<Duration> {
-    (socktype & SOCK_NONBLOCK != 0).then_some(Duration::ZERO)
+pub(crate) fn initial_timeout(_socktype: libc::c_int) -> Option<Duration> {
+    None
 }
 
 /// BSD accept(2) copies O_NONBLOCK from the listener; Linux accept4(2) does not.
@@ -175,9 +175,8 @@ mod cmsg_cloexec {
         let mut result = Ok(());
         for fd in fds {
             // SAFETY: F_SETFD on an fd we own.
-            if let Err(e) =
-                cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })
-            {
+            let rc = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+            if let Err(e) = cvt(rc) {
                 result = Err(e);
             }
         }

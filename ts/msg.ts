@@ -119,9 +119,7 @@ export function sendFds(
     if (LITTLE) rights.writeInt32LE(fd, i * INT)
     else rights.writeInt32BE(fd, i * INT)
   }
-  // sendmsg takes any iterable of buffers (validate.ts); its declared type says arrays.
-  const bufs = buffers as readonly (string | ArrayBufferView | ArrayBuffer)[]
-  return sock.sendmsg(bufs, [[SOL_SOCKET, SCM_RIGHTS, rights]], flags, address)
+  return sock.sendmsg(buffers, [[SOL_SOCKET, SCM_RIGHTS, rights]], flags, address)
 }
 
 /**

@@ -170,7 +170,9 @@ export function createServer(
   if (unix !== (family === AF_UNIX))
     throw new TypeError('A path string address needs family AF_UNIX, and AF_UNIX a path string')
   if (typeof cleanupSocket !== 'boolean')
-    throw new TypeError('The "options.cleanupSocket" property must be a boolean')
+    throw new TypeError(
+      `The "options.cleanupSocket" property must be a boolean. Received ${v.typeName(cleanupSocket)}`,
+    )
   const sock = new Socket(family, SOCK_STREAM)
   try {
     if (unix) {

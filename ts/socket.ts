@@ -211,7 +211,9 @@ function checkOptions(options: unknown): AsyncOptions {
   if (options === MISPLACED) throw new TypeError('The options object must be the last argument')
   const { signal, timeout } = v.options<AsyncOptions>(options) as AsyncOptions
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError('The "options.signal" property must be an AbortSignal')
+    throw new TypeError(
+      `The "options.signal" property must be an AbortSignal. Received ${v.typeName(signal)}`,
+    )
   }
   // null means no timeout, as in settimeout(null); it must not become a 0 ms timer.
   const t = v.timeout(timeout, 'options.timeout') ?? undefined
@@ -499,8 +501,8 @@ export class Socket {
    * open), `EINVAL` (a control message the kernel rejects), `ETOOMANYREFS`.
    */
   sendmsg(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
-    ancdata: readonly AncillaryInput[] = [],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+    ancdata: Iterable<AncillaryInput> = [],
     flags = 0,
     address?: AddressInput | null,
   ): number {
@@ -580,7 +582,7 @@ export class Socket {
    * @throws {SocketError} as `recvmsg`, plus `EMSGSIZE` for more buffers than IOV_MAX.
    */
   recvmsgInto(
-    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
     ancbufsize = 0,
     flags = 0,
   ): RecvmsgIntoResult {
@@ -715,7 +717,8 @@ export class Socket {
 
   /** `setblocking(false)` = `settimeout(0)`, `setblocking(true)` = `settimeout(null)`. */
   setblocking(flag: boolean): void {
-    if (typeof flag !== 'boolean') throw new TypeError('The "flag" argument must be a boolean')
+    if (typeof flag !== 'boolean')
+      throw new TypeError(`The "flag" argument must be a boolean. Received ${v.typeName(flag)}`)
     this.settimeout(flag ? null : 0)
   }
 
@@ -862,7 +865,7 @@ export class Socket {
    * @throws {SocketError} `EAGAIN` (non-blocking, nothing queued), `ETIMEDOUT`, `ECONNREFUSED`.
    */
   recvmanyInto(
-    buffers: readonly ArrayBufferView[],
+    buffers: Iterable<ArrayBufferView>,
     lengths: Int32Array,
     options?: RecvManyOptions,
   ): number {
@@ -873,7 +876,7 @@ export class Socket {
 
   /** `recvmanyInto` with MSG_DONTWAIT: the count or `-errno` (`-EAGAIN`), never throws for OS errors. */
   tryRecvmanyInto(
-    buffers: readonly ArrayBufferView[],
+    buffers: Iterable<ArrayBufferView>,
     lengths: Int32Array,
     options?: RecvManyOptions,
   ): number {
@@ -886,7 +889,7 @@ export class Socket {
    * `signal` / `timeout`. The buffers must stay as they are until it settles.
    */
   recvmanyIntoAsync(
-    buffers: readonly ArrayBufferView[],
+    buffers: Iterable<ArrayBufferView>,
     lengths: Int32Array,
     options?: RecvManyOptions & AsyncOptions,
   ): Promise<number> {
@@ -932,7 +935,7 @@ export class Socket {
    * `EDESTADDRREQ` (no address, not connected), `ECONNREFUSED`; {@link GaiError}.
    */
   sendmany(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
     address?: AddressInput | readonly AddressInput[],
     flags = 0,
   ): number {
@@ -943,7 +946,7 @@ export class Socket {
 
   /** `sendmany` with MSG_DONTWAIT: the count or `-errno`, never throws for OS errors. */
   trySendmany(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
     address?: AddressInput | readonly AddressInput[],
     flags = 0,
   ): number {
@@ -955,22 +958,22 @@ export class Socket {
    * for a non-empty `buffers`) once the socket took some.
    */
   sendmanyAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
     options?: AsyncOptions,
   ): Promise<number>
   sendmanyAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
     address: AddressInput | readonly AddressInput[] | undefined,
     options?: AsyncOptions,
   ): Promise<number>
   sendmanyAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
     address: AddressInput | readonly AddressInput[] | undefined,
     flags: number,
     options?: AsyncOptions,
   ): Promise<number>
   sendmanyAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
     address?: AddressInput | readonly AddressInput[] | AsyncOptions,
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
@@ -1397,30 +1400,30 @@ export class Socket {
 
   /** `sendmsg` without blocking once the socket is writable; resolves with the bytes sent. */
   sendmsgAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
     options?: AsyncOptions,
   ): Promise<number>
   sendmsgAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
-    ancdata: readonly AncillaryInput[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+    ancdata: Iterable<AncillaryInput>,
     options?: AsyncOptions,
   ): Promise<number>
   sendmsgAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
-    ancdata: readonly AncillaryInput[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+    ancdata: Iterable<AncillaryInput>,
     flags: number,
     options?: AsyncOptions,
   ): Promise<number>
   sendmsgAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
-    ancdata: readonly AncillaryInput[],
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+    ancdata: Iterable<AncillaryInput>,
     flags: number,
     address: AddressInput | null | undefined,
     options?: AsyncOptions,
   ): Promise<number>
   sendmsgAsync(
-    buffers: readonly (string | ArrayBufferView | ArrayBuffer)[],
-    ancdata?: readonly AncillaryInput[] | AsyncOptions,
+    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+    ancdata?: Iterable<AncillaryInput> | AsyncOptions,
     flags?: number | AsyncOptions,
     address?: AddressInput | null | AsyncOptions,
     options?: AsyncOptions,
@@ -1480,22 +1483,22 @@ export class Socket {
 
   /** `recvmsgInto` without blocking: resolves with `[nbytes, ancdata, msgFlags, address]`. */
   recvmsgIntoAsync(
-    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
     options?: AsyncOptions,
   ): Promise<RecvmsgIntoResult>
   recvmsgIntoAsync(
-    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
     ancbufsize: number,
     options?: AsyncOptions,
   ): Promise<RecvmsgIntoResult>
   recvmsgIntoAsync(
-    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
     ancbufsize: number,
     flags: number,
     options?: AsyncOptions,
   ): Promise<RecvmsgIntoResult>
   recvmsgIntoAsync(
-    buffers: readonly (ArrayBufferView | ArrayBuffer)[],
+    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
     ancbufsize?: number | AsyncOptions,
     flags?: number | AsyncOptions,
     options?: AsyncOptions,

@@ -249,6 +249,29 @@ describe('queues, close, timeout, abort', () => {
     expect((await nul).toString()).toBe('nul')
   })
 
+  it('timeouts of one length expire in the order they started; other lengths on their own', async () => {
+    const pairs = Array.from({ length: 5 }, () => connectedPair())
+    const order: number[] = []
+    const calls = pairs.map(([, b], i) =>
+      b.recvAsync(1, { timeout: i === 4 ? 0.01 : 0.05 }).catch((e: SocketError) => {
+        expect(e.code).toBe('ETIMEDOUT')
+        order.push(i)
+      }),
+    )
+    // One that completes leaves the others' timeouts in place.
+    pairs[1]?.[0].sendall('x')
+    await Promise.all(calls)
+    expect(order).toEqual([4, 0, 2, 3])
+  })
+
+  it('a timeout longer than setTimeout allows (30 days) does not fire early', async () => {
+    const [a, b] = connectedPair()
+    const r = b.recvAsync(10, { timeout: 30 * 86400 })
+    await new Promise((resolve) => setTimeout(resolve, 30)) // an overflowed timer fires in 1 ms
+    a.sendall('later')
+    expect((await r).toString()).toBe('later')
+  })
+
   it('AbortSignal rejects with AbortError and the socket still works', async () => {
     const [a, b] = connectedPair()
     const ac = new AbortController()
@@ -832,6 +855,25 @@ srv.bind(['127.0.0.1', 0]); srv.listen(16)
     expect(child.exitCode).toBe(null)
     child.kill('SIGTERM')
     await done
+  })
+
+  it('a timed op that completed leaves no timer keeping the process alive', async () => {
+    // runNode kills the child after 20 s: a 60 s timeout still armed would show as SIGKILL.
+    const { done } = runNode(
+      script(`${prelude}
+const c = socket(AF_INET, SOCK_STREAM)
+const acc = srv.acceptAsync({ timeout: 60 })
+await c.connectAsync(srv.getsockname(), { timeout: 60 })
+const [conn] = await acc
+const r = c.recvAsync(10, { timeout: 60 })
+setTimeout(() => conn.sendall('late'), 20)
+console.log('got', (await r).toString())
+conn.close(); c.close(); srv.close()
+`),
+    )
+    const res = await done
+    expect(res).toMatchObject({ code: 0, signal: null })
+    expect(res.out.trim()).toBe('got late')
   })
 
   it('exits normally once the last pending op resolves', async () => {

@@ -1,6 +1,7 @@
 // Readiness from Node's event loop: the addon keeps one uv_poll per watched socket and
 // calls `dispatch` once per loop turn with every ready [id, events] pair (crates/node/src/reactor.rs).
 import { type NativeSocket, native } from './binding.js'
+import { type Deadline, setRef } from './deadlines.js'
 import { SocketError, toSocketError } from './errors.js'
 
 export const READABLE = 1
@@ -12,8 +13,8 @@ const ERROR = 8
 export interface Op {
   run(): boolean
   fail(err: SocketError): void
-  /** The op's timeout timer, ref'ed like the socket. */
-  timer: ReturnType<typeof setTimeout> | undefined
+  /** The op's timeout, ref'ed like the socket. */
+  deadline: Deadline | undefined
 }
 
 /** What a watch id's events go to. `flush` runs once per turn after every event was delivered. */
@@ -184,8 +185,7 @@ export class Watcher implements Target {
   setKeepAlive(keep: boolean): void {
     this.keepAlive = keep
     for (const op of [...this.reads, ...this.writes]) {
-      if (keep) op.timer?.ref()
-      else op.timer?.unref()
+      if (op.deadline) setRef(op.deadline, keep)
     }
     this.#update(0)
   }

@@ -19,6 +19,7 @@ import {
   SOL_SOCKET,
   SOMAXCONN,
 } from './constants.js'
+import { cancel, Deadline, start } from './deadlines.js'
 import { AbortError, errnoError, SocketError, toSocketError } from './errors.js'
 import type {
   Ancillary,
@@ -171,9 +172,6 @@ function again<T>(call: () => T, fail: (e: unknown) => unknown): T | typeof AGAI
 
 /** The stream fast path of `recvFds` (ts/msg.ts); not exported from the package. */
 export const RECV_FDS: unique symbol = Symbol('recvFds')
-
-/** setTimeout's longest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * Whether an argument where an optional flags/nbytes/address may stand is the options object
@@ -1068,7 +1066,6 @@ export class Socket {
       }
     }
     return new Promise<T>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
       // Errors raised here rather than by the attempt: `progress` adds what went out before.
       const stop = (e: SocketError | AbortError) => {
         done()
@@ -1079,11 +1076,11 @@ export class Socket {
         stop(new AbortError(signal?.reason))
       }
       const done = () => {
-        if (timer !== undefined) clearTimeout(timer)
+        if (op.deadline !== undefined) cancel(op.deadline)
         signal?.removeEventListener('abort', onAbort)
       }
       const op: Op = {
-        timer: undefined,
+        deadline: undefined,
         run: () => {
           let r: T | typeof AGAIN
           try {
@@ -1100,21 +1097,14 @@ export class Socket {
         },
         fail: stop,
       }
-      // setTimeout fires after 1 ms for anything over 2^31-1 ms (~24.8 days): wait in steps.
-      const arm = (ms: number) => {
-        timer = setTimeout(
-          () => {
-            if (ms > MAX_TIMER_MS) return arm(ms - MAX_TIMER_MS)
-            w.remove(op)
-            stop(errnoError(ETIMEDOUT, syscall))
-          },
-          Math.min(ms, MAX_TIMER_MS),
-        )
-        // An unref'ed socket's pending call must not keep the process alive through its timer.
-        if (!w.keepAlive) timer.unref()
-        op.timer = timer
+      if (timeout !== undefined) {
+        // An unref'ed socket's pending call must not keep the process alive through its timeout.
+        op.deadline = new Deadline(() => {
+          w.remove(op)
+          stop(errnoError(ETIMEDOUT, syscall))
+        }, w.keepAlive)
+        start(op.deadline, Math.ceil(timeout * 1000))
       }
-      if (timeout !== undefined) arm(Math.ceil(timeout * 1000))
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
         w.add(op, queue)

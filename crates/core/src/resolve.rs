@@ -218,7 +218,8 @@ pub fn getnameinfo(addr: &Address, flags: i32) -> Result<(String, String), GaiEr
         let bytes: Vec<u8> = b
             .iter()
             .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
+            // c_char is i8 on x86-64 and u8 on aarch64: the same byte either way.
+            .map(|&c| u8::from_ne_bytes(c.to_ne_bytes()))
             .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     };

@@ -9,13 +9,12 @@ mod util;
 
 use std::cell::Cell;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::thread::JoinHandleExt;
 use std::sync::{Once, PoisonError, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use bsd_sockets_core::{Backend, Errno, Events, Interest, Poller, Readiness, Socket};
-use util::{as_bytes, closed_fd, dup_at_least, is_cloexec, raise_nofile, WAIT};
+use util::{as_bytes, closed_fd, dup_at_least, is_cloexec, raise_nofile, signal_thread, WAIT};
 
 /// A wait that nothing should end: long enough for a stray event to show,
 /// short enough to keep the suite fast. Never asserted on as a duration.
@@ -609,10 +608,8 @@ fn eintr_is_retried(backend: Backend) {
         let keys: Vec<u64> = events.iter().map(|e| e.key).collect();
         (result, keys, USR1_HITS.with(Cell::get))
     });
-    let tid = handle.as_pthread_t();
     for _ in 0..10 {
-        // SAFETY: `tid` is a thread not yet joined, so its id is still valid.
-        assert_eq!(unsafe { libc::pthread_kill(tid, libc::SIGUSR1) }, 0);
+        signal_thread(&handle, libc::SIGUSR1);
         thread::sleep(Duration::from_millis(2));
     }
     send(&a, b"x");

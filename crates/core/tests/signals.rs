@@ -9,14 +9,13 @@ mod util;
 use std::cell::Cell;
 use std::io::IoSlice;
 use std::os::fd::AsRawFd;
-use std::os::unix::thread::JoinHandleExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Once};
 use std::thread;
 use std::time::Duration;
 
 use bsd_sockets_core::{select, Errno, Socket};
-use util::{bound_blocking, recv_exact, tcp_listener, tcp_pair, unix_pair, WAIT};
+use util::{bound_blocking, recv_exact, signal_thread, tcp_listener, tcp_pair, unix_pair, WAIT};
 
 thread_local! {
     /// SIGUSR1 deliveries to the current thread (a const-initialized Cell is
@@ -74,15 +73,13 @@ fn under_signals<T: Send + 'static>(
         let _ = done_tx.send(());
         (out, USR1_HITS.with(Cell::get))
     });
-    let tid = handle.as_pthread_t();
     for _ in 0..signals {
         // Stop as soon as the call returned: it must not have, but if it did
         // the assertions below say how.
         if done_rx.try_recv().is_ok() {
             break;
         }
-        // SAFETY: `tid` is a thread not yet joined, so its id is still valid.
-        assert_eq!(unsafe { libc::pthread_kill(tid, libc::SIGUSR1) }, 0);
+        signal_thread(&handle, libc::SIGUSR1);
         thread::sleep(Duration::from_millis(2));
     }
     release();

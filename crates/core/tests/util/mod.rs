@@ -6,6 +6,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::thread::JoinHandleExt;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bsd_sockets_core::{Address, Errno, Socket};
@@ -88,13 +90,24 @@ pub fn unix_pair(socktype: i32) -> (Socket, Socket) {
 /// hung call then fails with EAGAIN instead of hanging the test run.
 pub fn bound_blocking(sock: &Socket, limit: Duration) {
     let tv = libc::timeval {
-        tv_sec: limit.as_secs() as libc::time_t,
-        tv_usec: limit.subsec_micros() as libc::suseconds_t,
+        // `as _`, not `as libc::time_t`: on musl the libc crate marks those
+        // aliases deprecated (they change size in musl 1.2), which -D warnings rejects.
+        tv_sec: limit.as_secs() as _,
+        tv_usec: limit.subsec_micros() as _,
     };
     for name in [libc::SO_RCVTIMEO, libc::SO_SNDTIMEO] {
         sock.setsockopt_bytes(libc::SOL_SOCKET, name, as_bytes(&tv))
             .expect("SO_RCVTIMEO/SO_SNDTIMEO");
     }
+}
+
+/// Sends `signal` to the thread of `handle` with pthread_kill(3), asserting it was sent.
+pub fn signal_thread<T>(handle: &JoinHandle<T>, signal: i32) {
+    // `as _`: std's RawPthread is an integer, libc's pthread_t an integer in
+    // glibc but a pointer in musl.
+    let tid = handle.as_pthread_t() as _;
+    // SAFETY: the thread is not joined yet (we borrow its handle), so its id is valid.
+    assert_eq!(unsafe { libc::pthread_kill(tid, signal) }, 0);
 }
 
 /// The bytes of a plain C struct, for setsockopt_bytes.

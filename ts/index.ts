@@ -11,6 +11,10 @@ export type {
 export { MAX_BATCH, type RecvManyOptions } from './batch.js'
 export * from './constants.js'
 export {
+  type DatagramExtraInfo,
+  DatagramTransport,
+} from './datagram-transport.js'
+export {
   AbortError,
   BlockingIOError,
   BrokenPipeError,
@@ -23,7 +27,15 @@ export {
   SocketError,
   TimeoutError,
 } from './errors.js'
+export type { ExceptionContext, ExceptionHandler } from './exception-handler.js'
 export { inetAton, inetNtoa, inetNtop, inetPton } from './inet.js'
+export {
+  type DatagramEndpointOptions,
+  type LoopConnectionOptions,
+  type LoopServerOptions,
+  type LoopUnixServerOptions,
+  loop,
+} from './loop.js'
 export {
   type Ancillary,
   type AncillaryInput,
@@ -45,6 +57,14 @@ export {
   type PollerBackend,
   type PollerOptions,
 } from './poller.js'
+export type {
+  BaseProtocol,
+  BufferedProtocol,
+  DatagramProtocol,
+  Protocol,
+  ProtocolFactory,
+  StreamProtocol,
+} from './protocols.js'
 export {
   type CreateServerOptions,
   createConnection,
@@ -53,6 +73,7 @@ export {
   getnameinfo,
 } from './resolve.js'
 export { type Selectable, select } from './select.js'
+export { Server, type ServerOptions } from './server.js'
 export {
   type AsyncOptions,
   fromfd,
@@ -63,3 +84,4 @@ export {
   socketpair,
 } from './socket.js'
 export type { TcpInfo, TcpState } from './tcp-info.js'
+export { Transport, type TransportExtraInfo, type TransportOptions } from './transport.js'

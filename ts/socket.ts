@@ -111,6 +111,14 @@ const ACCEPT_SKIP = new Set([
 /** accept(2) errors that last until the process or system frees fds or memory. */
 const ACCEPT_PAUSE = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'])
 
+/**
+ * What an accept loop does after accept(2) failed with `code`: `'skip'` that connection,
+ * `'pause'` until fds are freed ({@link fdsFreed}), or `undefined`: the error is real.
+ */
+export function acceptErrorKind(code: string): 'skip' | 'pause' | undefined {
+  return ACCEPT_SKIP.has(code) ? 'skip' : ACCEPT_PAUSE.has(code) ? 'pause' : undefined
+}
+
 /** Accept loops waiting for an fd to be freed; a Socket's close() wakes them all. */
 const fdWaiters: (() => void)[] = []
 
@@ -119,7 +127,7 @@ function wakeFdWaiters(): void {
 }
 
 /** Resolves when a Socket of this thread closes, `listener` closes, or after ACCEPT_RETRY_DELAY. */
-function fdsFreed(listener: Socket, keepAlive: boolean): Promise<void> {
+export function fdsFreed(listener: Socket, keepAlive: boolean): Promise<void> {
   return new Promise((resolve) => {
     const wake = () => {
       clearTimeout(timer)
@@ -169,6 +177,9 @@ function again<T>(call: () => T, fail: (e: unknown) => unknown): T | typeof AGAI
     throw err
   }
 }
+
+/** Drops a Socket's own watch for a transport (ts/transport.ts); not exported from the package. */
+export const RELEASE_WATCH: unique symbol = Symbol('releaseWatch')
 
 /** The stream fast path of `recvFds` (ts/msg.ts); not exported from the package. */
 export const RECV_FDS: unique symbol = Symbol('recvFds')
@@ -1114,6 +1125,21 @@ export class Socket {
     })
   }
 
+  /**
+   * Gives up this socket's event-loop watch, so a transport (ts/transport.ts) can watch the
+   * fd: libuv takes one watch per fd.
+   * @throws {Error} while async calls are pending.
+   */
+  [RELEASE_WATCH](): void {
+    const w = this.#w
+    if (!w) return
+    if (w.reads.length > 0 || w.writes.length > 0)
+      throw new Error('The socket has async calls pending; a transport cannot take it')
+    this.#w = undefined
+    w.failAll(() => errnoError(EBADF, 'close'))
+    native.reactorUnwatch(w.id)
+  }
+
   /** Rejects pending async calls with EBADF and drops the watcher (close, detach). */
   #stopWatching(): void {
     if (!this.#w) return
@@ -1592,8 +1618,9 @@ export class Socket {
       } catch (e) {
         if (!(e instanceof SocketError)) throw e
         if (this.fileno() === -1 && e.code === 'EBADF') return
-        if (ACCEPT_SKIP.has(e.code)) continue
-        if (!ACCEPT_PAUSE.has(e.code)) throw e
+        const kind = acceptErrorKind(e.code)
+        if (kind === 'skip') continue
+        if (kind === undefined) throw e
         await fdsFreed(this, this.#keepAlive)
         continue
       }

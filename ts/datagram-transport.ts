@@ -1,0 +1,230 @@
+// DatagramTransport: asyncio's datagram transport on Node's event loop. Reads take every
+// queued datagram in batches (recvmmsg on Linux) into one buffer set shared by the thread's
+// datagram transports, each datagram copied out for the protocol; sendto sends at once and
+// queues only what the kernel refused with EAGAIN.
+import type { AddressInput, SocketAddress } from './address.js'
+import { native } from './binding.js'
+import { errno } from './constants.js'
+import { type AbortError, errnoError, type SocketError } from './errors.js'
+import { callExceptionHandler } from './exception-handler.js'
+import type { DatagramProtocol } from './protocols.js'
+import { register, setActive, type Target, unregister } from './reactor.js'
+import { onClose, RELEASE_WATCH, type Socket } from './socket.js'
+import * as v from './validate.js'
+
+const { reactorWatchFd, reactorSetRef, reactorUnwatch } = native
+const READABLE = 1
+const WRITABLE = 2
+const ERROR = 8
+const EAGAIN = -(errno.EAGAIN as number)
+const EWOULDBLOCK = -(errno.EWOULDBLOCK as number)
+
+/** Datagrams taken per recvmmsg, and rounds per loop turn (fairness to other sockets). */
+const BATCH = 16
+const ROUNDS = 4
+const DGRAM_MAX = 65536
+let bufs: Buffer[] | undefined
+const lengths = new Int32Array(BATCH)
+const senders: (SocketAddress | null)[] = []
+const recvOptions = { addresses: senders }
+
+/** What {@link DatagramTransport.getExtraInfo} knows. */
+export interface DatagramExtraInfo {
+  peername: SocketAddress
+  sockname: SocketAddress
+  socket: Socket
+}
+
+/** A datagram socket driven on Node's event loop for a DatagramProtocol. */
+export class DatagramTransport implements Target {
+  readonly #sock: Socket
+  readonly #protocol: DatagramProtocol
+  readonly #id: number
+  #armed = 0
+  #closing = false
+  #lost = false
+  /** Datagrams refused with EAGAIN, in order: [data, address]. */
+  #queue: [Uint8Array, AddressInput | undefined][] = []
+  #size = 0
+  readonly #offClose: () => void
+
+  /** @internal Use `loop.createDatagramEndpoint`. */
+  constructor(sock: Socket, protocol: DatagramProtocol) {
+    if (typeof protocol?.datagramReceived !== 'function')
+      throw new TypeError('A DatagramProtocol needs datagramReceived(data, address)')
+    this.#sock = sock
+    this.#protocol = protocol
+    sock[RELEASE_WATCH]()
+    if (sock.gettimeout() !== 0) sock.settimeout(0)
+    this.#id = register(this)
+    setActive(this.#id, this, true)
+    this.#offClose = onClose(sock, () => this.#stop(null, false))
+  }
+
+  /** @internal */
+  start(): void {
+    try {
+      this.#protocol.connectionMade?.(this)
+    } catch (e) {
+      this.#protocolError('connectionMade', e)
+      return
+    }
+    if (!this.#lost) this.#update()
+  }
+
+  /** @internal */
+  ready(ev: number): void {
+    if (ev & ERROR) this.#armed = 0
+    if (ev & (WRITABLE | ERROR) && this.#queue.length > 0) this.#flush()
+    if (ev & (READABLE | ERROR) && !this.#closing) this.#read()
+    if (!this.#lost) this.#update()
+  }
+
+  #read(): void {
+    bufs ??= Array.from({ length: BATCH }, () => Buffer.allocUnsafeSlow(DGRAM_MAX))
+    for (let round = 0; round < ROUNDS && !this.#closing; round++) {
+      const n = this.#sock.tryRecvmanyInto(bufs, lengths, recvOptions)
+      if (n < 0) {
+        if (n !== EAGAIN && n !== EWOULDBLOCK) this.#error(errnoError(-n, 'recvmmsg'))
+        return
+      }
+      for (let i = 0; i < n && !this.#closing; i++) {
+        const len = Math.min(lengths[i] as number, DGRAM_MAX)
+        const data = Buffer.allocUnsafe(len)
+        ;(bufs[i] as Buffer).copy(data, 0, 0, len)
+        try {
+          this.#protocol.datagramReceived(data, senders[i] ?? null)
+        } catch (e) {
+          this.#protocolError('datagramReceived', e)
+          return
+        }
+      }
+      if (n < BATCH) return
+    }
+  }
+
+  /**
+   * Sends `data` as one datagram to `address` (omitted on a connected socket), at once;
+   * queued if the kernel has no room (EAGAIN). A send error goes to `errorReceived`.
+   */
+  sendto(data: string | ArrayBufferView | ArrayBuffer, address?: AddressInput): void {
+    const b = v.bytes(data)
+    if (this.#closing) return
+    if (this.#queue.length === 0) {
+      const n = address === undefined ? this.#sock.trySend(b) : this.#trySendto(b, address)
+      if (n >= 0) return
+      if (n !== EAGAIN && n !== EWOULDBLOCK) {
+        this.#error(errnoError(-n, 'sendto'))
+        return
+      }
+    }
+    this.#queue.push([Uint8Array.prototype.slice.call(b), address])
+    this.#size += b.length
+    this.#update()
+  }
+
+  #trySendto(b: Uint8Array, address: AddressInput): number {
+    // sendmany of one: the no-throw sendto, with the address checked and resolved as sendto's.
+    const n = this.#sock.trySendmany([b], address)
+    return n === 1 ? b.length : n === 0 ? EAGAIN : n
+  }
+
+  #flush(): void {
+    while (this.#queue.length > 0) {
+      const [b, address] = this.#queue[0] as [Uint8Array, AddressInput | undefined]
+      const n = address === undefined ? this.#sock.trySend(b) : this.#trySendto(b, address)
+      if (n === EAGAIN || n === EWOULDBLOCK) return
+      this.#queue.shift()
+      this.#size -= b.length
+      if (n < 0) this.#error(errnoError(-n, 'sendto'))
+    }
+    if (this.#closing) this.#stop(null, true)
+  }
+
+  #error(err: SocketError): void {
+    try {
+      this.#protocol.errorReceived?.(err)
+    } catch (e) {
+      this.#protocolError('errorReceived', e)
+    }
+  }
+
+  /** Bytes queued for sending. */
+  getWriteBufferSize(): number {
+    return this.#size
+  }
+
+  /** `'peername'` (connected sockets), `'sockname'`, `'socket'`; anything else is `fallback`. */
+  getExtraInfo<K extends keyof DatagramExtraInfo>(name: K): DatagramExtraInfo[K] | undefined
+  getExtraInfo<T>(name: string, fallback: T): T
+  getExtraInfo(name: string, fallback?: unknown): unknown {
+    try {
+      if (name === 'socket') return this.#sock
+      if (name === 'peername') return this.#sock.getpeername()
+      if (name === 'sockname') return this.#sock.getsockname()
+    } catch {
+      // Not connected, or closed.
+    }
+    return fallback
+  }
+
+  /** Closes once the queued datagrams are sent; `connectionLost(null)` follows, once. */
+  close(): void {
+    if (this.#closing) return
+    this.#closing = true
+    if (this.#queue.length === 0) this.#stop(null, true)
+  }
+
+  /** Closes at once, dropping queued datagrams. */
+  abort(): void {
+    this.#stop(null, true)
+  }
+
+  isClosing(): boolean {
+    return this.#closing
+  }
+
+  #update(): void {
+    const want = (this.#closing ? 0 : READABLE) | (this.#queue.length > 0 ? WRITABLE : 0)
+    if (want === this.#armed) return
+    reactorWatchFd(this.#id, this.#sock.fileno(), want)
+    if (this.#armed === 0 && want !== 0) reactorSetRef(this.#id, true)
+    this.#armed = want
+  }
+
+  #protocolError(name: string, e: unknown): void {
+    callExceptionHandler({
+      message: `Fatal error: protocol.${name}() call failed.`,
+      exception: e,
+      transport: this,
+      protocol: this.#protocol,
+    })
+    this.#stop(e as Error, true)
+  }
+
+  #stop(err: Error | AbortError | null, closeSocket: boolean): void {
+    if (this.#lost) return
+    this.#lost = true
+    this.#closing = true
+    this.#queue = []
+    this.#size = 0
+    this.#offClose()
+    reactorUnwatch(this.#id)
+    unregister(this.#id)
+    if (closeSocket) {
+      try {
+        this.#sock.close()
+      } catch {
+        // The fd is gone either way.
+      }
+    }
+    queueMicrotask(() => {
+      setActive(this.#id, this, false)
+      try {
+        this.#protocol.connectionLost?.(err)
+      } catch (e) {
+        callExceptionHandler({ message: 'Error in protocol.connectionLost()', exception: e })
+      }
+    })
+  }
+}

@@ -1,0 +1,277 @@
+// `loop`: asyncio's event-loop entry points for protocols and transports, on Node's own loop
+// (each worker thread has its own). Python's `await loop.create_server(factory, host, port)`
+// is `await loop.createServer(factory, host, port)` here.
+import type { AddressInput, SocketAddress } from './address.js'
+import {
+  AF_INET,
+  AF_UNIX,
+  AF_UNSPEC,
+  SO_BROADCAST,
+  SO_REUSEPORT,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from './constants.js'
+import { DatagramTransport } from './datagram-transport.js'
+import {
+  callExceptionHandler,
+  defaultExceptionHandler,
+  getExceptionHandler,
+  setExceptionHandler,
+} from './exception-handler.js'
+import type { DatagramProtocol, ProtocolFactory, StreamProtocol } from './protocols.js'
+import { getaddrinfo, createServer as listen } from './resolve.js'
+import { Server, type ServerOptions } from './server.js'
+import { Socket } from './socket.js'
+import { Transport, type TransportOptions } from './transport.js'
+import * as v from './validate.js'
+
+/** Options of {@link loop.createServer}. */
+export interface LoopServerOptions extends ServerOptions {
+  /** Serve this socket (bound; listening or not) instead of making one. */
+  sock?: Socket
+  /** `AF_INET` (default) or `AF_INET6` for the socket made. */
+  family?: number
+  /** SO_REUSEPORT on the socket made: several servers (processes, workers) on one port. */
+  reusePort?: boolean
+  /** On AF_INET6, also accept IPv4 connections. */
+  dualstackIpv6?: boolean
+}
+
+/** Options of {@link loop.createUnixServer}. */
+export interface LoopUnixServerOptions extends ServerOptions {
+  /** Serve this AF_UNIX socket instead of making one. */
+  sock?: Socket
+  /** Remove the socket file on close (default `true`, as Python 3.13's `cleanup_socket`). */
+  cleanupSocket?: boolean
+}
+
+/** Options of {@link loop.createConnection}. */
+export interface LoopConnectionOptions extends TransportOptions {
+  /** A connected stream socket to use instead of connecting one. */
+  sock?: Socket
+  /** Bind to this address before connecting (asyncio's `local_addr`). */
+  localAddr?: AddressInput
+  /** Seconds to wait for each address's connect; `ETIMEDOUT` after. */
+  timeout?: number
+  /** Aborts connecting (`AbortError`). */
+  signal?: AbortSignal
+}
+
+/** Options of {@link loop.createDatagramEndpoint}. */
+export interface DatagramEndpointOptions {
+  /** Bind to this address (asyncio's `local_addr`). */
+  localAddr?: AddressInput
+  /** Connect to this address: `sendto(data)` needs no address, and only it is heard from. */
+  remoteAddr?: AddressInput
+  /** Address family when neither address says it (default `AF_INET`; `AF_UNIX` for paths). */
+  family?: number
+  /** SO_REUSEPORT before binding. */
+  reusePort?: boolean
+  /** SO_BROADCAST. */
+  allowBroadcast?: boolean
+  /** Use this datagram socket instead of making one. */
+  sock?: Socket
+}
+
+function serverArgs(
+  host: string | null | LoopServerOptions | undefined,
+  port: number | null | undefined,
+  options: LoopServerOptions | undefined,
+): [string, number, LoopServerOptions] {
+  if (typeof host === 'object' && host !== null) return ['', 0, host]
+  return [host ?? '', port ?? 0, v.options<LoopServerOptions>(options) ?? {}]
+}
+
+/**
+ * Serves `protocolFactory` on `[host, port]` (`''` / null: every IPv4 interface; port 0:
+ * any free port, read it from `server.sockets[0].getsockname()`), or on `options.sock`:
+ * asyncio's `loop.create_server`. Each accepted connection gets a {@link Transport} and a new
+ * protocol. The socket made has SO_REUSEADDR, as Python's.
+ * @throws {SocketError} `EADDRINUSE`, `EACCES`, ...; {@link GaiError} for a bad host.
+ */
+async function createServer(
+  protocolFactory: ProtocolFactory<StreamProtocol>,
+  host?: string | null | LoopServerOptions,
+  port?: number | null,
+  options?: LoopServerOptions,
+): Promise<Server> {
+  checkFactory(protocolFactory)
+  const [h, p, o] = serverArgs(host, port, options)
+  const sock =
+    o.sock ??
+    listen([h, p], {
+      family: o.family,
+      backlog: o.backlog,
+      reusePort: o.reusePort,
+      dualstackIpv6: o.dualstackIpv6,
+    })
+  return new Server([checkSocket(sock, SOCK_STREAM)], protocolFactory, o)
+}
+
+/**
+ * Serves `protocolFactory` on the Unix socket `path` (or `options.sock`): asyncio's
+ * `loop.create_unix_server`. A socket file a dead server left is removed first, and the
+ * server's own when it closes (unless `cleanupSocket: false`).
+ */
+async function createUnixServer(
+  protocolFactory: ProtocolFactory<StreamProtocol>,
+  path: string | null,
+  options: LoopUnixServerOptions = {},
+): Promise<Server> {
+  checkFactory(protocolFactory)
+  const o = v.options<LoopUnixServerOptions>(options) ?? {}
+  const sock =
+    o.sock ?? listen(path as string, { backlog: o.backlog, cleanupSocket: o.cleanupSocket })
+  return new Server([checkSocket(sock, SOCK_STREAM)], protocolFactory, o)
+}
+
+/**
+ * Connects to `[host, port]`, trying each address the name resolves to in turn (or takes
+ * the connected `options.sock`), and drives the connection for a new protocol: asyncio's
+ * `loop.create_connection`. Resolves with `[transport, protocol]` once connected;
+ * `connectionMade` has run by then.
+ * @throws {SocketError} the last address's error (`ECONNREFUSED`, `ETIMEDOUT`, ...);
+ *   {@link GaiError}; `AbortError`.
+ */
+async function createConnection<P extends StreamProtocol>(
+  protocolFactory: ProtocolFactory<P>,
+  host?: string | LoopConnectionOptions,
+  port?: number,
+  options?: LoopConnectionOptions,
+): Promise<[Transport, P]> {
+  checkFactory(protocolFactory)
+  let o: LoopConnectionOptions
+  let sock: Socket
+  if (typeof host === 'object' && host !== null) {
+    o = host
+    if (!o.sock) throw new TypeError('loop.createConnection needs a host and port, or options.sock')
+    sock = checkSocket(o.sock, SOCK_STREAM)
+  } else {
+    o = v.options<LoopConnectionOptions>(options) ?? {}
+    sock = await connect(getaddrinfo(host ?? null, port ?? null, AF_UNSPEC, SOCK_STREAM), o)
+  }
+  return start(sock, protocolFactory, o)
+}
+
+/** Connects to the Unix socket `path` (asyncio's `loop.create_unix_connection`). */
+async function createUnixConnection<P extends StreamProtocol>(
+  protocolFactory: ProtocolFactory<P>,
+  path: string,
+  options: LoopConnectionOptions = {},
+): Promise<[Transport, P]> {
+  checkFactory(protocolFactory)
+  const o = v.options<LoopConnectionOptions>(options) ?? {}
+  const sock = await connect([[AF_UNIX, SOCK_STREAM, 0, '', path]], o)
+  return start(sock, protocolFactory, o)
+}
+
+async function connect(
+  addresses: [number, number, number, string, SocketAddress][],
+  o: LoopConnectionOptions,
+): Promise<Socket> {
+  let last: unknown
+  for (const [family, type, proto, , address] of addresses) {
+    const sock = new Socket(family, type, proto)
+    try {
+      if (o.localAddr !== undefined) sock.bind(o.localAddr)
+      await sock.connectAsync(address, { signal: o.signal, timeout: o.timeout })
+      return sock
+    } catch (e) {
+      sock.close()
+      last = e
+      if (o.signal?.aborted) break
+    }
+  }
+  throw last
+}
+
+function start<P extends StreamProtocol>(
+  sock: Socket,
+  protocolFactory: ProtocolFactory<P>,
+  o: TransportOptions,
+): [Transport, P] {
+  let protocol: P
+  let t: Transport
+  try {
+    protocol = protocolFactory()
+    t = new Transport(sock, protocol, o)
+  } catch (e) {
+    sock.close()
+    throw e
+  }
+  t.start()
+  return [t, protocol]
+}
+
+/**
+ * A datagram endpoint for a new protocol: asyncio's `loop.create_datagram_endpoint`. Binds
+ * to `localAddr` and/or connects to `remoteAddr` (or takes `options.sock`); resolves with
+ * `[transport, protocol]`.
+ */
+async function createDatagramEndpoint<P extends DatagramProtocol>(
+  protocolFactory: ProtocolFactory<P>,
+  options: DatagramEndpointOptions,
+): Promise<[DatagramTransport, P]> {
+  checkFactory(protocolFactory)
+  const o = v.options<DatagramEndpointOptions>(options) ?? {}
+  let sock = o.sock
+  if (sock) checkSocket(sock, SOCK_DGRAM)
+  else {
+    const path = typeof o.localAddr === 'string' || typeof o.remoteAddr === 'string'
+    sock = new Socket(o.family ?? (path ? AF_UNIX : AF_INET), SOCK_DGRAM)
+    try {
+      if (o.reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+      if (o.allowBroadcast) sock.setsockopt(SOL_SOCKET, SO_BROADCAST, 1)
+      if (o.localAddr !== undefined) sock.bind(o.localAddr)
+      if (o.remoteAddr !== undefined) await sock.connectAsync(o.remoteAddr)
+    } catch (e) {
+      sock.close()
+      throw e
+    }
+  }
+  let protocol: P
+  let t: DatagramTransport
+  try {
+    protocol = protocolFactory()
+    t = new DatagramTransport(sock, protocol)
+  } catch (e) {
+    sock.close()
+    throw e
+  }
+  t.start()
+  return [t, protocol]
+}
+
+function checkFactory(f: unknown): void {
+  if (typeof f !== 'function')
+    throw new TypeError(
+      `The "protocolFactory" argument must be a function. Received ${v.typeName(f)}`,
+    )
+}
+
+function checkSocket(s: unknown, type: number): Socket {
+  if (!(s instanceof Socket))
+    throw new TypeError(`The "sock" option must be a Socket. Received ${v.typeName(s)}`)
+  if (s.type !== type)
+    throw new TypeError(
+      `The "sock" option must be a ${type === SOCK_STREAM ? 'SOCK_STREAM' : 'SOCK_DGRAM'} socket`,
+    )
+  return s
+}
+
+/**
+ * asyncio's event-loop methods for protocols and transports, on Node's event loop: the
+ * service-writing API. One per thread (each worker has its own).
+ */
+export const loop = {
+  createServer,
+  createUnixServer,
+  createConnection,
+  createUnixConnection,
+  createDatagramEndpoint,
+  setExceptionHandler,
+  getExceptionHandler,
+  callExceptionHandler,
+  defaultExceptionHandler,
+}

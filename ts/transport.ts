@@ -1,0 +1,512 @@
+// Transport: asyncio's selector socket transport on Node's event loop. The reactor
+// (ts/reactor.ts) calls `ready` once per loop turn the socket is ready; a read makes one
+// non-blocking recv into one read buffer shared by every transport of the thread (or into
+// the BufferedProtocol's own), and write() sends at once, keeping only what the kernel
+// would not take. No promise, no timer and no buffer per connection while it is idle.
+import type { SocketAddress } from './address.js'
+import { native } from './binding.js'
+import { AF_UNIX, errno, IPPROTO_TCP, MSG_DONTWAIT, SHUT_WR, TCP_NODELAY } from './constants.js'
+import { cancel, Deadline, start } from './deadlines.js'
+import { type AbortError, errnoError, type SocketError, toSocketError } from './errors.js'
+import { callExceptionHandler } from './exception-handler.js'
+import type { BufferedProtocol, Protocol, StreamProtocol } from './protocols.js'
+import { register, setActive, type Target, unregister } from './reactor.js'
+import { onClose, RELEASE_WATCH, type Socket } from './socket.js'
+import * as v from './validate.js'
+
+const { reactorWatchFd, reactorSetRef, reactorUnwatch, sendFd, sendmsgFd } = native
+
+// The reactor's event bits (ts/reactor.ts), which are libuv's UV_READABLE / UV_WRITABLE.
+const READABLE = 1
+const WRITABLE = 2
+const ERROR = 8
+
+const EAGAIN = -(errno.EAGAIN as number)
+const EWOULDBLOCK = -(errno.EWOULDBLOCK as number)
+const ETIMEDOUT = errno.ETIMEDOUT as number
+
+/** One read buffer for every Protocol transport of this thread (64 KiB, as asyncio reads). */
+const READ_SIZE = 65536
+let scratch = Buffer.allocUnsafeSlow(READ_SIZE)
+/** Reads up to this size are copied out of `scratch`; larger ones take it, and a new one is made. */
+const COPY_MAX = 4096
+
+/** asyncio's defaults: pause the protocol above 64 KiB buffered, resume at a quarter of that. */
+const HIGH_WATER = 65536
+
+/** What {@link Transport.getExtraInfo} knows. */
+export interface TransportExtraInfo {
+  peername: SocketAddress
+  sockname: SocketAddress
+  socket: Socket
+}
+
+/** Options of a stream transport, from the entry points (ts/loop.ts). */
+export interface TransportOptions {
+  /** Close the connection with `ETIMEDOUT` after this many seconds with no byte received or sent. */
+  idleTimeout?: number | null
+}
+
+/**
+ * A connected stream socket driven on Node's event loop for a protocol: asyncio's
+ * `Transport`. Made by `loop.createServer` (one per accepted connection) and
+ * `loop.createConnection`; the protocol gets it in `connectionMade`.
+ */
+export class Transport implements Target {
+  readonly #sock: Socket
+  #fd: number
+  #protocol: StreamProtocol
+  /** Set for a BufferedProtocol: reads go into its buffers. */
+  #buffered: BufferedProtocol | undefined
+  #plain: Protocol | undefined
+  readonly #id: number
+  /** The uv events armed. */
+  #armed = 0
+  #reading = true
+  #closing = false
+  /** Set once the socket is closed and connectionLost is scheduled. */
+  #lost = false
+  #eof = false
+  /** Bytes the kernel has not taken yet, in order. */
+  #chunks: Uint8Array[] = []
+  #size = 0
+  #high = HIGH_WATER
+  #low = HIGH_WATER / 4
+  #writePaused = false
+  #idle: Deadline | undefined
+  #idleMs = 0
+  #offClose: () => void
+  #onLost: ((t: Transport) => void) | undefined
+  #peer: SocketAddress | undefined
+
+  /** @internal Use `loop.createServer` / `loop.createConnection`. */
+  constructor(
+    sock: Socket,
+    protocol: StreamProtocol,
+    options: TransportOptions = {},
+    onLost?: (t: Transport) => void,
+  ) {
+    this.#sock = sock
+    this.#fd = sock.fileno()
+    this.#protocol = protocol
+    this.#setKind(protocol)
+    this.#onLost = onLost
+    sock[RELEASE_WATCH]()
+    if (sock.gettimeout() !== 0) sock.settimeout(0)
+    if (sock.family !== AF_UNIX) {
+      // asyncio sets TCP_NODELAY on its TCP transports: a small reply must not wait for an ACK.
+      try {
+        sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
+      } catch {
+        // Not TCP (SCTP, say): nothing to set.
+      }
+    }
+    this.#id = register(this)
+    setActive(this.#id, this, true)
+    // Someone closing the socket under us (getExtraInfo('socket').close()) is an abort.
+    this.#offClose = onClose(sock, () => this.#stop(null, false))
+    const t = options.idleTimeout
+    if (t !== undefined && t !== null) this.#setIdle(v.timeout(t, 'options.idleTimeout'))
+  }
+
+  /** @internal Calls connectionMade, then starts reading. */
+  start(): void {
+    this.#call('connectionMade', this)
+    if (!this.#lost) this.#update()
+  }
+
+  #setKind(p: StreamProtocol): void {
+    const b = p as BufferedProtocol
+    if (typeof b.getBuffer === 'function') {
+      if (typeof b.bufferUpdated !== 'function')
+        throw new TypeError('A BufferedProtocol needs bufferUpdated(nbytes) with getBuffer()')
+      this.#buffered = b
+      this.#plain = undefined
+    } else {
+      if (typeof (p as Protocol).dataReceived !== 'function')
+        throw new TypeError(
+          'A Protocol needs dataReceived(data), or getBuffer() and bufferUpdated()',
+        )
+      this.#plain = p as Protocol
+      this.#buffered = undefined
+    }
+  }
+
+  /** @internal The reactor: the socket is ready for `ev`. */
+  ready(ev: number): void {
+    if (ev & ERROR) this.#armed = 0 // libuv stopped the handle; the syscalls say why
+    if (ev & (WRITABLE | ERROR) && this.#size > 0) this.#flush()
+    if (ev & (READABLE | ERROR) && this.#reading && !this.#lost) this.#read()
+    if (!this.#lost) this.#update()
+  }
+
+  #read(): void {
+    let n: number
+    const b = this.#buffered
+    if (b !== undefined) {
+      let buf: Uint8Array
+      try {
+        buf = b.getBuffer(-1)
+        if (!(buf instanceof Uint8Array) || buf.length === 0)
+          throw new TypeError('getBuffer() must return a non-empty Uint8Array')
+      } catch (e) {
+        this.#protocolError('getBuffer', e)
+        return
+      }
+      n = this.#sock.tryRecvInto(buf)
+      if (n > 0) {
+        this.#touch()
+        try {
+          b.bufferUpdated(n)
+        } catch (e) {
+          this.#protocolError('bufferUpdated', e)
+        }
+        return
+      }
+    } else {
+      n = this.#sock.tryRecvInto(scratch)
+      if (n > 0) {
+        this.#touch()
+        let data: Buffer
+        if (n <= COPY_MAX) {
+          data = Buffer.allocUnsafe(n)
+          scratch.copy(data, 0, 0, n)
+        } else {
+          // A large read keeps the buffer it landed in; the next reads get a new one.
+          data = scratch.subarray(0, n)
+          scratch = Buffer.allocUnsafeSlow(READ_SIZE)
+        }
+        try {
+          ;(this.#plain as Protocol).dataReceived(data)
+        } catch (e) {
+          this.#protocolError('dataReceived', e)
+        }
+        return
+      }
+    }
+    if (n === 0) {
+      this.#eofReceived()
+      return
+    }
+    if (n === EAGAIN || n === EWOULDBLOCK) return
+    this.#fatal(errnoError(-n, 'recv'))
+  }
+
+  #eofReceived(): void {
+    this.#reading = false
+    let keepOpen: unknown
+    try {
+      keepOpen = (this.#protocol as Protocol).eofReceived?.()
+    } catch (e) {
+      this.#protocolError('eofReceived', e)
+      return
+    }
+    // Half-open only where a write side is left to use.
+    if (!keepOpen || this.#eof) this.close()
+  }
+
+  /**
+   * Sends `data` (Buffer, TypedArray, DataView, ArrayBuffer, or string as UTF-8) at once;
+   * what the kernel does not take is copied and sent as the socket drains, in order. Never
+   * blocks. Above the high-water mark the protocol's `pauseWriting()` is called.
+   * @throws {Error} after `writeEof()`; {@link TypeError} for data of another type.
+   */
+  write(data: string | ArrayBufferView | ArrayBuffer): void {
+    const b = v.bytes(data)
+    if (this.#eof) throw new Error('Cannot call write() after writeEof()')
+    if (this.#lost || b.length === 0) return
+    if (this.#size === 0) {
+      const n = sendFd(this.#fd, b, MSG_DONTWAIT, 0)
+      if (n === b.length) {
+        if (this.#idle) this.#touch()
+        return
+      }
+      if (n >= 0) this.#keep(b.subarray(n))
+      else if (n === EAGAIN || n === EWOULDBLOCK) this.#keep(b)
+      else {
+        this.#fatal(errnoError(-n, 'send'))
+        return
+      }
+      this.#update()
+    } else this.#keep(b)
+    this.#checkHigh()
+  }
+
+  /** Writes each item in turn, as `write` (asyncio's `writelines`). */
+  writelines(list: Iterable<string | ArrayBufferView | ArrayBuffer>): void {
+    for (const data of list) this.write(data)
+  }
+
+  #keep(b: Uint8Array): void {
+    // A copy: the caller may reuse its buffer once write() returns.
+    this.#chunks.push(Uint8Array.prototype.slice.call(b))
+    this.#size += b.length
+  }
+
+  /** Sends what is buffered, as much as the kernel takes (one writev of up to 64 chunks). */
+  #flush(): void {
+    const chunks = this.#chunks
+    const count = Math.min(chunks.length, 64)
+    const n =
+      count === 1
+        ? sendFd(this.#fd, chunks[0] as Uint8Array, MSG_DONTWAIT, 0)
+        : sendmsgFd(this.#fd, chunks.slice(0, count), null, MSG_DONTWAIT, 0)
+    if (n < 0) {
+      if (n === EAGAIN || n === EWOULDBLOCK) return
+      this.#fatal(errnoError(-n, 'send'))
+      return
+    }
+    this.#touch()
+    this.#size -= n
+    let left = n
+    while (left > 0) {
+      const head = chunks[0] as Uint8Array
+      if (head.length > left) {
+        chunks[0] = head.subarray(left)
+        break
+      }
+      left -= head.length
+      chunks.shift()
+    }
+    if (this.#writePaused && this.#size <= this.#low) {
+      this.#writePaused = false
+      this.#call('resumeWriting')
+    }
+    if (this.#size === 0 && !this.#lost) {
+      if (this.#eof) this.#shutdown()
+      if (this.#closing) this.#stop(null, true)
+    }
+  }
+
+  #checkHigh(): void {
+    if (!this.#writePaused && this.#size > this.#high) {
+      this.#writePaused = true
+      this.#call('pauseWriting')
+    }
+  }
+
+  /** Shuts down the write side once the buffer drains; reads go on (asyncio's `write_eof`). */
+  writeEof(): void {
+    if (this.#closing || this.#eof) return
+    this.#eof = true
+    if (this.#size === 0) this.#shutdown()
+  }
+
+  #shutdown(): void {
+    try {
+      this.#sock.shutdown(SHUT_WR)
+    } catch (e) {
+      this.#fatal(toSocketError(e, 'shutdown') as SocketError)
+    }
+  }
+
+  /** Stream sockets can half-close: `true`. */
+  canWriteEof(): boolean {
+    return true
+  }
+
+  /**
+   * Closes after the write buffer drains; no more data is received. The protocol's
+   * `connectionLost(null)` follows, once. A second call does nothing.
+   */
+  close(): void {
+    if (this.#closing) return
+    this.#closing = true
+    this.#reading = false
+    if (this.#size === 0) this.#stop(null, true)
+    else this.#update()
+  }
+
+  /** Closes at once, dropping what is buffered; `connectionLost(null)` follows. */
+  abort(): void {
+    this.#stop(null, true)
+  }
+
+  /** Whether `close()` or `abort()` was called, or the connection was lost. */
+  isClosing(): boolean {
+    return this.#closing || this.#lost
+  }
+
+  /** Stops reading until `resumeReading()`: the kernel buffers, then the peer waits. */
+  pauseReading(): void {
+    if (this.#closing || !this.#reading) return
+    this.#reading = false
+    this.#update()
+  }
+
+  /** Reads again after `pauseReading()`. */
+  resumeReading(): void {
+    if (this.#closing || this.#reading) return
+    this.#reading = true
+    this.#update()
+  }
+
+  /** Whether the transport is reading (not paused, not closing). */
+  isReading(): boolean {
+    return this.#reading && !this.#lost
+  }
+
+  /**
+   * Sets the write buffer's water marks in bytes (asyncio's defaults: 64 KiB, and a quarter
+   * of `high` for `low`): above `high` the protocol's `pauseWriting()` is called, at `low`
+   * or below `resumeWriting()`.
+   * @throws {RangeError} unless `high >= low >= 0`.
+   */
+  setWriteBufferLimits(high?: number, low?: number): void {
+    const h = high === undefined ? (low === undefined ? HIGH_WATER : 4 * low) : high
+    const l = low === undefined ? Math.floor(h / 4) : low
+    v.size(h, 'high')
+    v.size(l, 'low')
+    if (l > h) throw new RangeError(`high (${h}) must be >= low (${l})`)
+    this.#high = h
+    this.#low = l
+    this.#checkHigh()
+  }
+
+  /** `[low, high]`. */
+  getWriteBufferLimits(): [low: number, high: number] {
+    return [this.#low, this.#high]
+  }
+
+  /** Bytes written but not yet taken by the kernel. */
+  getWriteBufferSize(): number {
+    return this.#size
+  }
+
+  /**
+   * `'peername'`, `'sockname'` (addresses as `getpeername()` gives them) or `'socket'` (the
+   * Socket, for options: `tcpInfo()`, `setsockopt`; closing it aborts the transport).
+   * Anything else is `fallback`.
+   */
+  getExtraInfo<K extends keyof TransportExtraInfo>(name: K): TransportExtraInfo[K] | undefined
+  getExtraInfo<T>(name: string, fallback: T): T
+  getExtraInfo(name: string, fallback?: unknown): unknown {
+    try {
+      if (name === 'socket') return this.#sock
+      if (name === 'peername') {
+        this.#peer ??= this.#sock.getpeername()
+        return this.#peer
+      }
+      if (name === 'sockname') return this.#sock.getsockname()
+    } catch {
+      // Closed, or not connected any more.
+    }
+    return fallback
+  }
+
+  getProtocol(): StreamProtocol {
+    return this.#protocol
+  }
+
+  /** Switches the protocol that gets what comes next (asyncio's `set_protocol`). */
+  setProtocol(protocol: StreamProtocol): void {
+    this.#setKind(protocol)
+    this.#protocol = protocol
+  }
+
+  /**
+   * Closes the connection with `ETIMEDOUT` after `seconds` with no byte received or sent
+   * (`null`: never). One timer serves every transport with the same timeout.
+   */
+  setIdleTimeout(seconds: number | null): void {
+    this.#setIdle(v.timeout(seconds, 'seconds'))
+  }
+
+  #setIdle(seconds: number | null): void {
+    if (this.#idle) cancel(this.#idle)
+    if (seconds === null) {
+      this.#idle = undefined
+      return
+    }
+    this.#idleMs = Math.max(1, Math.ceil(seconds * 1000))
+    this.#idle = new Deadline(() => this.#fatal(errnoError(ETIMEDOUT, 'recv')), true)
+    if (!this.#lost) start(this.#idle, this.#idleMs)
+  }
+
+  #touch(): void {
+    const d = this.#idle
+    if (d === undefined) return
+    cancel(d)
+    start(d, this.#idleMs)
+  }
+
+  /** Arms what the transport waits for: reading (unless paused), writing while buffered. */
+  #update(): void {
+    const want = (this.#reading ? READABLE : 0) | (this.#size > 0 ? WRITABLE : 0)
+    if (want === this.#armed) return
+    try {
+      reactorWatchFd(this.#id, this.#fd, want)
+    } catch (e) {
+      this.#fatal(toSocketError(e, 'watch') as SocketError)
+      return
+    }
+    // A new uv handle starts ref'ed; a paused, idle transport keeps nothing alive.
+    if (this.#armed === 0 && want !== 0) reactorSetRef(this.#id, true)
+    this.#armed = want
+  }
+
+  #call(name: string, arg?: unknown): void {
+    const p = this.#protocol as unknown as Record<string, ((a?: unknown) => void) | undefined>
+    try {
+      p[name]?.(arg)
+    } catch (e) {
+      this.#protocolError(name, e)
+    }
+  }
+
+  /** A protocol callback threw: report it, and the connection ends with that error. */
+  #protocolError(name: string, e: unknown): void {
+    callExceptionHandler({
+      message: `Fatal error: protocol.${name}() call failed.`,
+      exception: e,
+      transport: this,
+      protocol: this.#protocol,
+    })
+    this.#stop(e as Error, true)
+  }
+
+  /** The connection broke (an errno, or an idle timeout): it ends with that error. */
+  #fatal(err: SocketError): void {
+    this.#stop(err, true)
+  }
+
+  /**
+   * Ends the connection now: stops watching, closes the socket (unless it is closing under
+   * us), and schedules `connectionLost(err)` once.
+   */
+  #stop(err: SocketError | AbortError | Error | null, closeSocket: boolean): void {
+    if (this.#lost) return
+    this.#lost = true
+    this.#closing = true
+    this.#reading = false
+    this.#chunks = []
+    this.#size = 0
+    if (this.#idle) cancel(this.#idle)
+    this.#offClose()
+    reactorUnwatch(this.#id)
+    unregister(this.#id)
+    this.#armed = 0
+    if (closeSocket) {
+      try {
+        this.#sock.close()
+      } catch {
+        // close(2)'s error: the fd is gone either way.
+      }
+    }
+    this.#fd = -1
+    queueMicrotask(() => {
+      setActive(this.#id, this, false)
+      this.#onLost?.(this)
+      try {
+        this.#protocol.connectionLost?.(err)
+      } catch (e) {
+        callExceptionHandler({
+          message: 'Error in protocol.connectionLost()',
+          exception: e,
+          transport: this,
+          protocol: this.#protocol,
+        })
+      }
+    })
+  }
+}

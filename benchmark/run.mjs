@@ -24,6 +24,13 @@ import { parseArgs } from 'node:util'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const release = (name) => path.join(root, 'target', 'release', name)
 const here = (file) => path.join(root, 'benchmark', file)
+/** Where `npm run bench:peers` puts Bun and the reference server (benchmark/peers.sh). */
+const cache = path.join(
+  process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'),
+  'bsd-sockets',
+)
+const bun = process.env.BUN ?? path.join(cache, 'bun/node_modules/@oven/bun-linux-x64/bin/bun')
+const reference = process.env.BSD_BENCH_REFERENCE ?? '/tmp/uvpoll/server.mjs'
 
 const { values: opt } = parseArgs({
   options: {
@@ -158,6 +165,34 @@ const SERVERS = [
     label: 'bsd-sockets Poller+try*',
     file: here('servers/bsd-poller.mjs'),
     cmd: [process.execPath, here('servers/bsd-poller.mjs')],
+  },
+  {
+    id: 'bsd-transport',
+    label: 'bsd-sockets transport',
+    file: here('servers/bsd-transport.mjs'),
+    cmd: [process.execPath, here('servers/bsd-transport.mjs')],
+  },
+  {
+    id: 'bsd-buffered',
+    label: 'bsd transport, Buffered',
+    file: here('servers/bsd-transport.mjs'),
+    cmd: [process.execPath, here('servers/bsd-transport.mjs'), '--protocol', 'buffered'],
+    workloads: ['pingpong-1', 'fanout-100', 'fanout-1000', 'stream'],
+  },
+  {
+    // The project's event-loop design in plain C N-API (../shared/reference/uvpoll), built by
+    // `npm run bench:peers`: a yardstick for what JS per message on Node's loop costs.
+    id: 'reference',
+    label: 'reference (C N-API)',
+    file: reference,
+    cmd: [process.execPath, reference],
+    workloads: ['pingpong-1', 'fanout-100', 'fanout-1000'],
+  },
+  {
+    id: 'bun',
+    label: 'Bun.listen',
+    file: bun,
+    cmd: [bun, here('servers/bun-echo.mjs')],
   },
   {
     // The floor of any server on Node's loop: the echo runs inside libuv's callback, no JS.

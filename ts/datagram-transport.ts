@@ -8,7 +8,7 @@ import { errno } from './constants.js'
 import { type AbortError, errnoError, type SocketError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import type { DatagramProtocol } from './protocols.js'
-import { register, setActive, type Target, unregister } from './reactor.js'
+import { registerRooted, type Target, unregister } from './reactor.js'
 import { onClose, RELEASE_WATCH, type Socket } from './socket.js'
 import * as v from './validate.js'
 
@@ -56,8 +56,7 @@ export class DatagramTransport implements Target {
     this.#protocol = protocol
     sock[RELEASE_WATCH]()
     if (sock.gettimeout() !== 0) sock.settimeout(0)
-    this.#id = register(this)
-    setActive(this.#id, this, true)
+    this.#id = registerRooted(this)
     this.#offClose = onClose(sock, () => this.#stop(null, false))
   }
 
@@ -219,7 +218,6 @@ export class DatagramTransport implements Target {
       }
     }
     queueMicrotask(() => {
-      setActive(this.#id, this, false)
       try {
         this.#protocol.connectionLost?.(err)
       } catch (e) {

@@ -81,6 +81,17 @@ export function register(target: Target): number {
   return id
 }
 
+/**
+ * A new watch id for a target that is rooted for as long as it is registered (a transport,
+ * a server's listener): no WeakRef, so nothing more per connection than the map entry.
+ */
+export function registerRooted(target: Target): number {
+  const id = register(target)
+  targets.delete(id)
+  active.set(id, target)
+  return id
+}
+
 /** Forgets `id`: later events for it are dropped (and its native watch paused). */
 export function unregister(id: number): void {
   targets.delete(id)

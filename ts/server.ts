@@ -184,6 +184,12 @@ export class Server {
     }
   }
 
+  /** @internal A transport of this server is gone. */
+  _lost(t: Transport): void {
+    this.#transports.delete(t)
+    this.#checkClosed()
+  }
+
   #connection(sock: Socket): void {
     let protocol: StreamProtocol
     try {
@@ -195,10 +201,7 @@ export class Server {
     }
     let t: Transport
     try {
-      t = new Transport(sock, protocol, this.#options, (lost) => {
-        this.#transports.delete(lost)
-        this.#checkClosed()
-      })
+      t = new Transport(sock, protocol, this.#options, this)
     } catch (e) {
       callExceptionHandler({ message: 'Bad protocol', exception: e, server: this, protocol })
       sock.close()

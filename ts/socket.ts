@@ -40,28 +40,40 @@ let adoptingInfo: [number, number, number, number, number] | undefined
  * unset for fromfd, which reads the kernel's. */
 let adoptingProto: number | undefined
 
-/** Who to tell before a Socket closes or detaches (Pollers it is registered with). */
-const closeHooks = new WeakMap<Socket, Set<(closing: boolean) => void>>()
+type CloseHook = (closing: boolean) => void
+
+/** Who to tell before a Socket closes or detaches (Pollers, a transport): one hook, or a set. */
+const closeHooks = new WeakMap<Socket, CloseHook | Set<CloseHook>>()
 
 /**
  * Calls `hook` just before `sock` closes (`closing` true) or detaches (false), while its fd
  * is still open, so a Poller can unregister it; returns the function that removes the hook.
  */
-export function onClose(sock: Socket, hook: (closing: boolean) => void): () => void {
-  let hooks = closeHooks.get(sock)
-  if (!hooks) {
-    hooks = new Set()
-    closeHooks.set(sock, hooks)
-  }
-  hooks.add(hook)
-  return () => hooks.delete(hook)
+export function onClose(sock: Socket, hook: CloseHook): () => void {
+  addCloseHook(sock, hook)
+  return () => removeCloseHook(sock, hook)
+}
+
+/** `onClose` without the remover closure, for what is kept per connection (a transport). */
+export function addCloseHook(sock: Socket, hook: CloseHook): void {
+  const hooks = closeHooks.get(sock)
+  // Most sockets have one hook at most (a transport's): no Set for them.
+  if (hooks === undefined) closeHooks.set(sock, hook)
+  else if (typeof hooks === 'function') closeHooks.set(sock, new Set([hooks, hook]))
+  else hooks.add(hook)
+}
+
+export function removeCloseHook(sock: Socket, hook: CloseHook): void {
+  const hooks = closeHooks.get(sock)
+  if (hooks === hook) closeHooks.delete(sock)
+  else if (typeof hooks === 'object') hooks.delete(hook)
 }
 
 function runCloseHooks(sock: Socket, closing: boolean): void {
   const hooks = closeHooks.get(sock)
   if (!hooks) return
   closeHooks.delete(sock)
-  for (const hook of hooks) {
+  for (const hook of typeof hooks === 'function' ? [hooks] : hooks) {
     try {
       hook(closing)
     } catch {

@@ -10,8 +10,8 @@ import { cancel, Deadline, start } from './deadlines.js'
 import { type AbortError, errnoError, type SocketError, toSocketError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import type { BufferedProtocol, Protocol, StreamProtocol } from './protocols.js'
-import { register, setActive, type Target, unregister } from './reactor.js'
-import { onClose, RELEASE_WATCH, type Socket } from './socket.js'
+import { registerRooted, type Target, unregister } from './reactor.js'
+import { addCloseHook, RELEASE_WATCH, removeCloseHook, type Socket } from './socket.js'
 import * as v from './validate.js'
 
 const { reactorWatchFd, reactorSetRef, reactorUnwatch, sendFd, sendmsgFd } = native
@@ -41,6 +41,11 @@ export interface TransportExtraInfo {
   socket: Socket
 }
 
+/** Who hears of a transport's end first (its Server), before its protocol. */
+export interface TransportOwner {
+  _lost(t: Transport): void
+}
+
 /** Options of a stream transport, from the entry points (ts/loop.ts). */
 export interface TransportOptions {
   /** Close the connection with `ETIMEDOUT` after this many seconds with no byte received or sent. */
@@ -68,15 +73,15 @@ export class Transport implements Target {
   #lost = false
   #eof = false
   /** Bytes the kernel has not taken yet, in order. */
-  #chunks: Uint8Array[] = []
+  #chunks: Uint8Array[] | undefined
   #size = 0
   #high = HIGH_WATER
   #low = HIGH_WATER / 4
   #writePaused = false
   #idle: Deadline | undefined
   #idleMs = 0
-  #offClose: () => void
-  #onLost: ((t: Transport) => void) | undefined
+  readonly #onClose = () => this.#stop(null, false)
+  #owner: TransportOwner | undefined
   #peer: SocketAddress | undefined
 
   /** @internal Use `loop.createServer` / `loop.createConnection`. */
@@ -84,13 +89,13 @@ export class Transport implements Target {
     sock: Socket,
     protocol: StreamProtocol,
     options: TransportOptions = {},
-    onLost?: (t: Transport) => void,
+    owner?: TransportOwner,
   ) {
     this.#sock = sock
     this.#fd = sock.fileno()
     this.#protocol = protocol
     this.#setKind(protocol)
-    this.#onLost = onLost
+    this.#owner = owner
     sock[RELEASE_WATCH]()
     if (sock.gettimeout() !== 0) sock.settimeout(0)
     if (sock.family !== AF_UNIX) {
@@ -101,10 +106,9 @@ export class Transport implements Target {
         // Not TCP (SCTP, say): nothing to set.
       }
     }
-    this.#id = register(this)
-    setActive(this.#id, this, true)
+    this.#id = registerRooted(this)
     // Someone closing the socket under us (getExtraInfo('socket').close()) is an abort.
-    this.#offClose = onClose(sock, () => this.#stop(null, false))
+    addCloseHook(sock, this.#onClose)
     const t = options.idleTimeout
     if (t !== undefined && t !== null) this.#setIdle(v.timeout(t, 'options.idleTimeout'))
   }
@@ -239,13 +243,14 @@ export class Transport implements Target {
 
   #keep(b: Uint8Array): void {
     // A copy: the caller may reuse its buffer once write() returns.
+    this.#chunks ??= []
     this.#chunks.push(Uint8Array.prototype.slice.call(b))
     this.#size += b.length
   }
 
   /** Sends what is buffered, as much as the kernel takes (one writev of up to 64 chunks). */
   #flush(): void {
-    const chunks = this.#chunks
+    const chunks = this.#chunks as Uint8Array[]
     const count = Math.min(chunks.length, 64)
     const n =
       count === 1
@@ -479,10 +484,10 @@ export class Transport implements Target {
     this.#lost = true
     this.#closing = true
     this.#reading = false
-    this.#chunks = []
+    this.#chunks = undefined
     this.#size = 0
     if (this.#idle) cancel(this.#idle)
-    this.#offClose()
+    removeCloseHook(this.#sock, this.#onClose)
     reactorUnwatch(this.#id)
     unregister(this.#id)
     this.#armed = 0
@@ -495,8 +500,7 @@ export class Transport implements Target {
     }
     this.#fd = -1
     queueMicrotask(() => {
-      setActive(this.#id, this, false)
-      this.#onLost?.(this)
+      this.#owner?._lost(this)
       try {
         this.#protocol.connectionLost?.(err)
       } catch (e) {

@@ -14,12 +14,14 @@
 //   --servers a,b        servers to run, e.g. --servers native,node:net
 //   --no-pin             never use taskset
 //   --json FILE          also write every raw result to FILE
+//   --svg FILE           also draw the table as a bar chart (server CPU/op vs native)
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { barChart } from './chart.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const release = (name) => path.join(root, 'target', 'release', name)
@@ -42,6 +44,7 @@ const { values: opt } = parseArgs({
     servers: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     json: { type: 'string' },
+    svg: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -433,11 +436,15 @@ function efficiency(r, base) {
 
 const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)} %`)
 const rows = []
+/** For --svg: per workload, each server's CPU/op vs native (or rate ratio without CPU). */
+const chart = []
 for (const w of workloads) {
   const byServer = results[w.id] ?? {}
   // The native baseline of this workload (TCP or UDP).
   const native = servers.find((s) => s.native && byServer[s.id])
   const base = native && median(byServer[native.id])
+  const bars = []
+  chart.push({ title: w.title, bars })
   for (const s of servers) {
     const runs = byServer[s.id]
     if (!runs) continue
@@ -447,6 +454,8 @@ for (const w of workloads) {
       continue
     }
     const ratio = base && !base.error && base.rate > 0 ? (r.rate / base.rate).toFixed(2) : '–'
+    const eff = Number(w.eagain ? ratio : efficiency(r, base))
+    if (Number.isFinite(eff)) bars.push({ label: s.label, value: eff })
     let figure = formatRate(r)
     if (r.errors) figure += w.udp ? ` (${r.errors} lost)` : ` (${r.errors} conn errors)`
     // Away from the shared core, a client near a full core is the limit, not the server.
@@ -490,6 +499,17 @@ console.log(
   `pinning per workload: ${workloads.map((w) => `${w.id}=${canPin ? w.pin : 'none'}`).join(', ')}; ` +
     `total ${((Date.now() - started) / 1000).toFixed(0)} s`,
 )
+
+if (opt.svg) {
+  const caption = `server CPU per op vs native (higher is better); ${cores} vCPU, node ${process.version}, ${rounds} round(s)`
+  writeFileSync(
+    opt.svg,
+    barChart(
+      chart.filter((g) => g.bars.length > 0),
+      caption,
+    ),
+  )
+}
 
 if (opt.json) {
   const meta = {

@@ -151,7 +151,7 @@ async function createConnection<P extends StreamProtocol>(
     o = v.options<LoopConnectionOptions>(options) ?? {}
     sock = await connect(getaddrinfo(host ?? null, port ?? null, AF_UNSPEC, SOCK_STREAM), o)
   }
-  return start(sock, protocolFactory, o)
+  return start(sock, protocolFactory, o, sock !== o.sock)
 }
 
 /** Connects to the Unix socket `path` (asyncio's `loop.create_unix_connection`). */
@@ -163,7 +163,7 @@ async function createUnixConnection<P extends StreamProtocol>(
   checkFactory(protocolFactory)
   const o = v.options<LoopConnectionOptions>(options) ?? {}
   const sock = await connect([[AF_UNIX, SOCK_STREAM, 0, '', path]], o)
-  return start(sock, protocolFactory, o)
+  return start(sock, protocolFactory, o, true)
 }
 
 async function connect(
@@ -186,10 +186,12 @@ async function connect(
   throw last
 }
 
+/** Drives `sock` for a new protocol; if that fails, closes it only if it was made here (`own`). */
 function start<P extends StreamProtocol>(
   sock: Socket,
   protocolFactory: ProtocolFactory<P>,
   o: TransportOptions,
+  own: boolean,
 ): [Transport, P] {
   let protocol: P
   let t: Transport
@@ -197,7 +199,8 @@ function start<P extends StreamProtocol>(
     protocol = protocolFactory()
     t = new Transport(sock, protocol, o)
   } catch (e) {
-    sock.close()
+    // The caller's own socket stays theirs (one with async calls pending is refused, say).
+    if (own) sock.close()
     throw e
   }
   t.start()
@@ -236,7 +239,7 @@ async function createDatagramEndpoint<P extends DatagramProtocol>(
     protocol = protocolFactory()
     t = new DatagramTransport(sock, protocol)
   } catch (e) {
-    sock.close()
+    if (!o.sock) sock.close()
     throw e
   }
   t.start()

@@ -8,7 +8,7 @@ import { errnoError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import type { ProtocolFactory, StreamProtocol } from './protocols.js'
 import { register, setActive, type Target, unregister } from './reactor.js'
-import { acceptErrorKind, fdsFreed, onClose, type Socket } from './socket.js'
+import { acceptErrorKind, fdsFreed, onClose, RELEASE_WATCH, type Socket } from './socket.js'
 import { Transport, type TransportOptions } from './transport.js'
 
 const { reactorWatchFd, reactorSetRef, reactorUnwatch } = native
@@ -85,6 +85,8 @@ export class Server {
     this.#factory = factory
     this.#options = { idleTimeout: options.idleTimeout }
     for (const s of sockets) {
+      // A socket that had acceptAsync calls keeps its own watch, and libuv takes one per fd.
+      s[RELEASE_WATCH]()
       if (s.getsockopt(SOL_SOCKET, SO_ACCEPTCONN) === 0) s.listen(options.backlog)
       if (s.gettimeout() !== 0) s.settimeout(0)
     }

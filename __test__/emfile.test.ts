@@ -1,7 +1,7 @@
 // Servers out of file descriptors: a child Node process under `ulimit -n 40` serves 60 clients
-// at once, with the README's `for await` loop and with its Poller + tryAccept pattern. Neither
-// may die or spin while the listener stays readable and accept(2) says EMFILE; both serve
-// everyone once fds are freed.
+// at once, with the README's `for await` loop, with its Poller + tryAccept pattern, and as a
+// transport server (loop.createServer). None may die or spin while the listener stays readable
+// and accept(2) says EMFILE; all serve everyone once fds are freed.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -61,6 +61,17 @@ poller.watch((events) => {
 })
 `
 
+/** A transport server (loop.createServer): its Server pauses accepting on EMFILE by itself. */
+const TRANSPORT = `
+import { loop } from '${DIST}'
+const echo = () => {
+  let t
+  return { connectionMade: (x) => { t = x }, dataReceived: (d) => t.write(d) }
+}
+const server = await loop.createServer(echo, '127.0.0.1', 0)
+console.log(server.sockets[0].getsockname()[1])
+`
+
 /** CPU time (user + system) of `pid` in clock ticks, from /proc. */
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -71,9 +82,10 @@ function cpuTicks(pid: number): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe.each([
-  ['for await (const [conn] of srv)', FOR_AWAIT],
-  ['a Poller with tryAccept, as the README shows', POLLER],
-])('out of fds (ulimit -n 40, %s)', (_name, code) => {
+  ['for await (const [conn] of srv)', FOR_AWAIT, false],
+  ['a Poller with tryAccept, as the README shows', POLLER, false],
+  ['a loop.createServer echo server, which reports the pause to stderr', TRANSPORT, true],
+])('out of fds (ulimit -n 40, %s)', (_name, code, reportsPause) => {
   it(`serves ${CLIENTS} clients: pauses on EMFILE without spinning, resumes as fds free up`, async () => {
     const child = spawn(
       'sh',
@@ -84,6 +96,7 @@ describe.each([
     )
     const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
     let stderr = ''
+    const pauseReports = () => stderr.split('pausing until fds are freed').length - 1
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d
     })
@@ -124,9 +137,14 @@ describe.each([
       expect(answered.size).toBeGreaterThan(0)
       expect(answered.size).toBeLessThan(CLIENTS)
       // Stalled on EMFILE with the listener readable: a spinning loop would burn a core here.
+      const reported = pauseReports()
       const before = cpuTicks(child.pid as number)
       await Promise.race([sleep(1000), exited])
       expect(cpuTicks(child.pid as number) - before).toBeLessThan(30) // of ~100 ticks in 1 s
+      // The Server reports a pause to the exception handler (the default logs to stderr),
+      // once: retries that still find no fd are the same pause, not a log line each.
+      if (reportsPause) expect(reported).toBeGreaterThan(0)
+      expect(pauseReports()).toBe(reported)
       // Freeing fds (each answered client hangs up) lets it serve the rest.
       hangUp = true
       for (const i of answered) clients[i]?.close()
@@ -135,6 +153,7 @@ describe.each([
         exited.then((w) => Promise.reject(new Error(w))),
       ])
       expect(all).toEqual(Array.from({ length: CLIENTS }, (_, i) => `${i}`.padStart(2, '0')))
+      if (!reportsPause) expect(stderr).toBe('')
     } finally {
       clearTimeout(killer)
       child.kill('SIGKILL')

@@ -31,6 +31,8 @@ class Listener implements Target {
   readonly id: number
   armed = false
   paused = false
+  /** Out of fds since the last accept that worked: a retry that fails again is not news. */
+  starved = false
   readonly off: () => void
 
   constructor(
@@ -159,6 +161,7 @@ export class Server {
     for (let i = 0; i < ACCEPT_BATCH && this.#serving; i++) {
       const r = l.sock.tryAccept()
       if (typeof r !== 'number') {
+        l.starved = false
         this.#connection(r[0])
         continue
       }
@@ -166,17 +169,20 @@ export class Server {
       const err = errnoError(-r, 'accept')
       const kind = acceptErrorKind(err.code)
       if (kind === 'skip') continue
-      callExceptionHandler({
-        message:
-          kind === 'pause'
-            ? 'accept() out of system resource; pausing until fds are freed'
-            : 'Error on accept(); the listener stops',
-        exception: err,
-        server: this,
-      })
+      // Reported once per shortage, not at every retry (ten a second) while it lasts.
+      if (!(kind === 'pause' && l.starved))
+        callExceptionHandler({
+          message:
+            kind === 'pause'
+              ? 'accept() out of system resource; pausing until fds are freed'
+              : 'Error on accept(); the listener stops',
+          exception: err,
+          server: this,
+        })
       l.arm(false)
       if (kind === 'pause') {
         l.paused = true
+        l.starved = true
         void fdsFreed(l.sock, true).then(() => {
           l.paused = false
           if (this.#serving) l.arm(true)

@@ -248,6 +248,25 @@ describe('writing', () => {
     expect(c.events).toEqual(['made', 'eof', 'lost'])
   })
 
+  it('resumeReading() after EOF reads nothing more: eofReceived runs once', async () => {
+    let server!: Recorder
+    const [, port] = await serve(() => {
+      server = new Recorder()
+      server.keepOpen = true
+      return server
+    })
+    const c = await connect(port)
+    c.transport.writeEof()
+    while (!server.eof) await new Promise((r) => setImmediate(r))
+    server.transport.resumeReading() // e.g. from resumeWriting(); asyncio: a no-op after EOF
+    expect(server.transport.isReading()).toBe(false)
+    server.transport.write('still writing')
+    await c.waitFor(13)
+    server.transport.close()
+    expect(await server.lost).toBe(null)
+    expect(server.events).toEqual(['made', 'eof', 'lost'])
+  })
+
   it('eofReceived returning nothing closes the transport', async () => {
     let server!: Recorder
     const [, port] = await serve(() => {

@@ -72,6 +72,8 @@ export class Transport implements Target {
   /** Set once the socket is closed and connectionLost is scheduled. */
   #lost = false
   #eof = false
+  /** The peer shut down its side: nothing more to read, whatever resumeReading() says. */
+  #eofReceived = false
   /** Bytes the kernel has not taken yet, in order. */
   #chunks: Uint8Array[] | undefined
   #size = 0
@@ -189,15 +191,16 @@ export class Transport implements Target {
       }
     }
     if (n === 0) {
-      this.#eofReceived()
+      this.#onEof()
       return
     }
     if (n === EAGAIN || n === EWOULDBLOCK) return
     this.#fatal(errnoError(-n, 'recv'))
   }
 
-  #eofReceived(): void {
+  #onEof(): void {
     this.#reading = false
+    this.#eofReceived = true
     let keepOpen: unknown
     try {
       keepOpen = (this.#protocol as Protocol).eofReceived?.()
@@ -341,7 +344,7 @@ export class Transport implements Target {
 
   /** Reads again after `pauseReading()`. */
   resumeReading(): void {
-    if (this.#closing || this.#reading) return
+    if (this.#closing || this.#reading || this.#eofReceived) return
     this.#reading = true
     this.#update()
   }

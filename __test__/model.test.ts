@@ -14,15 +14,22 @@
 // Nothing can block for long: blocking recv is only issued when the model says data or EOF is
 // there, and every socket has SO_RCVTIMEO/SO_SNDTIMEO of 5 s as a backstop. The fd count is the
 // same after all runs. Replay a failure with FC_SEED=<seed> (printed by fast-check).
+//
+// A second property drives both ends of such pairs with transports (write, writeEof,
+// pauseReading / resumeReading, close, abort, loop turns): see "Transport pairs" below.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   AF_INET,
   AF_UNIX,
   errno,
+  loop,
+  type Protocol,
   SHUT_WR,
+  SO_RCVBUF,
   SO_RCVTIMEO,
   SO_REUSEADDR,
+  SO_SNDBUF,
   SO_SNDTIMEO,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -31,6 +38,7 @@ import {
   select,
   socket,
   socketpair,
+  type Transport,
 } from '../ts/index.js'
 import { openFdCount, timeval } from './helpers.js'
 
@@ -133,31 +141,32 @@ abstract class PairCommand implements fc.AsyncCommand<Model, Real> {
   abstract toString(): string
 }
 
+/** A connected stream pair: TCP over loopback (connect, then accept), or an AF_UNIX socketpair. */
+function makePair(kind: 'tcp' | 'unix'): [Socket, Socket] {
+  if (kind === 'unix') return socketpair(AF_UNIX, SOCK_STREAM)
+  const srv = socket(AF_INET, SOCK_STREAM)
+  try {
+    srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+    srv.bind(['127.0.0.1', 0])
+    srv.listen(1)
+    const c = socket(AF_INET, SOCK_STREAM)
+    c.connect(srv.getsockname())
+    const [s, addr] = srv.accept()
+    expect(addr).toEqual(c.getsockname())
+    expect(c.getpeername()).toEqual(s.getsockname())
+    return [c, s]
+  } finally {
+    srv.close()
+  }
+}
+
 class OpenPair implements fc.AsyncCommand<Model, Real> {
   constructor(readonly kind: 'tcp' | 'unix') {}
   check(m: Model): boolean {
     return m.pairs.length < 4
   }
   async run(m: Model, r: Real): Promise<void> {
-    let pair: [Socket, Socket]
-    if (this.kind === 'tcp') {
-      const srv = socket(AF_INET, SOCK_STREAM)
-      try {
-        srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-        srv.bind(['127.0.0.1', 0])
-        srv.listen(1)
-        const c = socket(AF_INET, SOCK_STREAM)
-        c.connect(srv.getsockname())
-        const [s, addr] = srv.accept()
-        expect(addr).toEqual(c.getsockname())
-        expect(c.getpeername()).toEqual(s.getsockname())
-        pair = [c, s]
-      } finally {
-        srv.close()
-      }
-    } else {
-      pair = socketpair(AF_UNIX, SOCK_STREAM)
-    }
+    const pair = makePair(this.kind)
     for (const s of pair) {
       s.setsockopt(SOL_SOCKET, SO_RCVTIMEO, timeval(5))
       s.setsockopt(SOL_SOCKET, SO_SNDTIMEO, timeval(5))
@@ -553,6 +562,510 @@ describe('model-based: random operation sequences on real socket pairs', () => {
       { numRuns: RUNS, seed: SEED },
     )
     expect(executed).toBeGreaterThan(RUNS * 5)
+    if (process.platform === 'linux') expect(openFdCount()).toBe(before)
+  })
+})
+
+// Transport pairs: both ends of a connected pair (TCP loopback or AF_UNIX socketpair) driven by
+// transports (loop.createConnection with { sock }), with small socket buffers and write-buffer
+// limits so that writes are kept and backpressure fires. The model knows what each end wrote
+// and how many of those bytes the peer is owed (written while nothing could cut the stream
+// short: no close or abort on either side, no reset). Each protocol checks every byte it
+// receives against what its peer wrote; after each command: connectionLost at most once (and
+// with an error only after a possible reset), eofReceived at most once, pauseWriting /
+// resumeWriting alternating and pauseWriting called whenever the buffer is over the mark,
+// isClosing / isReading as the model says. At the end every end is resumed and closed, the
+// owed bytes have all arrived, and connectionLost ran exactly once on each end.
+
+const T_RUNS = 100
+const T_MAX_COMMANDS = 40
+/** Bytes one end writes in a run, at most. */
+const T_MAX_WRITTEN = 1024 * 1024
+/** SO_SNDBUF / SO_RCVBUF of each socket: small, so the kernel refuses writes early. */
+const T_SOCK_BUF = 32 * 1024
+/** The transports' high-water mark (low: a quarter). */
+const T_HIGH = 16 * 1024
+/**
+ * Errors a connection may end with once a reset is possible (ENOTCONN: writeEof's
+ * shutdown(2) on a connection the peer has reset).
+ */
+const RESET_CODES = ['ECONNRESET', 'EPIPE', 'ENOTCONN']
+
+interface TEnd {
+  /** Every byte written, in order. */
+  written: Buffer
+  /** How many of `written` the peer must receive. */
+  owed: number
+  eofWritten: boolean
+  /** writeEof() came while the transport was surely open: a later write() must throw. */
+  eofSure: boolean
+  closed: boolean
+  aborted: boolean
+  paused: boolean
+}
+
+interface TPair {
+  kind: 'tcp' | 'unix'
+  /** What both protocols' eofReceived return. */
+  keepOpen: boolean
+  ends: [TEnd, TEnd]
+  /** A close or abort with unread data, or a write to a closed peer, may reset the connection. */
+  reset: boolean
+}
+
+interface TModel {
+  pairs: TPair[]
+}
+
+interface TReal {
+  pairs: [TEndProtocol, TEndProtocol][]
+}
+
+/** Told whenever a protocol callback ran, so waits need no polling. */
+let onEvent: (() => void) | undefined
+
+/** One end's protocol: checks each byte against what the peer wrote, as it arrives. */
+class TEndProtocol implements Protocol {
+  transport!: Transport
+  size = 0
+  /** Where the bytes received first differed from what the peer wrote, or -1. */
+  mismatch = -1
+  eofs = 0
+  lost: (Error | null)[] = []
+  flow: ('pause' | 'resume')[] = []
+
+  constructor(
+    readonly keepOpen: boolean,
+    readonly peerWritten: () => Buffer,
+  ) {}
+  connectionMade(t: Transport): void {
+    this.transport = t
+  }
+  dataReceived(data: Buffer): void {
+    const expected = this.peerWritten().subarray(this.size, this.size + data.length)
+    if (this.mismatch === -1 && !data.equals(expected)) this.mismatch = this.size
+    this.size += data.length
+    onEvent?.()
+  }
+  eofReceived(): boolean {
+    this.eofs++
+    onEvent?.()
+    return this.keepOpen
+  }
+  connectionLost(err: Error | null): void {
+    this.lost.push(err)
+    onEvent?.()
+  }
+  pauseWriting(): void {
+    this.flow.push('pause')
+  }
+  resumeWriting(): void {
+    this.flow.push('resume')
+    onEvent?.()
+  }
+}
+
+/** Resolves once `pred()` holds (checked after every protocol callback); fails after 10 s. */
+async function until(pred: () => boolean, what: () => string): Promise<void> {
+  if (pred()) return
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await new Promise<void>((resolve, reject) => {
+      onEvent = () => {
+        if (pred()) resolve()
+      }
+      // A backstop against a hang, not a timing assertion: the wait is for callbacks.
+      timer = setTimeout(() => reject(new Error(`stuck waiting: ${what()}`)), 10_000)
+    })
+  } finally {
+    onEvent = undefined
+    clearTimeout(timer)
+  }
+}
+
+const oneTurn = () => new Promise((r) => setImmediate(r))
+
+/** The peer's EOF (or its close) may have reached end `i`. */
+function eofMayReach(pair: TPair, i: 0 | 1): boolean {
+  const [me, peer] = [pair.ends[i], pair.ends[(1 - i) as 0 | 1]]
+  // With keepOpen false, the peer closes when it reads our EOF: its EOF follows.
+  return (
+    pair.reset ||
+    peer.eofWritten ||
+    peer.closed ||
+    peer.aborted ||
+    (!pair.keepOpen && me.eofWritten)
+  )
+}
+
+/** End `i`'s transport may be closing by now (by its own call, or on EOF, or a reset). */
+function mayBeClosing(pair: TPair, i: 0 | 1): boolean {
+  const me = pair.ends[i]
+  if (me.closed || me.aborted || pair.reset) return true
+  // On EOF the transport closes unless the protocol keeps it open and its own side is open.
+  return eofMayReach(pair, i) && (!pair.keepOpen || me.eofWritten)
+}
+
+/** From now on the connection may be reset: only what has arrived is owed. */
+function mayReset(pair: TPair, real: [TEndProtocol, TEndProtocol]): void {
+  pair.reset = true
+  for (const i of [0, 1] as const) {
+    const end = pair.ends[i]
+    end.owed = Math.min(end.owed, real[(1 - i) as 0 | 1].size)
+  }
+}
+
+/** What close() of end `i` means for the model (also used by the final drain). */
+function closeModel(pair: TPair, real: [TEndProtocol, TEndProtocol], i: 0 | 1): void {
+  const j = (1 - i) as 0 | 1
+  const me = pair.ends[i]
+  me.closed = true
+  // Reading stops now: the peer is owed no more than has arrived.
+  pair.ends[j].owed = Math.min(pair.ends[j].owed, real[i].size)
+  // Closing a socket with unread data resets the connection.
+  if (real[i].size < pair.ends[j].written.length) mayReset(pair, real)
+}
+
+/** The model's invariants on one pair, checked after every command. */
+function checkPair(pair: TPair, real: [TEndProtocol, TEndProtocol], at: string): void {
+  for (const i of [0, 1] as const) {
+    const p = real[i]
+    const t = p.transport
+    const me = pair.ends[i]
+    const where = `${at}, end ${i}`
+    expect(p.mismatch, where).toBe(-1)
+    expect(p.lost.length, where).toBeLessThanOrEqual(1)
+    expect(p.eofs, where).toBeLessThanOrEqual(1)
+    for (const [k, f] of p.flow.entries()) expect(f, where).toBe(k % 2 === 0 ? 'pause' : 'resume')
+    if (t.getWriteBufferSize() > T_HIGH) expect(p.flow.at(-1), where).toBe('pause')
+    for (const err of p.lost) {
+      if (err === null) continue
+      expect(pair.reset, `${where}: ${err}`).toBe(true)
+      expect(RESET_CODES, where).toContain((err as SocketError).code)
+    }
+    if (me.closed || me.aborted) expect(t.isClosing(), where).toBe(true)
+    if (!mayBeClosing(pair, i)) {
+      expect(t.isClosing(), where).toBe(false)
+      expect(p.lost, where).toEqual([])
+    }
+    if (me.paused) expect(t.isReading(), where).toBe(false)
+    else if (!mayBeClosing(pair, i) && !eofMayReach(pair, i))
+      expect(t.isReading(), where).toBe(true)
+  }
+}
+
+/** Bytes that have not yet arrived at a reading end, though it is owed them. */
+function overdue(pair: TPair, real: [TEndProtocol, TEndProtocol]): boolean {
+  return ([0, 1] as const).some((i) => {
+    const reader = pair.ends[(1 - i) as 0 | 1]
+    return !reader.paused && real[(1 - i) as 0 | 1].size < pair.ends[i].owed
+  })
+}
+
+abstract class TCommand implements fc.AsyncCommand<TModel, TReal> {
+  constructor(
+    readonly p: number,
+    readonly i: 0 | 1,
+  ) {}
+  check(m: TModel): boolean {
+    return m.pairs.length > 0 && this.ok(this.pick(m).pair)
+  }
+  pick(m: TModel) {
+    const k = this.p % m.pairs.length
+    const pair = m.pairs[k] as TPair
+    return { k, pair, me: pair.ends[this.i], peer: pair.ends[(1 - this.i) as 0 | 1] }
+  }
+  async run(m: TModel, r: TReal): Promise<void> {
+    executed++
+    const { k, pair } = this.pick(m)
+    const real = r.pairs[k] as [TEndProtocol, TEndProtocol]
+    await this.act(pair, real, real[this.i].transport)
+    checkPair(pair, real, this.toString())
+  }
+  abstract ok(pair: TPair): boolean
+  abstract act(pair: TPair, real: [TEndProtocol, TEndProtocol], t: Transport): Promise<void>
+  abstract toString(): string
+}
+
+class TOpen implements fc.AsyncCommand<TModel, TReal> {
+  constructor(
+    readonly kind: 'tcp' | 'unix',
+    readonly keepOpen: boolean,
+  ) {}
+  check(m: TModel): boolean {
+    return m.pairs.length < 3
+  }
+  async run(m: TModel, r: TReal): Promise<void> {
+    executed++
+    const end = (): TEnd => ({
+      written: Buffer.alloc(0),
+      owed: 0,
+      eofWritten: false,
+      eofSure: false,
+      closed: false,
+      aborted: false,
+      paused: false,
+    })
+    const pair: TPair = {
+      kind: this.kind,
+      keepOpen: this.keepOpen,
+      ends: [end(), end()],
+      reset: false,
+    }
+    const socks = makePair(this.kind)
+    const protos = [0, 1].map(
+      (i) => new TEndProtocol(this.keepOpen, () => pair.ends[1 - i]?.written as Buffer),
+    ) as [TEndProtocol, TEndProtocol]
+    for (const [i, s] of socks.entries()) {
+      s.setsockopt(SOL_SOCKET, SO_SNDBUF, T_SOCK_BUF)
+      s.setsockopt(SOL_SOCKET, SO_RCVBUF, T_SOCK_BUF)
+      const [t] = await loop.createConnection(() => protos[i] as TEndProtocol, { sock: s })
+      t.setWriteBufferLimits(T_HIGH)
+    }
+    m.pairs.push(pair)
+    r.pairs.push(protos)
+    checkPair(pair, protos, this.toString())
+  }
+  toString(): string {
+    return `open(${this.kind}${this.keepOpen ? ', keepOpen' : ''})`
+  }
+}
+
+class TWrite extends TCommand {
+  constructor(
+    p: number,
+    i: 0 | 1,
+    readonly size: number,
+    readonly seed: number,
+  ) {
+    super(p, i)
+  }
+  ok(pair: TPair): boolean {
+    const me = pair.ends[this.i]
+    return !me.closed && !me.aborted && me.written.length + this.size <= T_MAX_WRITTEN
+  }
+  async act(pair: TPair, real: [TEndProtocol, TEndProtocol], t: Transport): Promise<void> {
+    const me = pair.ends[this.i]
+    const peer = pair.ends[(1 - this.i) as 0 | 1]
+    const data = Buffer.alloc(this.size)
+    for (let k = 0; k < data.length; k++) data[k] = (this.seed * 31 + k) & 0xff
+    if (me.eofWritten) {
+      let threw: unknown
+      try {
+        t.write(data)
+      } catch (e) {
+        threw = e
+      }
+      // After writeEof a write throws; a transport already closing by then may just drop it.
+      if (me.eofSure || threw !== undefined) expect(String(threw)).toMatch(/writeEof/)
+      return
+    }
+    const peerGone = peer.closed || peer.aborted
+    const safe = !mayBeClosing(pair, this.i) && !peerGone
+    t.write(data)
+    me.written = Buffer.concat([me.written, data])
+    if (safe) me.owed = me.written.length
+    // Bytes to a closed socket bring a reset.
+    if (peerGone) mayReset(pair, real)
+  }
+  toString(): string {
+    return `write(t${this.p}, e${this.i}, ${this.size}B)`
+  }
+}
+
+class TWriteEof extends TCommand {
+  ok(pair: TPair): boolean {
+    const me = pair.ends[this.i]
+    return !me.closed && !me.aborted && !me.eofWritten
+  }
+  async act(pair: TPair, _real: [TEndProtocol, TEndProtocol], t: Transport): Promise<void> {
+    const me = pair.ends[this.i]
+    me.eofSure = !mayBeClosing(pair, this.i)
+    expect(t.canWriteEof()).toBe(true)
+    t.writeEof()
+    me.eofWritten = true
+  }
+  toString(): string {
+    return `writeEof(t${this.p}, e${this.i})`
+  }
+}
+
+class TPauseReading extends TCommand {
+  constructor(
+    p: number,
+    i: 0 | 1,
+    readonly pause: boolean,
+  ) {
+    super(p, i)
+  }
+  ok(pair: TPair): boolean {
+    const me = pair.ends[this.i]
+    return !me.closed && !me.aborted
+  }
+  async act(pair: TPair, _real: [TEndProtocol, TEndProtocol], t: Transport): Promise<void> {
+    if (this.pause) t.pauseReading()
+    else t.resumeReading()
+    pair.ends[this.i].paused = this.pause
+  }
+  toString(): string {
+    return `${this.pause ? 'pause' : 'resume'}Reading(t${this.p}, e${this.i})`
+  }
+}
+
+class TClose extends TCommand {
+  ok(pair: TPair): boolean {
+    const { me, peer } = { me: pair.ends[this.i], peer: pair.ends[(1 - this.i) as 0 | 1] }
+    // Not both ends: two closes, each waiting for its buffer to drain into a peer that no
+    // longer reads, would wait forever (as in asyncio). abort() is always allowed.
+    return !me.closed && !me.aborted && !(peer.closed && !peer.aborted)
+  }
+  async act(pair: TPair, real: [TEndProtocol, TEndProtocol], t: Transport): Promise<void> {
+    closeModel(pair, real, this.i)
+    t.close()
+    t.close()
+  }
+  toString(): string {
+    return `close(t${this.p}, e${this.i})`
+  }
+}
+
+class TAbort extends TCommand {
+  ok(pair: TPair): boolean {
+    return !pair.ends[this.i].aborted
+  }
+  async act(pair: TPair, real: [TEndProtocol, TEndProtocol], t: Transport): Promise<void> {
+    const j = (1 - this.i) as 0 | 1
+    const me = pair.ends[this.i]
+    me.aborted = true
+    // The write buffer is dropped, and reading stops.
+    me.owed = Math.min(me.owed, real[j].size)
+    pair.ends[j].owed = Math.min(pair.ends[j].owed, real[this.i].size)
+    if (real[this.i].size < pair.ends[j].written.length) mayReset(pair, real)
+    t.abort()
+    expect(t.getWriteBufferSize()).toBe(0)
+    // The socket is closed at once; connectionLost follows in a microtask.
+    expect(t.getExtraInfo('socket')?.fileno()).toBe(-1)
+  }
+  toString(): string {
+    return `abort(t${this.p}, e${this.i})`
+  }
+}
+
+/** Lets the loop run a turn (transports read, flush, see EOF), or until the owed bytes arrive. */
+class TTurn extends TCommand {
+  constructor(
+    p: number,
+    readonly settle: boolean,
+  ) {
+    super(p, 0)
+  }
+  ok(): boolean {
+    return true
+  }
+  async act(pair: TPair, real: [TEndProtocol, TEndProtocol]): Promise<void> {
+    if (!this.settle) await oneTurn()
+    else
+      await until(
+        () => !overdue(pair, real),
+        () => `owed bytes in t${this.p}`,
+      )
+  }
+  toString(): string {
+    return this.settle ? `settle(t${this.p})` : 'turn'
+  }
+}
+
+/** Resumes and closes every end; the owed bytes arrive and connectionLost runs once on each. */
+async function finish(m: TModel, r: TReal): Promise<void> {
+  for (const [k, pair] of m.pairs.entries()) {
+    const real = r.pairs[k] as [TEndProtocol, TEndProtocol]
+    const name = `t${k} at the end`
+    for (const i of [0, 1] as const) {
+      const me = pair.ends[i]
+      if (me.paused && !me.closed && !me.aborted) {
+        real[i].transport.resumeReading()
+        me.paused = false
+      }
+    }
+    await until(
+      () => !overdue(pair, real),
+      () => `${name}: owed ${pair.ends.map((e) => e.owed)}, got ${real.map((p) => p.size)}`,
+    )
+    // An end that was closed drains into its peer, which reads (or is gone).
+    for (const i of [0, 1] as const) {
+      if (pair.ends[i].closed)
+        await until(
+          () => real[i].lost.length > 0,
+          () => `${name}: end ${i} closing`,
+        )
+    }
+    for (const i of [0, 1] as const) {
+      const me = pair.ends[i]
+      if (!me.closed && !me.aborted) {
+        closeModel(pair, real, i)
+        real[i].transport.close()
+      }
+      await until(
+        () => real[i].lost.length > 0,
+        () => `${name}: end ${i} closed`,
+      )
+    }
+    await oneTurn()
+    checkPair(pair, real, name)
+    for (const i of [0, 1] as const) {
+      const t = real[i].transport
+      expect(real[i].lost, name).toHaveLength(1)
+      expect(t.isClosing()).toBe(true)
+      expect(t.getWriteBufferSize()).toBe(0)
+      expect(t.getExtraInfo('socket')?.fileno()).toBe(-1)
+      // Every owed byte arrived (and every byte that arrived was checked on the way).
+      expect(real[(1 - i) as 0 | 1].size, name).toBeGreaterThanOrEqual(pair.ends[i].owed)
+    }
+  }
+}
+
+const tPairIx = fc.nat(2)
+const tWrite = fc
+  .tuple(tPairIx, endIx, fc.integer({ min: 1, max: 128 * 1024 }), fc.nat(255))
+  .map(([p, i, n, seed]) => new TWrite(p, i, n, seed))
+const tCommands = fc.commands(
+  [
+    fc
+      .tuple(fc.constantFrom<'tcp' | 'unix'>('tcp', 'unix'), fc.boolean())
+      .map(([k, keep]) => new TOpen(k, keep)),
+    tWrite,
+    tWrite,
+    tWrite,
+    fc.tuple(tPairIx, endIx).map(([p, i]) => new TWriteEof(p, i)),
+    fc.tuple(tPairIx, endIx, fc.boolean()).map(([p, i, pause]) => new TPauseReading(p, i, pause)),
+    fc.tuple(tPairIx, endIx, fc.boolean()).map(([p, i, pause]) => new TPauseReading(p, i, pause)),
+    fc.tuple(tPairIx, endIx).map(([p, i]) => new TClose(p, i)),
+    fc.tuple(tPairIx, endIx).map(([p, i]) => new TAbort(p, i)),
+    fc.tuple(tPairIx, fc.boolean()).map(([p, settle]) => new TTurn(p, settle)),
+    fc.tuple(tPairIx, fc.boolean()).map(([p, settle]) => new TTurn(p, settle)),
+  ],
+  { maxCommands: T_MAX_COMMANDS, size: 'max' },
+)
+
+describe('model-based: random operation sequences on transport pairs', () => {
+  it(`${T_RUNS} runs of up to ${T_MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
+    const before = process.platform === 'linux' ? openFdCount() : 0
+    const start = executed
+    await fc.assert(
+      fc.asyncProperty(tCommands, async (cmds) => {
+        const model: TModel = { pairs: [] }
+        const real: TReal = { pairs: [] }
+        try {
+          await new TOpen('unix', false).run(model, real)
+          await fc.asyncModelRun(() => ({ model, real }), cmds)
+          await finish(model, real)
+        } finally {
+          for (const pair of real.pairs) for (const p of pair) p.transport.abort()
+        }
+      }),
+      { numRuns: T_RUNS, seed: SEED },
+    )
+    expect(executed - start).toBeGreaterThan(T_RUNS * 5)
     if (process.platform === 'linux') expect(openFdCount()).toBe(before)
   })
 })

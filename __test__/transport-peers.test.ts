@@ -306,7 +306,7 @@ print('done')
     expect(t.isClosing()).toBe(false)
   })
 
-  it('an AF_UNIX datagram endpoint: paths as addresses; connected with no address', async () => {
+  it('an AF_UNIX datagram endpoint: paths as addresses, an unbound sender is null', async () => {
     const path = tmpUnixPath('dgram')
     const p = new Datagrams(true)
     const t = await endpoint(p, { localAddr: path })
@@ -319,7 +319,14 @@ print('done')
     named.sendto('from a path', path)
     const [back, from] = await named.recvfromAsync(100)
     expect([back.toString(), from]).toEqual(['from a path', path])
-    expect(p.got.map(([d, a]) => [d.toString(), a])).toEqual([['from a path', namedPath]])
+    // An unbound sender has no address, also in a read slot that held a named one before.
+    const anon = track(socket(AF_UNIX, SOCK_DGRAM))
+    anon.sendto('from nowhere', path)
+    await p.waitFor(2)
+    expect(p.got.map(([d, a]) => [d.toString(), a])).toEqual([
+      ['from a path', namedPath],
+      ['from nowhere', null],
+    ])
     // A connected AF_UNIX endpoint: sendto with no address.
     const q = new Datagrams()
     const c = await endpoint(q, { localAddr: tmpUnixPath('connected'), remoteAddr: path })

@@ -101,8 +101,14 @@ impl RecvMeta {
         self.flags & libc::MSG_TRUNC != 0
     }
 
-    /// The sender's address.
+    /// The sender's address; `Address::Other(AF_UNSPEC)` when the kernel gave
+    /// none (an unbound AF_UNIX sender), as `recv_from_into` returns.
     pub fn address(&self) -> Address {
+        // The slot's storage still holds the previous datagram's sender (slots
+        // are reused from call to call): with no address, its family is stale.
+        if self.addr_len == 0 {
+            return Address::Other(libc::AF_UNSPEC);
+        }
         let mut storage = SockAddrStorage::zeroed();
         // SAFETY: both are sockaddr_storage; the kernel wrote `addr_len` bytes
         // of a sockaddr of the family it set (zeroes, family 0, if none).

@@ -220,6 +220,33 @@ fn connected_peer_gone_is_econnrefused() {
 }
 
 #[test]
+fn an_unbound_unix_sender_has_no_address_even_in_a_reused_slot() {
+    for path in PATHS {
+        let dir = tempfile::tempdir().unwrap();
+        let at =
+            |name: &str| Address::Unix(dir.path().join(name).into_os_string().into_encoded_bytes());
+        let rx = Socket::new(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        rx.bind(&at("rx")).unwrap();
+        let named = Socket::new(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        named.bind(&at("named")).unwrap();
+        let unbound = Socket::new(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        let mut bufs = buffers(1, 4);
+        let mut meta = metas(1);
+        named.send_to(b"n", 0, &at("rx")).unwrap();
+        assert_eq!(recv(&rx, &mut bufs, &mut meta, path), Ok(1));
+        assert_eq!(meta[0].address(), at("named"), "{path:?}");
+        // The same slot again: the named sender's address must not show through.
+        unbound.send_to(b"u", 0, &at("rx")).unwrap();
+        assert_eq!(recv(&rx, &mut bufs, &mut meta, path), Ok(1));
+        assert_eq!(
+            meta[0].address(),
+            Address::Other(libc::AF_UNSPEC),
+            "{path:?}"
+        );
+    }
+}
+
+#[test]
 fn unix_datagrams_and_closed_or_non_socket_fds() {
     for path in PATHS {
         let (a, b) = util::unix_pair(libc::SOCK_DGRAM);

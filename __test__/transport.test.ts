@@ -225,6 +225,32 @@ describe('writing', () => {
     expect(c.transport.getWriteBufferSize()).toBe(0)
   })
 
+  it('strings go out as UTF-8 whole, also when the kernel takes only part of one', async () => {
+    let server!: Recorder
+    const [, port] = await serve(() => {
+      server = new Recorder()
+      return server
+    })
+    const c = await connect(port)
+    await new Promise((r) => setImmediate(r))
+    server.transport.pauseReading()
+    // 4,000 units of 1-, 2- and 4-byte characters each, until the kernel refuses some.
+    const piece = 'aé😀'.repeat(1000)
+    const sent: string[] = []
+    while (c.transport.getWriteBufferSize() === 0) {
+      c.transport.write(piece)
+      sent.push(piece)
+    }
+    c.transport.write('') // nothing, and no harm
+    c.transport.write('end')
+    sent.push('end')
+    expect(() => c.transport.write('\uD800')).toThrow(TypeError)
+    server.transport.resumeReading()
+    const expected = Buffer.from(sent.join(''))
+    await server.waitFor(expected.length)
+    expect(server.received.equals(expected)).toBe(true)
+  })
+
   it('writeEof half-closes; eofReceived returning true keeps the other side writing', async () => {
     let server!: Recorder
     const [, port] = await serve(() => {

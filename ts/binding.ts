@@ -22,6 +22,9 @@ interface FdCalls {
    */
   recvKeptFd(fd: number, token: number, flags: number): number
   sendFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
+  /** One send(2) of `str` (well formed, at most 5461 UTF-16 units) as UTF-8, encoded
+   * natively: `sent + 65536 * encodedLength`, or `-errno`. */
+  sendStrFd(fd: number, str: string, flags: number): number
   /** Bytes sent, or `-(errno + 4096 * bytesSent)` on error. */
   sendallFd(fd: number, buf: Uint8Array, flags: number, timeout: number): number
   /**

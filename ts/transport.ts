@@ -14,7 +14,7 @@ import { registerRooted, type Target, unregister } from './reactor.js'
 import { addCloseHook, RELEASE_WATCH, removeCloseHook, type Socket } from './socket.js'
 import * as v from './validate.js'
 
-const { reactorWatchFd, reactorSetRef, reactorUnwatch, sendFd, sendmsgFd } = native
+const { reactorWatchFd, reactorSetRef, reactorUnwatch, sendFd, sendmsgFd, sendStrFd } = native
 
 // The reactor's event bits (ts/reactor.ts), which are libuv's UV_READABLE / UV_WRITABLE.
 const READABLE = 1
@@ -30,6 +30,9 @@ const READ_SIZE = 65536
 let scratch = Buffer.allocUnsafeSlow(READ_SIZE)
 /** Reads up to this size are copied out of `scratch`; larger ones take it, and a new one is made. */
 const COPY_MAX = 4096
+
+/** Strings up to this many UTF-16 units are encoded by the send itself (sendStrFd), no Buffer. */
+const STR_MAX = 5461
 
 /** asyncio's defaults: pause the protocol above 64 KiB buffered, resume at a quarter of that. */
 const HIGH_WATER = 65536
@@ -219,6 +222,14 @@ export class Transport implements Target {
    * @throws {Error} after `writeEof()`; {@link TypeError} for data of another type.
    */
   write(data: string | ArrayBufferView | ArrayBuffer): void {
+    // A short string, nothing buffered: encoded by the send itself (a reply header, say).
+    if (typeof data === 'string' && data.length <= STR_MAX && this.#size === 0 && !this.#eof) {
+      if (this.#lost || data.length === 0) return
+      if (v.wellFormed(data)) {
+        this.#writeStr(data)
+        return
+      }
+    }
     const b = v.bytes(data)
     if (this.#eof) throw new Error('Cannot call write() after writeEof()')
     if (this.#lost || b.length === 0) return
@@ -236,6 +247,22 @@ export class Transport implements Target {
       }
       this.#update()
     } else this.#keep(b)
+    this.#checkHigh()
+  }
+
+  #writeStr(s: string): void {
+    const r = sendStrFd(this.#fd, s, MSG_DONTWAIT)
+    if (r < 0 && r !== EAGAIN && r !== EWOULDBLOCK) {
+      this.#fatal(errnoError(-r, 'send'))
+      return
+    }
+    const sent = r < 0 ? 0 : r % 65536
+    if (r >= 0 && sent === (r - sent) / 65536) {
+      if (this.#idle) this.#touch()
+      return
+    }
+    this.#keep(Buffer.from(s).subarray(sent))
+    this.#update()
     this.#checkHigh()
   }
 

@@ -71,6 +71,11 @@ function loneSurrogate(s: string): number {
   return -1
 }
 
+/** Whether `s` converts to UTF-8 as it is (no lone surrogate). */
+export function wellFormed(s: string): boolean {
+  return isWellFormed.call(s)
+}
+
 /** A string that converts to UTF-8 as it is (no lone surrogate); `what` as `notUtf8` takes it. */
 export function utf8(value: string, what: string): string {
   if (!isWellFormed.call(value)) throw notUtf8(what, value)

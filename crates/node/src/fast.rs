@@ -41,6 +41,7 @@ guarded! {
     recv_keep_fd => recv_keep_fd_impl,
     recv_kept_fd => recv_kept_fd_impl,
     send_fd => send_fd_impl,
+    send_str_fd => send_str_fd_impl,
     sendall_fd => sendall_fd_impl,
     sendmsg_fd => sendmsg_fd_impl,
     recvmsg_into_fd => recvmsg_into_fd_impl,
@@ -54,6 +55,7 @@ const CALLS: &[(&CStr, Callback)] = &[
     (c"recvKeepFd", recv_keep_fd),
     (c"recvKeptFd", recv_kept_fd),
     (c"sendFd", send_fd),
+    (c"sendStrFd", send_str_fd),
     (c"sendallFd", sendall_fd),
     (c"sendmsgFd", sendmsg_fd),
     (c"recvmsgIntoFd", recvmsg_into_fd),
@@ -409,6 +411,39 @@ unsafe fn send_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys
     };
     let len = buf.len().min(i32::MAX as usize);
     a.ret(borrow(fd).and_then(|fd| io::send(fd, &buf[..len], flags, timeout)))
+}
+
+/// Longest UTF-8 `sendStrFd` encodes on the stack; ts/transport.ts passes strings of at
+/// most a third of it in UTF-16 units (3 bytes each at most), so none is cut short.
+const STR_BUF: usize = 16384;
+
+/// `sendStrFd(fd, str, flags)`: one send of `str` as UTF-8, without a Buffer made of it
+/// first: `sent + 65536 * encodedLength`, or `-errno`. ts/ checked the string is well
+/// formed (N-API would turn a lone surrogate into U+FFFD) and short enough for STR_BUF.
+unsafe fn send_str_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<3>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    let (Some(fd), Some(flags)) = (a.int(0), a.int(2)) else {
+        return ptr::null_mut();
+    };
+    // Not zeroed: a 16 KiB memset would cost more than the send's encoding saves.
+    let mut buf = std::mem::MaybeUninit::<[u8; STR_BUF]>::uninit();
+    let data = buf.as_mut_ptr().cast::<u8>();
+    let mut len = 0;
+    // SAFETY: a value of this callback's frame; `data` has room for STR_BUF bytes with the NUL.
+    let status =
+        unsafe { sys::napi_get_value_string_utf8(env, a.argv[1], data.cast(), STR_BUF, &mut len) };
+    if a.checked(status, (), c"expected a string").is_none() {
+        return ptr::null_mut();
+    }
+    // SAFETY: N-API wrote `len` bytes at `data` (len < STR_BUF).
+    let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+    match borrow(fd).and_then(|fd| io::send(fd, bytes, flags, None)) {
+        Ok(sent) => a.ret_f64(sent as f64 + 65536.0 * len as f64),
+        Err(e) => a.ret(Err(e)),
+    }
 }
 
 /// `sendallFd(fd, buf, flags, timeout)`: the byte count on success; on error

@@ -3,22 +3,27 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AbortError,
+  AF_INET,
   type BufferedProtocol,
   ConnectionRefusedError,
   ConnectionResetError,
   type ExceptionContext,
   loop,
+  POLLIN,
+  Poller,
   type Protocol,
   type Server,
   SO_LINGER,
+  SOCK_STREAM,
   SOL_SOCKET,
   type Socket,
-  type SocketError,
+  SocketError,
   type StreamProtocol,
+  socket,
   TimeoutError,
   type Transport,
 } from '../ts/index.js'
-import { closeTracked, openFdCount, python } from './helpers.js'
+import { closeTracked, openFdCount, python, track } from './helpers.js'
 
 const servers: Server[] = []
 
@@ -194,6 +199,31 @@ print(len(got), got == b'x' * 100000)
       .createConnection(() => new Recorder(), '127.0.0.1', port, { signal: AbortSignal.abort() })
       .catch((x) => x)
     expect(aborted).toBeInstanceOf(AbortError)
+  })
+})
+
+describe('serving a socket a watching Poller holds', () => {
+  it('rejects with EEXIST saying what to do; the socket is left as it was', async () => {
+    const l = track(socket(AF_INET, SOCK_STREAM))
+    l.bind(['127.0.0.1', 0])
+    l.listen()
+    const poller = new Poller()
+    poller.register(l, POLLIN)
+    poller.watch(() => {})
+    const e = (await loop
+      .createServer(() => new Echo(), { sock: l })
+      .catch((x) => x)) as SocketError
+    expect(e).toBeInstanceOf(SocketError)
+    expect(e.code).toBe('EEXIST')
+    expect(e.message).toMatch(/before serving it$/)
+    expect(l.fileno()).not.toBe(-1)
+    poller.close()
+    const server = await loop.createServer(() => new Echo(), { sock: l })
+    servers.push(server)
+    const c = await connect((l.getsockname() as [string, number])[1])
+    c.transport.write('ok')
+    await c.waitFor(2)
+    expect(c.received.toString()).toBe('ok')
   })
 })
 

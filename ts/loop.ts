@@ -106,7 +106,22 @@ async function createServer(
       reusePort: o.reusePort,
       dualstackIpv6: o.dualstackIpv6,
     })
-  return new Server([checkSocket(sock, SOCK_STREAM)], protocolFactory, o)
+  return serveOn(sock, o.sock === undefined, protocolFactory, o)
+}
+
+/** A Server on `sock`, which is closed if the call `made` it and serving it fails. */
+function serveOn(
+  sock: Socket,
+  made: boolean,
+  protocolFactory: ProtocolFactory<StreamProtocol>,
+  o: ServerOptions,
+): Server {
+  try {
+    return new Server([checkSocket(sock, SOCK_STREAM)], protocolFactory, o)
+  } catch (e) {
+    if (made) sock.close()
+    throw e
+  }
 }
 
 /**
@@ -123,7 +138,7 @@ async function createUnixServer(
   const o = v.options<LoopUnixServerOptions>(options) ?? {}
   const sock =
     o.sock ?? listen(path as string, { backlog: o.backlog, cleanupSocket: o.cleanupSocket })
-  return new Server([checkSocket(sock, SOCK_STREAM)], protocolFactory, o)
+  return serveOn(sock, o.sock === undefined, protocolFactory, o)
 }
 
 /**

@@ -104,13 +104,16 @@ export function setActive(id: number, target: Target, on: boolean): void {
   else active.delete(id)
 }
 
-/** The SocketError for a refused native watch, with what to do about the usual cause. */
-function watchError(e: unknown): unknown {
+/**
+ * The SocketError for a refused native watch, with what to do about the usual cause; `before`
+ * names what needs the watch (`'async calls'`, `'serving it'`).
+ */
+export function watchError(e: unknown, before = 'async calls'): unknown {
   const err = toSocketError(e, 'watch')
   if (err instanceof SocketError && err.code === 'EEXIST') {
     err.message +=
       ': the fd is registered with a watching Poller (libuv takes one watch per fd); ' +
-      'unregister it from the Poller, or call poller.unwatch(), before async calls'
+      `unregister it from the Poller, or call poller.unwatch(), before ${before}`
   }
   return err
 }

@@ -7,7 +7,7 @@ import { errno, SO_ACCEPTCONN, SOL_SOCKET } from './constants.js'
 import { errnoError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import type { ProtocolFactory, StreamProtocol } from './protocols.js'
-import { register, setActive, type Target, unregister } from './reactor.js'
+import { register, setActive, type Target, unregister, watchError } from './reactor.js'
 import { acceptErrorKind, fdsFreed, onClose, RELEASE_WATCH, type Socket } from './socket.js'
 import { Transport, type TransportOptions } from './transport.js'
 
@@ -50,7 +50,11 @@ class Listener implements Target {
 
   arm(on: boolean): void {
     if (on === this.armed || this.sock.fileno() === -1) return
-    reactorWatchFd(this.id, this.sock.fileno(), on ? READABLE : 0)
+    try {
+      reactorWatchFd(this.id, this.sock.fileno(), on ? READABLE : 0)
+    } catch (e) {
+      throw watchError(e, 'serving it')
+    }
     if (on) reactorSetRef(this.id, true)
     setActive(this.id, this, on)
     this.armed = on
@@ -93,7 +97,13 @@ export class Server {
       if (s.gettimeout() !== 0) s.settimeout(0)
     }
     this.#listeners = sockets.map((s) => new Listener(this, s))
-    if (options.startServing !== false) this.startServing()
+    if (options.startServing === false) return
+    try {
+      this.startServing()
+    } catch (e) {
+      for (const l of this.#listeners) l.stop()
+      throw e
+    }
   }
 
   /** The listening sockets (for `getsockname()`, options); empty once closed. */

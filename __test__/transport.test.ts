@@ -110,6 +110,25 @@ async function connect(port: number, p = new Recorder()): Promise<Recorder> {
   return p
 }
 
+/** A server of Recorders and a Recorder client connected to it: `[client, serverSide]`,
+ * once both have had connectionMade. */
+async function recorderPair(
+  options: { keepOpen?: boolean; idleTimeout?: number } = {},
+): Promise<[Recorder, Recorder]> {
+  let made: Recorder | undefined
+  const [, port] = await serve(
+    () => {
+      made = new Recorder()
+      made.keepOpen = options.keepOpen ?? false
+      return made
+    },
+    { idleTimeout: options.idleTimeout },
+  )
+  const c = await connect(port)
+  while (made?.transport === undefined) await new Promise((r) => setImmediate(r))
+  return [c, made]
+}
+
 describe('loop.createServer / loop.createConnection', () => {
   it('echoes, in order, and every connectionLost runs once with null', async () => {
     const made: Recorder[] = []
@@ -229,13 +248,7 @@ describe('serving a socket a watching Poller holds', () => {
 
 describe('writing', () => {
   it('buffers what the kernel refuses; pauseWriting / resumeWriting; nothing lost', async () => {
-    let server!: Recorder
-    const [, port] = await serve(() => {
-      server = new Recorder()
-      return server
-    })
-    const c = await connect(port)
-    await new Promise((r) => setImmediate(r))
+    const [c, server] = await recorderPair()
     server.transport.pauseReading() // the peer stops reading: the kernel buffers fill
     const data = Buffer.alloc(8 << 20)
     for (let i = 0; i < data.length; i++) data[i] = i % 251
@@ -256,13 +269,7 @@ describe('writing', () => {
   })
 
   it('strings go out as UTF-8 whole, also when the kernel takes only part of one', async () => {
-    let server!: Recorder
-    const [, port] = await serve(() => {
-      server = new Recorder()
-      return server
-    })
-    const c = await connect(port)
-    await new Promise((r) => setImmediate(r))
+    const [c, server] = await recorderPair()
     server.transport.pauseReading()
     // 4,000 units of 1-, 2- and 4-byte characters each, until the kernel refuses some.
     const piece = 'aé😀'.repeat(1000)
@@ -282,13 +289,7 @@ describe('writing', () => {
   })
 
   it('writeEof half-closes; eofReceived returning true keeps the other side writing', async () => {
-    let server!: Recorder
-    const [, port] = await serve(() => {
-      server = new Recorder()
-      server.keepOpen = true
-      return server
-    })
-    const c = await connect(port)
+    const [c, server] = await recorderPair({ keepOpen: true })
     c.keepOpen = true
     c.transport.write('question')
     expect(c.transport.canWriteEof()).toBe(true)
@@ -305,13 +306,7 @@ describe('writing', () => {
   })
 
   it('resumeReading() after EOF reads nothing more: eofReceived runs once', async () => {
-    let server!: Recorder
-    const [, port] = await serve(() => {
-      server = new Recorder()
-      server.keepOpen = true
-      return server
-    })
-    const c = await connect(port)
+    const [c, server] = await recorderPair({ keepOpen: true })
     c.transport.writeEof()
     while (!server.eof) await new Promise((r) => setImmediate(r))
     server.transport.resumeReading() // e.g. from resumeWriting(); asyncio: a no-op after EOF
@@ -324,12 +319,7 @@ describe('writing', () => {
   })
 
   it('eofReceived returning nothing closes the transport', async () => {
-    let server!: Recorder
-    const [, port] = await serve(() => {
-      server = new Recorder()
-      return server
-    })
-    const c = await connect(port)
+    const [c, server] = await recorderPair()
     c.transport.writeEof()
     expect(await server.lost).toBe(null)
     expect(server.events).toEqual(['made', 'eof', 'lost'])
@@ -348,13 +338,7 @@ describe('ending a connection', () => {
   })
 
   it('a peer reset reaches connectionLost as ConnectionResetError with its errno', async () => {
-    let server!: Recorder
-    const [, port] = await serve(() => {
-      server = new Recorder()
-      return server
-    })
-    const c = await connect(port)
-    await new Promise((r) => setImmediate(r))
+    const [c, server] = await recorderPair()
     const sock = c.transport.getExtraInfo('socket')
     // SO_LINGER {on, 0}: close sends a RST.
     sock?.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]))
@@ -398,15 +382,7 @@ describe('ending a connection', () => {
   })
 
   it('an idle timeout ends the connection with TimeoutError; activity postpones it', async () => {
-    let server!: Recorder
-    const [, port] = await serve(
-      () => {
-        server = new Recorder()
-        return server
-      },
-      { idleTimeout: 0.2 },
-    )
-    const c = await connect(port)
+    const [c, server] = await recorderPair({ idleTimeout: 0.2 })
     for (let i = 0; i < 4; i++) {
       c.transport.write('.')
       await new Promise((r) => setTimeout(r, 80))

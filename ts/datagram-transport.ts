@@ -10,6 +10,7 @@ import { callExceptionHandler } from './exception-handler.js'
 import type { DatagramProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister } from './reactor.js'
 import { onClose, RELEASE_WATCH, type Socket } from './socket.js'
+import { extraInfo } from './transport.js'
 import * as v from './validate.js'
 
 const { reactorWatchFd, reactorSetRef, reactorUnwatch } = native
@@ -157,14 +158,7 @@ export class DatagramTransport implements Target {
   getExtraInfo<K extends keyof DatagramExtraInfo>(name: K): DatagramExtraInfo[K] | undefined
   getExtraInfo<T>(name: string, fallback: T): T
   getExtraInfo(name: string, fallback?: unknown): unknown {
-    try {
-      if (name === 'socket') return this.#sock
-      if (name === 'peername') return this.#sock.getpeername()
-      if (name === 'sockname') return this.#sock.getsockname()
-    } catch {
-      // Not connected, or closed.
-    }
-    return fallback
+    return extraInfo(this.#sock, name, fallback)
   }
 
   /** Closes once the queued datagrams are sent; `connectionLost(null)` follows, once. */

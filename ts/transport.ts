@@ -37,6 +37,18 @@ const STR_MAX = 5461
 /** asyncio's defaults: pause the protocol above 64 KiB buffered, resume at a quarter of that. */
 const HIGH_WATER = 65536
 
+/** A transport's extra info from its socket: `'socket'`, `'peername'`, `'sockname'`, else `fallback`. */
+export function extraInfo(sock: Socket, name: string, fallback: unknown): unknown {
+  try {
+    if (name === 'socket') return sock
+    if (name === 'peername') return sock.getpeername()
+    if (name === 'sockname') return sock.getsockname()
+  } catch {
+    // Closed, or not connected.
+  }
+  return fallback
+}
+
 /** What {@link Transport.getExtraInfo} knows. */
 export interface TransportExtraInfo {
   peername: SocketAddress
@@ -416,17 +428,12 @@ export class Transport implements Target {
   getExtraInfo<K extends keyof TransportExtraInfo>(name: K): TransportExtraInfo[K] | undefined
   getExtraInfo<T>(name: string, fallback: T): T
   getExtraInfo(name: string, fallback?: unknown): unknown {
-    try {
-      if (name === 'socket') return this.#sock
-      if (name === 'peername') {
-        this.#peer ??= this.#sock.getpeername()
-        return this.#peer
-      }
-      if (name === 'sockname') return this.#sock.getsockname()
-    } catch {
-      // Closed, or not connected any more.
+    // Kept once asked, so connectionLost can still log it (asyncio keeps it from the start).
+    if (name === 'peername') {
+      this.#peer ??= extraInfo(this.#sock, name, undefined) as SocketAddress | undefined
+      return this.#peer ?? fallback
     }
-    return fallback
+    return extraInfo(this.#sock, name, fallback)
   }
 
   getProtocol(): StreamProtocol {

@@ -1,0 +1,212 @@
+// `npm run build:targets`: every target of package.json "napi.targets", built on this one Linux
+// x64 machine into artifacts/<target>/bsd-sockets.<platform>.node (the layout `napi artifacts`
+// reads), each binary checked (scripts/binary-check.mjs), and the crates linted and their tests
+// compiled for every target.
+//
+//   npm run build:targets                                  all targets
+//   npm run build:targets -- --target aarch64-unknown-linux-gnu [--target ...] [--no-lint]
+//
+// How: `napi build -x` for every target, i.e. cargo-zigbuild with zig as the C toolchain and
+// linker. zig is the one route that is right for all of them: musl binaries that need only
+// musl (the host's cc links a "musl" build against glibc), glibc binaries that need nothing
+// newer than glibc 2.17 (Debian's gcc would set the floor at the build machine's 2.36 symbols),
+// macOS and FreeBSD from Linux with no SDK. The loader napi generates is written once, to
+// artifacts/loader/ (what CI's test jobs need next to a downloaded binary).
+//
+// Installs what is missing: rustup targets, zig (PyPI `ziglang`), cargo-zigbuild (crates.io).
+// Cargo output goes to target/cross/, never to target/release or native/ (`npm run build`'s).
+//
+// Then, per target: `cargo clippy --all-targets -- -D warnings` and `cargo test --no-run` (through
+// cargo-zigbuild, which links the test executables) for the shipped crates, core and node, with
+// the RUSTFLAGS napi uses so that musl is checked as it is built (-crt-static). The benchmark
+// crates are Linux/epoll tools, linted on the host by `npm run lint`. The host target's addon
+// is also loaded into this Node and called. (rustc warns, for the macOS targets, that xcrun
+// cannot find a MacOSX.sdk: none is needed, zig brings the libSystem stubs to link against.)
+import { spawnSync } from 'node:child_process'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { join, relative } from 'node:path'
+import { parseTriple, readNapiConfig } from '@napi-rs/cli'
+import { checkBinary, MACOS_MIN } from './binary-check.mjs'
+import { capture, Failure, has, install, main, ROOT, run, step } from './toolchain.mjs'
+
+export const ARTIFACTS = join(ROOT, 'artifacts')
+const CROSS_TARGET_DIR = join(ROOT, 'target', 'cross')
+const CRATES = ['-p', 'bsd-sockets-core', '-p', 'bsd-sockets-node']
+
+/** The triple of the Node running this, when it is one we build (the load check needs it). */
+function hostTriple() {
+  if (process.platform !== 'linux') return null
+  const glibc = process.report.getReport().header.glibcVersionRuntime
+  const arch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch]
+  return arch && `${arch}-unknown-linux-${glibc ? 'gnu' : 'musl'}`
+}
+
+/** Environment for cargo and napi for `triple`: where to build and what to link against. */
+function targetEnv(triple, path) {
+  const env = { ...process.env, PATH: path, CARGO_TARGET_DIR: CROSS_TARGET_DIR }
+  const arch = triple.split('-')[0]
+  if (triple.includes('-apple-darwin')) env.MACOSX_DEPLOYMENT_TARGET = MACOS_MIN[arch]
+  // What napi build adds for musl (a cdylib cannot link musl statically); the same flags for
+  // clippy and the tests keep cargo's cache shared and check what is built.
+  if (triple.endsWith('-musl'))
+    env.RUSTFLAGS = `${process.env.RUSTFLAGS ?? ''} -C target-feature=-crt-static`.trim()
+  return env
+}
+
+/** Installs the rustup targets, zig and cargo-zigbuild; returns the PATH to build with. */
+function ensureTools(triples) {
+  step('toolchain: rustup targets, zig, cargo-zigbuild')
+  for (const tool of ['cargo', 'rustup', 'python3']) {
+    if (!has(tool)) throw new Failure(`${tool} is not on PATH`)
+  }
+  const installed = capture('rustup', ['target', 'list', '--installed']).out.split('\n')
+  const missing = triples.filter((t) => !installed.includes(t))
+  if (missing.length)
+    install(`the Rust targets ${missing.join(' ')}`, 'static.rust-lang.org (rustup)', 'rustup', [
+      'target',
+      'add',
+      ...missing,
+    ])
+  console.log(`rustup targets: ${triples.join(' ')}`)
+
+  let path = process.env.PATH
+  if (!has('zig')) {
+    if (!capture('python3', ['-m', 'ziglang', 'version']).ok) {
+      const pip = ['-m', 'pip', 'install', '--quiet', 'ziglang']
+      const first = capture('python3', pip)
+      // A system Python (PEP 668) refuses installs outside a venv: use the user site instead.
+      if (!first.ok && first.out.includes('externally-managed'))
+        install('zig (ziglang)', 'PyPI', 'python3', [...pip, '--user', '--break-system-packages'])
+      else if (!first.ok) install('zig (ziglang)', 'PyPI', 'python3', pip)
+    }
+    // napi and cargo-zigbuild look for a `zig` command: one that runs the PyPI package.
+    const bin = join(CROSS_TARGET_DIR, 'bin')
+    mkdirSync(bin, { recursive: true })
+    writeFileSync(join(bin, 'zig'), '#!/bin/sh\nexec python3 -m ziglang "$@"\n')
+    chmodSync(join(bin, 'zig'), 0o755)
+    path = `${bin}:${path}`
+  }
+  console.log(`zig: ${capture('zig', ['version'], { env: { ...process.env, PATH: path } }).out}`)
+
+  if (!capture('cargo-zigbuild', ['--version']).ok) {
+    install('cargo-zigbuild', 'crates.io', 'cargo', ['install', 'cargo-zigbuild', '--locked'])
+  }
+  console.log(capture('cargo-zigbuild', ['--version']).out)
+  return path
+}
+
+/** `napi build -x` for `triple` into artifacts/<triple>/; the first build also writes the loader. */
+function build(triple, binaryName, path, withLoader) {
+  const out = join(ARTIFACTS, triple)
+  rmSync(out, { recursive: true, force: true })
+  // biome-ignore format: one line per group of options
+  const args = [
+    'build', '--platform', '--release', '-x', '--target', triple,
+    '--manifest-path', 'crates/node/Cargo.toml', '--package-json-path', 'package.json',
+    '--output-dir', relative(ROOT, out),
+    ...(withLoader ? ['--js', 'index.cjs', '--dts', 'index.d.cts'] : ['--no-js']),
+  ]
+  const napi = join(ROOT, 'node_modules', '.bin', 'napi')
+  run(napi, args, { what: `napi build for ${triple}`, nice: true, env: targetEnv(triple, path) })
+  if (withLoader) {
+    const loader = join(ARTIFACTS, 'loader')
+    rmSync(loader, { recursive: true, force: true })
+    mkdirSync(loader)
+    for (const f of ['index.cjs', 'index.d.cts']) renameSync(join(out, f), join(loader, f))
+  }
+  // The type definitions napi writes beside the binary (index.d.ts) are the loader's business.
+  rmSync(join(out, 'index.d.ts'), { force: true })
+  const file = join(out, `${binaryName}.${parseTriple(triple).platformArchABI}.node`)
+  if (!existsSync(file))
+    throw new Failure(
+      `napi build for ${triple} made no ${relative(ROOT, file)} (found: ${readdirSync(out).join(', ')})`,
+    )
+  return file
+}
+
+/** Loads `file` into this Node (same platform) and calls into it. */
+function loadCheck(file) {
+  const code = `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(file)});
+    const name = m.exports.errnoName(require('node:os').constants.errno.EAGAIN);
+    if (name !== 'EAGAIN') throw new Error('errnoName(EAGAIN) = ' + name);
+    console.log('loaded into node ' + process.version + '; errnoName(EAGAIN) = ' + name)`
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' })
+  return {
+    name: 'load',
+    ok: r.status === 0,
+    detail: `${r.stdout}${r.stderr}`.trim().split('\n').at(-1),
+  }
+}
+
+await main(async () => {
+  const args = process.argv.slice(2)
+  const config = await readNapiConfig(join(ROOT, 'package.json'))
+  const all = config.targets.map((t) => t.triple)
+  const wanted = args.flatMap((a, i) => (args[i - 1] === '--target' ? a.split(',') : []))
+  const unknown = wanted.filter((t) => !all.includes(t))
+  if (unknown.length)
+    throw new Failure(`not in napi.targets: ${unknown.join(' ')} (targets: ${all.join(' ')})`)
+  const triples = wanted.length ? all.filter((t) => wanted.includes(t)) : all
+  const lint = !args.includes('--no-lint')
+  const host = hostTriple()
+
+  const path = ensureTools(triples)
+  const started = Date.now()
+  const rows = []
+  for (const [i, triple] of triples.entries()) {
+    step(`build ${triple}`)
+    const t0 = Date.now()
+    const file = build(triple, config.binaryName, path, i === 0)
+    const checks = checkBinary(triple, file)
+    if (triple === host) checks.push(loadCheck(file))
+    for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(6)} ${c.detail}`)
+    const row = { triple, file, size: statSync(file).size, checks, seconds: 0, lint: '-' }
+    rows.push(row)
+    if (lint) {
+      step(`clippy -D warnings + test --no-run, ${triple}`)
+      const env = targetEnv(triple, path)
+      const lintArgs = [...CRATES, '--all-targets', '--target', triple]
+      run('cargo', ['clippy', ...lintArgs, '--', '-D', 'warnings'], {
+        what: `clippy for ${triple}`,
+        nice: true,
+        env,
+      })
+      run('cargo-zigbuild', ['test', '--no-run', ...CRATES, '--target', triple], {
+        what: `cargo test --no-run for ${triple}`,
+        nice: true,
+        env,
+      })
+      row.lint = 'ok'
+    }
+    row.seconds = Math.round((Date.now() - t0) / 1000)
+  }
+
+  step(
+    `summary (${Math.round((Date.now() - started) / 1000)} s; artifacts in ${relative(ROOT, ARTIFACTS)}/)`,
+  )
+  const lines = rows.map((r) => {
+    const failed = r.checks.filter((c) => !c.ok).map((c) => c.name)
+    const libc = r.checks.find((c) => c.name === 'libc')?.detail ?? ''
+    return `${r.triple.padEnd(27)} ${`${Math.round(r.size / 1024)} KiB`.padStart(8)}  ${failed.length ? `FAILED ${failed.join('+')}` : `ok ${r.checks.map((c) => c.name).join('+')}`}  clippy+tests ${r.lint}  ${String(r.seconds).padStart(4)} s  ${libc}`
+  })
+  for (const line of lines) console.log(line)
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    writeFileSync(
+      process.env.GITHUB_STEP_SUMMARY,
+      `### build:targets\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`,
+      { flag: 'a' },
+    )
+  }
+  const bad = rows.filter((r) => r.checks.some((c) => !c.ok))
+  if (bad.length)
+    throw new Failure(`binary checks failed for ${bad.map((r) => r.triple).join(' ')}`)
+})

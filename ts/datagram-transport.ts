@@ -4,12 +4,13 @@
 // queues only what the kernel refused with EAGAIN.
 import type { AddressInput, SocketAddress } from './address.js'
 import { native } from './binding.js'
+import { onClose } from './close-hooks.js'
 import { errno } from './constants.js'
 import { type AbortError, errnoError, type SocketError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import type { DatagramProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister } from './reactor.js'
-import { onClose, RELEASE_WATCH, type Socket } from './socket.js'
+import { RELEASE_WATCH, type Socket } from './socket.js'
 import { extraInfo } from './transport.js'
 import * as v from './validate.js'
 

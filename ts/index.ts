@@ -74,14 +74,13 @@ export {
 } from './resolve.js'
 export { type Selectable, select } from './select.js'
 export { Server, type ServerOptions } from './server.js'
+export { type AsyncOptions, Socket } from './socket.js'
 export {
-  type AsyncOptions,
   fromfd,
   getdefaulttimeout,
-  Socket,
   setdefaulttimeout,
   socket,
   socketpair,
-} from './socket.js'
+} from './socket-functions.js'
 export type { TcpInfo, TcpState } from './tcp-info.js'
 export { Transport, type TransportExtraInfo, type TransportOptions } from './transport.js'

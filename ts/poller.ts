@@ -1,6 +1,7 @@
 // Poller: Python's select.epoll / select.poll over the core Poller (crates/core/src/poller),
 // plus watch(cb), which delivers the same readiness on Node's event loop through ts/reactor.ts.
 import { native } from './binding.js'
+import { onClose } from './close-hooks.js'
 import { errno, POLLERR, POLLHUP, POLLIN, POLLOUT } from './constants.js'
 import { errnoError, SocketError, toSocketError } from './errors.js'
 import {
@@ -11,7 +12,7 @@ import {
   unregister as unregisterTarget,
   WRITABLE,
 } from './reactor.js'
-import { onClose, Socket } from './socket.js'
+import { Socket } from './socket.js'
 import * as v from './validate.js'
 
 type NativePoller = InstanceType<typeof native.NativePoller>

@@ -2,13 +2,15 @@
 // loop and gives each connection a Transport and a new protocol. Out of fds it pauses and
 // resumes (no spinning on a readable listener); an accept error concerning one connection
 // skips it; a protocol that throws loses its connection, and the server goes on.
+import { acceptErrorKind, fdsFreed } from './accept-errors.js'
 import { native } from './binding.js'
+import { onClose } from './close-hooks.js'
 import { errno, SO_ACCEPTCONN, SOL_SOCKET } from './constants.js'
 import { errnoError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import type { ProtocolFactory, StreamProtocol } from './protocols.js'
 import { register, setActive, type Target, unregister, watchError } from './reactor.js'
-import { acceptErrorKind, fdsFreed, onClose, RELEASE_WATCH, type Socket } from './socket.js'
+import { RELEASE_WATCH, type Socket } from './socket.js'
 import { Transport, type TransportOptions } from './transport.js'
 
 const { reactorWatchFd, reactorSetRef, reactorUnwatch } = native

@@ -2,10 +2,13 @@
 import { closeSync } from 'node:fs'
 import { Socket as NetSocket } from 'node:net'
 import { inspect } from 'node:util'
+import { acceptErrorKind, fdClosed, fdsFreed } from './accept-errors.js'
 import type { AddressArgs, AddressInput, SocketAddress } from './address.js'
+import { adoption, defaults, type HandleInfo } from './adoption.js'
 import type { RecvManyOptions } from './batch.js'
 import * as batch from './batch.js'
 import { type NativeSocket, native } from './binding.js'
+import { runCloseHooks } from './close-hooks.js'
 import {
   AF_INET,
   AF_INET6,
@@ -32,56 +35,6 @@ import { type Op, READABLE, Watcher, WRITABLE as WRITABLE_DIR } from './reactor.
 import { TCP_INFO_NULLS, type TcpInfo } from './tcp-info.js'
 import * as v from './validate.js'
 
-/** Set while wrapping an existing native handle (accept, dup, fromfd), with its
- * `[fd, family, type, proto, timeout]` when the caller already knows them. */
-let adopting: NativeSocket | undefined
-let adoptingInfo: [number, number, number, number, number] | undefined
-/** The `proto` Python's object would report (accept and dup copy it, socketpair passes it on);
- * unset for fromfd, which reads the kernel's. */
-let adoptingProto: number | undefined
-
-type CloseHook = (closing: boolean) => void
-
-/** Who to tell before a Socket closes or detaches (Pollers, a transport): one hook, or a set. */
-const closeHooks = new WeakMap<Socket, CloseHook | Set<CloseHook>>()
-
-/**
- * Calls `hook` just before `sock` closes (`closing` true) or detaches (false), while its fd
- * is still open, so a Poller can unregister it; returns the function that removes the hook.
- */
-export function onClose(sock: Socket, hook: CloseHook): () => void {
-  addCloseHook(sock, hook)
-  return () => removeCloseHook(sock, hook)
-}
-
-/** `onClose` without the remover closure, for what is kept per connection (a transport). */
-export function addCloseHook(sock: Socket, hook: CloseHook): void {
-  const hooks = closeHooks.get(sock)
-  // Most sockets have one hook at most (a transport's): no Set for them.
-  if (hooks === undefined) closeHooks.set(sock, hook)
-  else if (typeof hooks === 'function') closeHooks.set(sock, new Set([hooks, hook]))
-  else hooks.add(hook)
-}
-
-export function removeCloseHook(sock: Socket, hook: CloseHook): void {
-  const hooks = closeHooks.get(sock)
-  if (hooks === hook) closeHooks.delete(sock)
-  else if (typeof hooks === 'object') hooks.delete(hook)
-}
-
-function runCloseHooks(sock: Socket, closing: boolean): void {
-  const hooks = closeHooks.get(sock)
-  if (!hooks) return
-  closeHooks.delete(sock)
-  for (const hook of typeof hooks === 'function' ? [hooks] : hooks) {
-    try {
-      hook(closing)
-    } catch {
-      // A poller that cannot unregister (already closed) has nothing left to undo.
-    }
-  }
-}
-
 /** Options of every async method. */
 export interface AsyncOptions {
   /** Rejects the call with an `AbortError` when aborted; the socket stays usable. */
@@ -101,59 +54,6 @@ const {
   recvmsgIntoFd,
   recvFdsFd,
 } = native
-
-/**
- * How long (ms) an accept loop out of fds waits before trying again if no Socket of this
- * thread closed meanwhile (an fd freed elsewhere, by node:net or fs, wakes nothing).
- */
-const ACCEPT_RETRY_DELAY = 100
-
-/** accept(2) errors that concern only the connection being accepted (Linux's accept(2) lists
- * the network errors to treat "like EAGAIN by retrying"). */
-const ACCEPT_SKIP = new Set([
-  'ECONNABORTED',
-  'EPROTO',
-  'ENETDOWN',
-  'ENOPROTOOPT',
-  'EHOSTDOWN',
-  'ENONET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-])
-/** accept(2) errors that last until the process or system frees fds or memory. */
-const ACCEPT_PAUSE = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'])
-
-/**
- * What an accept loop does after accept(2) failed with `code`: `'skip'` that connection,
- * `'pause'` until fds are freed ({@link fdsFreed}), or `undefined`: the error is real.
- */
-export function acceptErrorKind(code: string): 'skip' | 'pause' | undefined {
-  return ACCEPT_SKIP.has(code) ? 'skip' : ACCEPT_PAUSE.has(code) ? 'pause' : undefined
-}
-
-/** Accept loops waiting for an fd to be freed; a Socket's close() wakes them all. */
-const fdWaiters: (() => void)[] = []
-
-function wakeFdWaiters(): void {
-  for (const wake of fdWaiters.splice(0)) wake()
-}
-
-/** Resolves when a Socket of this thread closes, `listener` closes, or after ACCEPT_RETRY_DELAY. */
-export function fdsFreed(listener: Socket, keepAlive: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const wake = () => {
-      clearTimeout(timer)
-      removeHook()
-      const i = fdWaiters.indexOf(wake)
-      if (i !== -1) fdWaiters.splice(i, 1)
-      resolve()
-    }
-    const timer = setTimeout(wake, ACCEPT_RETRY_DELAY)
-    if (!keepAlive) timer.unref()
-    const removeHook = onClose(listener, wake)
-    fdWaiters.push(wake)
-  })
-}
 
 /** The promise of every async call that completed at once with no value. */
 const RESOLVED: Promise<void> = Promise.resolve()
@@ -277,14 +177,15 @@ export class Socket {
    * @throws {SocketError} `EAFNOSUPPORT`, `EPROTONOSUPPORT`, `EINVAL`, `EMFILE`.
    */
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
-    const info = adoptingInfo
-    adoptingInfo = undefined
+    const a = adoption
+    const info = a.info
+    a.info = undefined
     let given: number | undefined = proto
-    if (adopting) {
-      this.#h = adopting
-      adopting = undefined
-      given = adoptingProto
-      adoptingProto = undefined
+    if (a.h) {
+      this.#h = a.h
+      a.h = undefined
+      given = a.proto
+      a.proto = undefined
     } else {
       v.cint(family, 'family')
       v.cint(type, 'type')
@@ -302,7 +203,7 @@ export class Socket {
     this.type = t
     // Python's: the value given (0 stays 0), not the protocol the kernel picked for it.
     this.proto = given ?? p
-    if (defaultTimeout !== null) this.settimeout(defaultTimeout)
+    if (defaults.timeout !== null) this.settimeout(defaults.timeout)
   }
 
   #addr(address: unknown, name = 'address'): AddressArgs {
@@ -674,7 +575,7 @@ export class Socket {
     } catch (e) {
       throw this.#fail(e, 'close')
     } finally {
-      if (fdWaiters.length > 0) wakeFdWaiters()
+      fdClosed()
     }
   }
 
@@ -1727,78 +1628,12 @@ function ipv4(bits: number): string {
   return host
 }
 
-/** Wraps a native handle this module created (accept, dup, fromfd, socketpair). */
-function wrap(
-  h: NativeSocket,
-  info?: [number, number, number, number, number],
-  proto?: number,
-): Socket {
-  adopting = h
-  adoptingInfo = info
-  adoptingProto = proto
+/** Wraps a native handle this package created (accept, dup, fromfd, socketpair); not exported from the package. */
+export function wrap(h: NativeSocket, info?: HandleInfo, proto?: number): Socket {
+  adoption.h = h
+  adoption.info = info
+  adoption.proto = proto
   return new Socket()
-}
-
-/** The timeout every new Socket starts with (`setdefaulttimeout`); `null`: blocking. */
-let defaultTimeout: number | null = null
-
-/**
- * Sets the timeout (seconds; `null` blocking, `0` non-blocking) every Socket created from now
- * on starts with: by `socket()`, `socketpair()`, `fromfd()`, `accept()` and the rest. Python's
- * `socket.setdefaulttimeout`. Per thread: a worker has its own.
- * @throws {RangeError} for a negative or too large timeout.
- */
-export function setdefaulttimeout(timeout: number | null): void {
-  defaultTimeout = v.timeout(timeout, 'timeout')
-}
-
-/** The timeout new Sockets start with, `null` (blocking) unless `setdefaulttimeout` changed it. */
-export function getdefaulttimeout(): number | null {
-  return defaultTimeout
-}
-
-/**
- * Creates a socket: `socket(AF_INET, SOCK_STREAM)`, Python's `socket.socket()`.
- * @throws {SocketError} `EAFNOSUPPORT`, `EPROTONOSUPPORT`, `EINVAL`, `EMFILE`.
- */
-export function socket(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0): Socket {
-  return new Socket(family, type, proto)
-}
-
-/**
- * A connected pair of sockets (default `AF_UNIX`, `SOCK_STREAM`), both CLOEXEC. socketpair(2).
- * @throws {SocketError} `EAFNOSUPPORT` outside AF_UNIX, `EOPNOTSUPP`, `EMFILE`.
- */
-export function socketpair(
-  family: number = AF_UNIX,
-  type: number = SOCK_STREAM,
-  proto = 0,
-): [Socket, Socket] {
-  v.cint(family, 'family')
-  v.cint(type, 'type')
-  v.cint(proto, 'proto')
-  try {
-    const [a, b] = native.sockPair(family, type, proto)
-    return [wrap(a, undefined, proto), wrap(b, undefined, proto)]
-  } catch (e) {
-    throw toSocketError(e, 'socketpair')
-  }
-}
-
-/**
- * Makes a Socket of an existing socket fd, taking ownership of it: the Socket closes it.
- * Family, type and protocol are read from the kernel; the fd gets CLOEXEC, and the socket
- * is non-blocking if the fd had O_NONBLOCK. Unlike Python's `fromfd`, the fd is not
- * duplicated, so `detach()` in one thread and `fromfd(fd)` in another moves a socket.
- * @throws {SocketError} `EBADF` (not an open fd), `ENOTSOCK` (not a socket; the fd stays the caller's).
- */
-export function fromfd(fd: number): Socket {
-  v.fd(fd)
-  try {
-    return wrap(native.sockFromFd(fd))
-  } catch (e) {
-    throw toSocketError(e, 'fromfd')
-  }
 }
 
 /** recvmsg's result from recvmsgInto's into `buf`: the bytes in place of their count. */

@@ -5,13 +5,14 @@
 // would not take. No promise, no timer and no buffer per connection while it is idle.
 import type { SocketAddress } from './address.js'
 import { native } from './binding.js'
+import { addCloseHook, removeCloseHook } from './close-hooks.js'
 import { AF_UNIX, errno, IPPROTO_TCP, MSG_DONTWAIT, SHUT_WR, TCP_NODELAY } from './constants.js'
 import { cancel, Deadline, start } from './deadlines.js'
 import { type AbortError, errnoError, type SocketError, toSocketError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import type { BufferedProtocol, Protocol, StreamProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister } from './reactor.js'
-import { addCloseHook, RELEASE_WATCH, removeCloseHook, type Socket } from './socket.js'
+import { RELEASE_WATCH, type Socket } from './socket.js'
 import * as v from './validate.js'
 
 const { reactorWatchFd, reactorSetRef, reactorUnwatch, sendFd, sendmsgFd, sendStrFd } = native

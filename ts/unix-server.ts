@@ -1,7 +1,8 @@
 // The socket file of a Unix-domain server: asyncio's create_unix_server removes a stale one
 // before bind and (cleanup_socket, Python 3.13) its own on close, so a restart can bind again.
 import { lstatSync, unlinkSync } from 'node:fs'
-import { onClose, type Socket } from './socket.js'
+import { onClose } from './close-hooks.js'
+import type { Socket } from './socket.js'
 
 /** Whether `path` names a file (not a Linux abstract name, which leaves none behind). */
 export function isFilePath(path: string): boolean {

@@ -1,0 +1,57 @@
+// What an accept loop (Socket's async iterator, Server) does when accept(2) fails: skip the
+// connection, pause until fds are freed, or or give up.
+import { onClose } from './close-hooks.js'
+
+/**
+ * How long (ms) an accept loop out of fds waits before trying again if no Socket of this
+ * thread closed meanwhile (an fd freed elsewhere, by node:net or fs, wakes nothing).
+ */
+const ACCEPT_RETRY_DELAY = 100
+
+/** accept(2) errors that concern only the connection being accepted (Linux's accept(2) lists
+ * the network errors to treat "like EAGAIN by retrying"). */
+const ACCEPT_SKIP = new Set([
+  'ECONNABORTED',
+  'EPROTO',
+  'ENETDOWN',
+  'ENOPROTOOPT',
+  'EHOSTDOWN',
+  'ENONET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+/** accept(2) errors that last until the process or system frees fds or memory. */
+const ACCEPT_PAUSE = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'])
+
+/**
+ * What an accept loop does after accept(2) failed with `code`: `'skip'` that connection,
+ * `'pause'` until fds are freed ({@link fdsFreed}), or `undefined`: the error is real.
+ */
+export function acceptErrorKind(code: string): 'skip' | 'pause' | undefined {
+  return ACCEPT_SKIP.has(code) ? 'skip' : ACCEPT_PAUSE.has(code) ? 'pause' : undefined
+}
+
+/** Accept loops waiting for an fd to be freed; a Socket's close() wakes them all. */
+const fdWaiters: (() => void)[] = []
+
+/** Wakes the accept loops waiting in `fdsFreed` (a Socket of this thread closed). */
+export function fdClosed(): void {
+  if (fdWaiters.length > 0) for (const wake of fdWaiters.splice(0)) wake()
+}
+
+/** Resolves when a Socket of this thread closes, `listener` closes, or after ACCEPT_RETRY_DELAY. */
+export function fdsFreed(listener: object, keepAlive: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer)
+      removeHook()
+      const i = fdWaiters.indexOf(wake)
+      if (i !== -1) fdWaiters.splice(i, 1)
+      resolve()
+    }
+    const timer = setTimeout(wake, ACCEPT_RETRY_DELAY)
+    if (!keepAlive) timer.unref()
+    const removeHook = onClose(listener, wake)
+    fdWaiters.push(wake)
+  })
+}

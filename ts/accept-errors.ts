@@ -1,6 +1,8 @@
 // What an accept loop (Socket's async iterator, Server) does when accept(2) fails: skip the
-// connection, pause until fds are freed, or or give up.
+// connection, pause until fds are freed, or give up; and the Socket's accept loop itself.
 import { onClose } from './close-hooks.js'
+import { SocketError } from './errors.js'
+import type { State } from './socket-state.js'
 
 /**
  * How long (ms) an accept loop out of fds waits before trying again if no Socket of this
@@ -54,4 +56,26 @@ export function fdsFreed(listener: object, keepAlive: boolean): Promise<void> {
     const removeHook = onClose(listener, wake)
     fdWaiters.push(wake)
   })
+}
+
+/** The loop of a Socket's `[Symbol.asyncIterator]` (its TSDoc says what it survives). */
+export async function* accepting<T>(
+  sock: { fileno(): number; acceptAsync(): Promise<T> },
+  s: State,
+): AsyncGenerator<T> {
+  while (sock.fileno() !== -1) {
+    let conn: T
+    try {
+      conn = await sock.acceptAsync()
+    } catch (e) {
+      if (!(e instanceof SocketError)) throw e
+      if (sock.fileno() === -1 && e.code === 'EBADF') return
+      const kind = acceptErrorKind(e.code)
+      if (kind === 'skip') continue
+      if (kind === undefined) throw e
+      await fdsFreed(sock, s.keepAlive)
+      continue
+    }
+    yield conn
+  }
 }

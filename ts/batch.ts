@@ -1,6 +1,12 @@
-// Batched datagrams (recvmanyInto / sendmany): the argument shapes and their checks.
+// Batched datagrams (recvmanyInto / sendmany): the argument shapes and their checks, and the
+// calls in their three forms (throwing, try*, async) on a Socket's State.
 import type { AddressArgs, AddressInput, SocketAddress } from './address.js'
-import { AF_UNIX } from './constants.js'
+import { type AsyncOptions, isOptions, last, pending, settled } from './async.js'
+import { native } from './binding.js'
+import { AF_UNIX, MSG_DONTWAIT } from './constants.js'
+import { errnoError } from './errors.js'
+import { READABLE, WRITABLE } from './reactor.js'
+import { fail, type State } from './socket-state.js'
 import * as v from './validate.js'
 
 /** Most datagrams one `recvmanyInto` / `sendmany` call takes (Linux's UIO_MAXIOV). */
@@ -107,4 +113,128 @@ export function destinations(address: unknown, family: number, n: number): [stri
     nums.push(a[1], a[2], a[3])
   }
   return [hosts, nums]
+}
+
+/** `recvmanyInto`'s checked arguments: buffers, lengths, then `recvOptions`'s three. */
+type RecvManyArgs = [Uint8Array[], Int32Array, ...ReturnType<typeof recvOptions>]
+/** `sendmany`'s checked arguments: buffers, `destinations`'s two, flags. */
+type SendManyArgs = [Uint8Array[], ...ReturnType<typeof destinations>, number]
+
+/** The senders `recvmanyInto` reports, copied into `options.addresses` after the call. */
+const SENDERS: unknown[] = []
+
+/** The body of `Socket.recvmanyInto`. */
+export function recvmanyInto(
+  s: State,
+  buffers: unknown,
+  lengths: unknown,
+  options: unknown,
+): number {
+  const n = recvmany(s, recvmanyArgs(s, buffers, lengths, options), 0)
+  if (n < 0) throw errnoError(-n, 'recvmmsg')
+  return n
+}
+
+/** The body of `Socket.tryRecvmanyInto`. */
+export function tryRecvmanyInto(
+  s: State,
+  buffers: unknown,
+  lengths: unknown,
+  options: unknown,
+): number {
+  return recvmany(s, recvmanyArgs(s, buffers, lengths, options), MSG_DONTWAIT)
+}
+
+/** The body of `Socket.recvmanyIntoAsync`. */
+export function recvmanyIntoAsync(
+  s: State,
+  buffers: unknown,
+  lengths: unknown,
+  options: (RecvManyOptions & AsyncOptions) | undefined,
+): Promise<number> {
+  return pending(
+    s,
+    READABLE,
+    'recvmmsg',
+    () => {
+      const args = recvmanyArgs(s, buffers, lengths, options)
+      return () => settled(recvmany(s, args, MSG_DONTWAIT), 'recvmmsg')
+    },
+    options,
+  )
+}
+
+function recvmanyArgs(
+  s: State,
+  buffers: unknown,
+  lengths: unknown,
+  options: unknown,
+): RecvManyArgs {
+  s.batch ??= new v.Disjoint()
+  const bufs = v.writableList(buffers, 'buffers', s.batch)
+  const lens = int32s(lengths, 'lengths', bufs.length)
+  return [bufs, lens, ...recvOptions(options, bufs.length)]
+}
+
+/** `extra`: flags the variant adds (`MSG_DONTWAIT` for `try*`), as every `try*` call does. */
+function recvmany(
+  s: State,
+  [bufs, lens, msgFlags, addresses, flags]: RecvManyArgs,
+  extra: number,
+): number {
+  // The native side fills an array of ours: the caller's could run setters mid-call.
+  const senders = addresses ? SENDERS : undefined
+  const n = native.sockRecvmanyInto(s.h, bufs, lens, msgFlags, senders, flags | extra)
+  if (addresses) for (let i = 0; i < n; i++) addresses[i] = SENDERS[i] as SocketAddress | null
+  return n
+}
+
+/** The body of `Socket.sendmany`. */
+export function sendmany(s: State, buffers: unknown, address: unknown, flags: unknown): number {
+  const n = sendmanyCall(s, sendmanyArgs(s, buffers, address, flags), 0)
+  if (n < 0) throw errnoError(-n, 'sendmmsg')
+  return n
+}
+
+/** The body of `Socket.trySendmany`. */
+export function trySendmany(s: State, buffers: unknown, address: unknown, flags: unknown): number {
+  return sendmanyCall(s, sendmanyArgs(s, buffers, address, flags), MSG_DONTWAIT)
+}
+
+/** The body of `Socket.sendmanyAsync`. */
+export function sendmanyAsync(
+  s: State,
+  buffers: unknown,
+  address?: unknown,
+  flags?: unknown,
+  options?: AsyncOptions,
+): Promise<number> {
+  if (isOptions(address)) [address, flags, options] = [undefined, 0, last(address, flags, options)]
+  else if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
+  if (flags === undefined) flags = 0
+  return pending(
+    s,
+    WRITABLE,
+    'sendmmsg',
+    () => {
+      const args = sendmanyArgs(s, buffers, address, flags)
+      return () => settled(sendmanyCall(s, args, MSG_DONTWAIT), 'sendmmsg')
+    },
+    options,
+  )
+}
+
+function sendmanyArgs(s: State, buffers: unknown, address: unknown, flags: unknown): SendManyArgs {
+  const bufs = v.bufferList(buffers)
+  const f = v.cint(flags, 'flags')
+  return [bufs, ...destinations(address, s.family, bufs.length), f]
+}
+
+/** `extra` as in `recvmany`. */
+function sendmanyCall(s: State, [bufs, hosts, nums, flags]: SendManyArgs, extra: number): number {
+  try {
+    return native.sockSendmany(s.h, bufs, hosts, nums, flags | extra)
+  } catch (e) {
+    throw fail(s, e, 'sendmmsg')
+  }
 }

@@ -8,6 +8,7 @@ export type {
   SocketAddress,
   UnixAddress,
 } from './address.js'
+export type { AsyncOptions } from './async.js'
 export { MAX_BATCH, type RecvManyOptions } from './batch.js'
 export * from './constants.js'
 export {
@@ -74,7 +75,7 @@ export {
 } from './resolve.js'
 export { type Selectable, select } from './select.js'
 export { Server, type ServerOptions } from './server.js'
-export { type AsyncOptions, Socket } from './socket.js'
+export { Socket } from './socket.js'
 export {
   fromfd,
   getdefaulttimeout,

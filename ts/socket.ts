@@ -1,10 +1,27 @@
-// Socket: Python's socket object over the native handle.
+// Socket: Python's socket object over the native handle. The class holds the public methods
+// and their documentation; its State (ts/socket-state.ts) is what the modules holding the
+// calls share: the fd calls (ts/fast.ts), the async machinery (ts/async.ts), the batch and
+// msg calls (ts/batch.ts, ts/msg.ts).
 import { closeSync } from 'node:fs'
 import { Socket as NetSocket } from 'node:net'
 import { inspect } from 'node:util'
-import { acceptErrorKind, fdClosed, fdsFreed } from './accept-errors.js'
-import type { AddressArgs, AddressInput, SocketAddress } from './address.js'
+import { accepting, fdClosed } from './accept-errors.js'
+import type { AddressInput, SocketAddress } from './address.js'
 import { adoption, defaults, type HandleInfo } from './adoption.js'
+import {
+  type AsyncOptions,
+  acceptAsync,
+  connectAsync,
+  recvAsync,
+  recvfromAsync,
+  recvIntoAsync,
+  releaseWatch,
+  sendAsync,
+  sendallAsync,
+  sendtoAsync,
+  setKeepAlive,
+  stopWatching,
+} from './async.js'
 import type { RecvManyOptions } from './batch.js'
 import * as batch from './batch.js'
 import { type NativeSocket, native } from './binding.js'
@@ -15,131 +32,39 @@ import {
   AF_UNIX,
   errno,
   MSG_DONTWAIT,
-  SCM_RIGHTS,
   SO_ACCEPTCONN,
-  SO_ERROR,
   SOCK_STREAM,
   SOL_SOCKET,
   SOMAXCONN,
 } from './constants.js'
-import { cancel, Deadline, start } from './deadlines.js'
-import { AbortError, errnoError, SocketError, toSocketError } from './errors.js'
-import type {
-  Ancillary,
-  AncillaryInput,
-  PeerCredentials,
-  RecvmsgIntoResult,
-  RecvmsgResult,
-} from './msg.js'
-import { type Op, READABLE, Watcher, WRITABLE as WRITABLE_DIR } from './reactor.js'
+import { errnoError, toSocketError } from './errors.js'
+import {
+  accept,
+  acceptedFd,
+  peer,
+  recvAll,
+  recvFds,
+  recvInto,
+  send,
+  sendall,
+  tryAccept,
+  unkeep,
+} from './fast.js'
+import type { AncillaryInput, PeerCredentials, RecvmsgIntoResult, RecvmsgResult } from './msg.js'
+import * as msg from './msg.js'
+import { applyTimeout, call, callAt, fail, nbytesOf, State, shrink } from './socket-state.js'
 import { TCP_INFO_NULLS, type TcpInfo } from './tcp-info.js'
 import * as v from './validate.js'
 
-/** Options of every async method. */
-export interface AsyncOptions {
-  /** Rejects the call with an `AbortError` when aborted; the socket stays usable. */
-  signal?: AbortSignal
-  /** Seconds to wait at most, then reject with `TimeoutError` (`code` `'ETIMEDOUT'`). */
-  timeout?: number
-}
-
-// The hot fd calls (crates/node/src/fast.rs), bound once.
-const {
-  recvIntoFd,
-  recvKeepFd,
-  recvKeptFd,
-  sendFd,
-  sendallFd,
-  sendmsgFd,
-  recvmsgIntoFd,
-  recvFdsFd,
-} = native
-
-/** The promise of every async call that completed at once with no value. */
-const RESOLVED: Promise<void> = Promise.resolve()
-
-/** What a non-blocking attempt returns when it would block. */
-const AGAIN = Symbol('EAGAIN')
-type Attempt<T> = () => T | typeof AGAIN
-
-const EAGAIN = errno.EAGAIN as number
-const EWOULDBLOCK = errno.EWOULDBLOCK as number
-const EINPROGRESS = errno.EINPROGRESS as number
 const EBADF = errno.EBADF as number
-const ETIMEDOUT = errno.ETIMEDOUT as number
 const EINVAL = errno.EINVAL as number
 const EOPNOTSUPP = errno.EOPNOTSUPP as number
-
-/** Maps a `try*` result: bytes, AGAIN, or throws the errno's SocketError. */
-function settled(n: number, syscall: string): number | typeof AGAIN {
-  if (n >= 0) return n
-  if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
-  throw errnoError(-n, syscall)
-}
-
-/** Runs a throwing call: its result, AGAIN for EAGAIN, else throws `fail(error)`. */
-function again<T>(call: () => T, fail: (e: unknown) => unknown): T | typeof AGAIN {
-  try {
-    return call()
-  } catch (e) {
-    const err = e instanceof SocketError ? e : fail(e)
-    if (err instanceof SocketError && (err.errno === EAGAIN || err.errno === EWOULDBLOCK)) {
-      return AGAIN
-    }
-    throw err
-  }
-}
 
 /** Drops a Socket's own watch for a transport (ts/transport.ts); not exported from the package. */
 export const RELEASE_WATCH: unique symbol = Symbol('releaseWatch')
 
 /** The stream fast path of `recvFds` (ts/msg.ts); not exported from the package. */
 export const RECV_FDS: unique symbol = Symbol('recvFds')
-
-/**
- * Whether an argument where an optional flags/nbytes/address may stand is the options object
- * instead (`recvAsync(n, { timeout })`): an object that is no list, buffer or address.
- */
-function isOptions(x: unknown): x is AsyncOptions {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    !(Symbol.iterator in x) &&
-    !ArrayBuffer.isView(x) &&
-    !(x instanceof ArrayBuffer)
-  )
-}
-
-/** Stands for an options object followed by more arguments: checkOptions refuses it. */
-const MISPLACED: AsyncOptions = Object.freeze({})
-
-/** `options` when nothing follows it, else MISPLACED. */
-function last(options: AsyncOptions, ...after: unknown[]): AsyncOptions {
-  return after.every((a) => a === undefined) ? options : MISPLACED
-}
-
-/** Whether a fast path may run with `options`: not if they would reject (#pending says why). */
-function precheck(options: unknown): boolean {
-  try {
-    return checkOptions(options).signal?.aborted !== true
-  } catch {
-    return false
-  }
-}
-
-function checkOptions(options: unknown): AsyncOptions {
-  if (options === undefined) return {}
-  if (options === MISPLACED) throw new TypeError('The options object must be the last argument')
-  const { signal, timeout } = v.options<AsyncOptions>(options) as AsyncOptions
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `The "options.signal" property must be an AbortSignal. Received ${v.typeName(signal)}`,
-    )
-  }
-  // null means no timeout, as in settimeout(null); it must not become a 0 ms timer.
-  const t = v.timeout(timeout, 'options.timeout') ?? undefined
-  return { signal, timeout: t } as AsyncOptions
-}
 
 /**
  * A BSD socket, with Python's `socket.socket` methods and semantics.
@@ -150,18 +75,7 @@ function checkOptions(options: unknown): AsyncOptions {
  * A closed socket never touches its old fd number again: every call throws `EBADF`.
  */
 export class Socket {
-  #h: NativeSocket
-  /** The fd for the hot fd-only calls; -1 once closed or detached, so they get EBADF. */
-  #fd: number
-  /** The timeout the fd-only calls run under, in seconds; -1 = blocking (`null`). */
-  #timeout: number
-  /** The buffer the native side keeps for this fd (recvKeepFd), its length then, and the
-   * token it is kept under (unique per Socket, so no other Socket's kept buffer is used). */
-  #kept: Uint8Array | undefined
-  #keptLen = 0
-  #keeper = 0
-  /** The receive batch recvmanyInto last found disjoint (a server passes the same one). */
-  #batch: v.Disjoint | undefined
+  readonly #s: State
   /** Address family (`AF_INET`, ...). */
   readonly family: number
   /** Socket type (`SOCK_STREAM`, ...). */
@@ -181,8 +95,9 @@ export class Socket {
     const info = a.info
     a.info = undefined
     let given: number | undefined = proto
+    let h: NativeSocket
     if (a.h) {
-      this.#h = a.h
+      h = a.h
       a.h = undefined
       given = a.proto
       a.proto = undefined
@@ -191,30 +106,18 @@ export class Socket {
       v.cint(type, 'type')
       v.cint(proto, 'proto')
       try {
-        this.#h = native.sockNew(family, type, proto)
+        h = native.sockNew(family, type, proto)
       } catch (e) {
         throw toSocketError(e, 'socket')
       }
     }
-    const [fd, f, t, p, timeout] = info ?? native.sockInfo(this.#h)
-    this.#fd = fd
-    this.#timeout = timeout
+    const [fd, f, t, p, timeout] = info ?? native.sockInfo(h)
     this.family = f
     this.type = t
     // Python's: the value given (0 stays 0), not the protocol the kernel picked for it.
     this.proto = given ?? p
+    this.#s = new State(h, fd, timeout, f, t, this.proto)
     if (defaults.timeout !== null) this.settimeout(defaults.timeout)
-  }
-
-  #addr(address: unknown, name = 'address'): AddressArgs {
-    return v.address(address, this.family, name)
-  }
-
-  #fail(e: unknown, syscall: string, a?: AddressArgs): unknown {
-    if (!a) return toSocketError(e, syscall)
-    return this.family === AF_UNIX
-      ? toSocketError(e, syscall, a[0])
-      : toSocketError(e, syscall, a[0], a[1])
   }
 
   /**
@@ -222,12 +125,7 @@ export class Socket {
    * @throws {SocketError} `EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`, `EINVAL` (already bound).
    */
   bind(address: AddressInput): void {
-    const a = this.#addr(address)
-    try {
-      native.sockBind(this.#h, a[0], a[1], a[2], a[3])
-    } catch (e) {
-      throw this.#fail(e, 'bind', a)
-    }
+    callAt(this.#s, 'bind', native.sockBind, v.address(address, this.family))
   }
 
   /**
@@ -237,11 +135,7 @@ export class Socket {
   listen(backlog?: number): void {
     const n =
       backlog === undefined ? Math.min(SOMAXCONN, 128) : Math.max(0, v.cint(backlog, 'backlog'))
-    try {
-      native.sockListen(this.#h, n)
-    } catch (e) {
-      throw this.#fail(e, 'listen')
-    }
+    call(this.#s, 'listen', native.sockListen, n)
   }
 
   /**
@@ -249,23 +143,8 @@ export class Socket {
    * @throws {SocketError} `EAGAIN` (non-blocking), `ETIMEDOUT` (timeout), `EINVAL` (not listening).
    */
   accept(): [Socket, SocketAddress] {
-    let h: NativeSocket
-    try {
-      h = native.sockAccept(this.#h, ACCEPTED)
-    } catch (e) {
-      throw this.#fail(e, 'accept')
-    }
-    return this.#accepted(h)
-  }
-
-  /** The Socket and address of a connection the native side just accepted (see ACCEPTED). */
-  #accepted(h: NativeSocket): [Socket, SocketAddress] {
-    const [fd, port, ip, v4] = ACCEPTED as unknown as [number, number, number, number]
-    const address = v4 ? [ipv4(ip), port] : native.sockAcceptedAddress(h)
-    return [
-      wrap(h, [fd, this.family, this.type, this.proto, -1], this.proto),
-      address as SocketAddress,
-    ]
+    const s = this.#s
+    return accepted(s, call(s, 'accept', accept))
   }
 
   /**
@@ -274,12 +153,7 @@ export class Socket {
    * `ENOENT` (Unix path); {@link GaiError} when the name does not resolve.
    */
   connect(address: AddressInput): void {
-    const a = this.#addr(address)
-    try {
-      native.sockConnect(this.#h, a[0], a[1], a[2], a[3])
-    } catch (e) {
-      throw this.#fail(e, 'connect', a)
-    }
+    callAt(this.#s, 'connect', native.sockConnect, v.address(address, this.family))
   }
 
   /**
@@ -288,12 +162,7 @@ export class Socket {
    * @throws {GaiError} when the name does not resolve, as in Python.
    */
   connectEx(address: AddressInput): number {
-    const a = this.#addr(address)
-    try {
-      return native.sockConnectEx(this.#h, a[0], a[1], a[2], a[3])
-    } catch (e) {
-      throw this.#fail(e, 'connect', a)
-    }
+    return callAt(this.#s, 'connect', native.sockConnectEx, v.address(address, this.family))
   }
 
   /**
@@ -302,9 +171,10 @@ export class Socket {
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ECONNRESET`, `ENOTCONN`, `EMSGSIZE`.
    */
   send(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
+    const s = this.#s
     const b = v.bytes(data)
     v.cint(flags, 'flags')
-    const n = sendFd(this.#fd, b, flags, this.#timeout)
+    const n = send(s.fd, b, flags, s.timeout)
     if (n < 0) throw errnoError(-n, 'send')
     return n
   }
@@ -316,15 +186,10 @@ export class Socket {
    * @throws {SocketError} as `send`.
    */
   sendall(data: string | ArrayBufferView | ArrayBuffer, flags = 0): void {
+    const s = this.#s
     const b = v.bytes(data)
     v.cint(flags, 'flags')
-    const r = sendallFd(this.#fd, b, flags, this.#timeout)
-    if (r < 0) {
-      // -(errno + 4096 * bytesSent): see crates/node/src/fast.rs.
-      const e = errnoError(-r % 4096, 'send')
-      e.bytesSent = Math.floor(-r / 4096)
-      throw e
-    }
+    sendall(s.fd, b, flags, s.timeout)
   }
 
   /**
@@ -338,14 +203,16 @@ export class Socket {
     flagsOrAddress: number | AddressInput,
     address?: AddressInput,
   ): number {
+    const s = this.#s
     const b = v.bytes(data)
     const threeArgs = address !== undefined
     const flags = threeArgs ? v.cint(flagsOrAddress, 'flags') : 0
-    const a = this.#addr(threeArgs ? address : flagsOrAddress)
+    const a = v.address(threeArgs ? address : flagsOrAddress, this.family)
+    // Not `call`: a datagram loop's call, where its spread would cost.
     try {
-      return native.sockSendto(this.#h, b, flags, a[0], a[1], a[2], a[3])
+      return native.sockSendto(s.h, b, flags, a[0], a[1], a[2], a[3])
     } catch (e) {
-      throw this.#fail(e, 'sendto', a)
+      throw fail(s, e, 'sendto', a)
     }
   }
 
@@ -355,10 +222,11 @@ export class Socket {
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `ECONNRESET`, `ENOTCONN`.
    */
   recv(bufsize: number, flags = 0): Buffer {
+    const s = this.#s
     const n = v.recvSize(bufsize)
     v.cint(flags, 'flags')
     const buf = Buffer.allocUnsafe(n)
-    const got = recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
+    const got = recvInto(s.fd, buf, n, flags, s.timeout)
     if (got < 0) throw errnoError(-got, 'recv')
     return shrink(buf, got)
   }
@@ -369,10 +237,11 @@ export class Socket {
    * @throws {SocketError} as `recv`; RangeError if `nbytes` exceeds the buffer.
    */
   recvInto(buffer: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
+    const s = this.#s
     const buf = v.writable(buffer)
-    const n = this.#nbytes(buf, nbytes)
+    const n = nbytesOf(buf, nbytes)
     v.cint(flags, 'flags')
-    const got = recvIntoFd(this.#fd, buf, n, flags, this.#timeout)
+    const got = recvInto(s.fd, buf, n, flags, s.timeout)
     if (got < 0) throw errnoError(-got, 'recv')
     return got
   }
@@ -382,14 +251,15 @@ export class Socket {
    * @throws {SocketError} as `recv`.
    */
   recvfrom(bufsize: number, flags = 0): [Buffer, SocketAddress] {
+    const s = this.#s
     const n = v.recvSize(bufsize)
     v.cint(flags, 'flags')
     const buf = Buffer.allocUnsafe(n)
     let r: [number, unknown]
     try {
-      r = native.sockRecvfromInto(this.#h, buf, n, flags)
+      r = native.sockRecvfromInto(s.h, buf, n, flags)
     } catch (e) {
-      throw this.#fail(e, 'recvfrom')
+      throw fail(s, e, 'recvfrom')
     }
     return [shrink(buf, r[0]), r[1] as SocketAddress]
   }
@@ -403,13 +273,14 @@ export class Socket {
     nbytes = 0,
     flags = 0,
   ): [number, SocketAddress] {
+    const s = this.#s
     const buf = v.writable(buffer)
-    const n = this.#nbytes(buf, nbytes)
+    const n = nbytesOf(buf, nbytes)
     v.cint(flags, 'flags')
     try {
-      return native.sockRecvfromInto(this.#h, buf, n, flags) as [number, SocketAddress]
+      return native.sockRecvfromInto(s.h, buf, n, flags) as [number, SocketAddress]
     } catch (e) {
-      throw this.#fail(e, 'recvfrom')
+      throw fail(s, e, 'recvfrom')
     }
   }
 
@@ -428,57 +299,7 @@ export class Socket {
     flags = 0,
     address?: AddressInput | null,
   ): number {
-    const [send, a] = this.#msgArgs(buffers, ancdata, flags, address)
-    try {
-      return send(flags)
-    } catch (e) {
-      throw this.#fail(e, 'sendmsg', a)
-    }
-  }
-
-  /** Checks sendmsg's arguments; returns the native call (given its flags) and the address. */
-  #msgArgs(
-    buffers: unknown,
-    ancdata: unknown,
-    flags: unknown,
-    address: unknown,
-  ): [(flags: number) => number, AddressArgs | undefined] {
-    const bufs = v.bufferList(buffers)
-    const [levels, types, datas] = v.ancdata(ancdata)
-    v.cint(flags, 'flags')
-    const rights =
-      levels.length === 0
-        ? null
-        : levels.length === 1 && levels[0] === SOL_SOCKET && types[0] === SCM_RIGHTS
-          ? (datas[0] as Uint8Array)
-          : undefined
-    if (address == null && rights !== undefined) {
-      // No address and no control data but fds: the hand-registered fd call (fast.rs).
-      const send = (f: number) => {
-        const n = sendmsgFd(this.#fd, bufs, rights, f, this.#timeout)
-        if (n < 0) throw errnoError(-n, 'sendmsg')
-        return n
-      }
-      return [send, undefined]
-    }
-    const a = address == null ? undefined : this.#addr(address)
-    const h = this.#h
-    return [
-      (f) =>
-        native.sockSendmsg(
-          h,
-          bufs,
-          levels,
-          types,
-          datas,
-          f,
-          a?.[0],
-          a?.[1] ?? 0,
-          a?.[2] ?? 0,
-          a?.[3] ?? 0,
-        ),
-      a,
-    ]
+    return msg.sendmsg(this.#s, buffers, ancdata, flags, address)
   }
 
   /**
@@ -491,11 +312,7 @@ export class Socket {
    * `ancbufsize` is over 1 MiB.
    */
   recvmsg(bufsize: number, ancbufsize = 0, flags = 0): RecvmsgResult {
-    const n = v.recvSize(bufsize)
-    const anc = v.ancbufsize(ancbufsize)
-    v.cint(flags, 'flags')
-    const buf = Buffer.allocUnsafe(n)
-    return withData(buf, this.#recvmsg([buf], anc, flags))
+    return msg.recvmsg(this.#s, bufsize, ancbufsize, flags)
   }
 
   /**
@@ -508,10 +325,7 @@ export class Socket {
     ancbufsize = 0,
     flags = 0,
   ): RecvmsgIntoResult {
-    const bufs = v.writableList(buffers)
-    const anc = v.ancbufsize(ancbufsize)
-    v.cint(flags, 'flags')
-    return this.#recvmsg(bufs, anc, flags)
+    return msg.recvmsgInto(this.#s, buffers, ancbufsize, flags)
   }
 
   /**
@@ -519,36 +333,8 @@ export class Socket {
    * fds, written to `fds[1..]` with their count in `fds[0]`: `[nbytes, msgFlags]`.
    */
   [RECV_FDS](buf: Uint8Array, fds: Int32Array, flags: number): [number, number] {
-    const r = recvFdsFd(this.#fd, buf, fds, flags, this.#timeout)
-    if (r < 0) throw errnoError(-r, 'recvmsg')
-    return [r % 2 ** 32, Math.floor(r / 2 ** 32)]
-  }
-
-  #recvmsg(bufs: Uint8Array[], ancbufsize: number, flags: number): RecvmsgIntoResult {
-    if (ancbufsize === 0 && this.type === SOCK_STREAM) {
-      // No control data and no address (streams report none): the hand-registered fd call,
-      // which returns `nbytes + 2 ** 32 * msgFlags` (fast.rs).
-      const r = recvmsgIntoFd(this.#fd, bufs, flags, this.#timeout)
-      if (r < 0) throw errnoError(-r, 'recvmsg')
-      return [r % 2 ** 32, [], Math.floor(r / 2 ** 32), null]
-    }
-    let r: ReturnType<typeof native.sockRecvmsgInto>
-    try {
-      r = native.sockRecvmsgInto(this.#h, bufs, ancbufsize, flags)
-    } catch (e) {
-      throw this.#fail(e, 'recvmsg')
-    }
-    return [r[0], r[1] as Ancillary[], r[2], (r[3] ?? null) as SocketAddress | null]
-  }
-
-  #nbytes(buf: Uint8Array, nbytes: unknown): number {
-    const n = v.int(nbytes, 'nbytes', 0, Number.MAX_SAFE_INTEGER)
-    if (n > buf.byteLength) {
-      throw new RangeError(
-        `The value of "nbytes" (${n}) is larger than the buffer (${buf.byteLength} bytes)`,
-      )
-    }
-    return n === 0 ? buf.byteLength : n
+    const s = this.#s
+    return recvFds(s.fd, buf, fds, flags, s.timeout)
   }
 
   /**
@@ -557,23 +343,18 @@ export class Socket {
    */
   shutdown(how: number): void {
     v.cint(how, 'how')
-    try {
-      native.sockShutdown(this.#h, how)
-    } catch (e) {
-      throw this.#fail(e, 'shutdown')
-    }
+    call(this.#s, 'shutdown', native.sockShutdown, how)
   }
 
   /** Closes the socket. Calling it again does nothing. close(2). */
   close(): void {
+    const s = this.#s
     runCloseHooks(this, true)
-    this.#stopWatching()
-    this.#fd = -1
-    this.#kept = undefined
+    stopWatching(s)
+    s.fd = -1
+    unkeep(s)
     try {
-      native.sockClose(this.#h)
-    } catch (e) {
-      throw this.#fail(e, 'close')
+      call(s, 'close', native.sockClose)
     } finally {
       fdClosed()
     }
@@ -590,11 +371,12 @@ export class Socket {
    * `net.Socket({ fd })`.
    */
   detach(): number {
+    const s = this.#s
     runCloseHooks(this, false)
-    this.#stopWatching()
-    this.#fd = -1
-    this.#kept = undefined
-    return native.sockDetach(this.#h)
+    stopWatching(s)
+    s.fd = -1
+    unkeep(s)
+    return native.sockDetach(s.h)
   }
 
   /**
@@ -608,7 +390,7 @@ export class Socket {
    */
   toNetSocket(options?: { allowHalfOpen?: boolean }): NetSocket {
     v.options(options)
-    if (this.#fd < 0) throw errnoError(EBADF, 'toNetSocket')
+    if (this.#s.fd < 0) throw errnoError(EBADF, 'toNetSocket')
     // Node takes TCP and Unix stream sockets only (else ERR_INVALID_FD_TYPE after detach).
     const family = this.family === AF_INET || this.family === AF_INET6 || this.family === AF_UNIX
     if (!family || this.type !== SOCK_STREAM) throw errnoError(EOPNOTSUPP, 'toNetSocket')
@@ -625,16 +407,12 @@ export class Socket {
 
   /** A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode. */
   dup(): Socket {
-    try {
-      return wrap(native.sockDup(this.#h), undefined, this.proto)
-    } catch (e) {
-      throw this.#fail(e, 'dup')
-    }
+    return call(this.#s, 'dup', (h) => wrap(native.sockDup(h), undefined, this.proto))
   }
 
   /** The fd number, -1 once closed or detached. */
   fileno(): number {
-    return this.#fd
+    return this.#s.fd
   }
 
   /** `setblocking(false)` = `settimeout(0)`, `setblocking(true)` = `settimeout(null)`. */
@@ -654,22 +432,12 @@ export class Socket {
    * per call (rounded up to whole milliseconds) then throws `TimeoutError`.
    */
   settimeout(value: number | null): void {
-    const t = v.timeout(value, 'value')
-    try {
-      native.sockSettimeout(this.#h, t)
-    } catch (e) {
-      throw this.#fail(e, 'settimeout')
-    }
-    this.#timeout = t ?? -1
+    applyTimeout(this.#s, v.timeout(value, 'value'))
   }
 
   /** The timeout in seconds, `null` when blocking. */
   gettimeout(): number | null {
-    try {
-      return native.sockGettimeout(this.#h)
-    } catch (e) {
-      throw this.#fail(e, 'gettimeout')
-    }
+    return call(this.#s, 'gettimeout', native.sockGettimeout)
   }
 
   /** Same as `gettimeout()` (Python's `sock.timeout`). */
@@ -679,11 +447,7 @@ export class Socket {
 
   /** The local address. getsockname(2). */
   getsockname(): SocketAddress {
-    try {
-      return native.sockGetsockname(this.#h) as SocketAddress
-    } catch (e) {
-      throw this.#fail(e, 'getsockname')
-    }
+    return call(this.#s, 'getsockname', native.sockGetsockname) as SocketAddress
   }
 
   /**
@@ -691,11 +455,7 @@ export class Socket {
    * @throws {SocketError} `ENOTCONN`.
    */
   getpeername(): SocketAddress {
-    try {
-      return native.sockGetpeername(this.#h) as SocketAddress
-    } catch (e) {
-      throw this.#fail(e, 'getpeername')
-    }
+    return call(this.#s, 'getpeername', native.sockGetpeername) as SocketAddress
   }
 
   /**
@@ -706,12 +466,8 @@ export class Socket {
    * @throws {SocketError} `ENOTCONN` (no peer, or a listening socket), `EOPNOTSUPP` outside AF_UNIX.
    */
   peerCredentials(): PeerCredentials {
-    try {
-      const [pid, uid, gid] = native.sockPeerCredentials(this.#h)
-      return { pid: pid ?? null, uid, gid }
-    } catch (e) {
-      throw this.#fail(e, 'getsockopt')
-    }
+    const [pid, uid, gid] = call(this.#s, 'getsockopt', native.sockPeerCredentials)
+    return { pid: pid ?? null, uid, gid }
   }
 
   /**
@@ -726,20 +482,12 @@ export class Socket {
   ): void {
     v.cint(level, 'level')
     v.cint(optname, 'optname')
-    try {
-      if (typeof value === 'number' || typeof value === 'boolean') {
-        native.sockSetsockoptInt(
-          this.#h,
-          level,
-          optname,
-          typeof value === 'boolean' ? Number(value) : v.cint(value, 'value'),
-        )
-      } else {
-        native.sockSetsockoptBytes(this.#h, level, optname, v.bytes(value, 'value'))
-      }
-    } catch (e) {
-      if (e instanceof TypeError || e instanceof RangeError) throw e
-      throw this.#fail(e, 'setsockopt')
+    const s = this.#s
+    if (typeof value === 'number' || typeof value === 'boolean') {
+      const n = typeof value === 'boolean' ? Number(value) : v.cint(value, 'value')
+      call(s, 'setsockopt', native.sockSetsockoptInt, level, optname, n)
+    } else {
+      call(s, 'setsockopt', native.sockSetsockoptBytes, level, optname, v.bytes(value, 'value'))
     }
   }
 
@@ -752,14 +500,10 @@ export class Socket {
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
     v.cint(level, 'level')
     v.cint(optname, 'optname')
-    if (buflen !== undefined) v.int(buflen, 'buflen', 1, 1024)
-    try {
-      return buflen === undefined
-        ? native.sockGetsockoptInt(this.#h, level, optname)
-        : native.sockGetsockoptBytes(this.#h, level, optname, buflen)
-    } catch (e) {
-      throw this.#fail(e, 'getsockopt')
-    }
+    const s = this.#s
+    if (buflen === undefined) return call(s, 'getsockopt', native.sockGetsockoptInt, level, optname)
+    v.int(buflen, 'buflen', 1, 1024)
+    return call(s, 'getsockopt', native.sockGetsockoptBytes, level, optname, buflen)
   }
 
   /**
@@ -769,11 +513,7 @@ export class Socket {
    * @throws {SocketError} `EOPNOTSUPP` (not TCP: UDP, Unix; platforms without it), `EBADF`.
    */
   tcpInfo(): TcpInfo {
-    try {
-      return { ...TCP_INFO_NULLS, ...native.sockTcpInfo(this.#h) } as TcpInfo
-    } catch (e) {
-      throw this.#fail(e, 'getsockopt')
-    }
+    return { ...TCP_INFO_NULLS, ...call(this.#s, 'getsockopt', native.sockTcpInfo) } as TcpInfo
   }
 
   /**
@@ -791,9 +531,7 @@ export class Socket {
     lengths: Int32Array,
     options?: RecvManyOptions,
   ): number {
-    const n = this.#recvmany(buffers, lengths, options, 0)
-    if (n < 0) throw errnoError(-n, 'recvmmsg')
-    return n
+    return batch.recvmanyInto(this.#s, buffers, lengths, options)
   }
 
   /** `recvmanyInto` with MSG_DONTWAIT: the count or `-errno` (`-EAGAIN`), never throws for OS errors. */
@@ -802,7 +540,7 @@ export class Socket {
     lengths: Int32Array,
     options?: RecvManyOptions,
   ): number {
-    return this.#recvmany(buffers, lengths, options, MSG_DONTWAIT)
+    return batch.tryRecvmanyInto(this.#s, buffers, lengths, options)
   }
 
   /**
@@ -815,35 +553,7 @@ export class Socket {
     lengths: Int32Array,
     options?: RecvManyOptions & AsyncOptions,
   ): Promise<number> {
-    return this.#pending(
-      READABLE,
-      'recvmmsg',
-      () => {
-        const args = this.#recvmanyArgs(buffers, lengths, options)
-        return () => settled(this.#recvmanyCall(args, MSG_DONTWAIT), 'recvmmsg')
-      },
-      options,
-    )
-  }
-
-  /** `extra`: flags the variant adds (`MSG_DONTWAIT` for `try*`), as every `try*` call does. */
-  #recvmany(buffers: unknown, lengths: unknown, options: unknown, extra: number): number {
-    return this.#recvmanyCall(this.#recvmanyArgs(buffers, lengths, options), extra)
-  }
-
-  #recvmanyArgs(buffers: unknown, lengths: unknown, options: unknown): RecvManyArgs {
-    this.#batch ??= new v.Disjoint()
-    const bufs = v.writableList(buffers, 'buffers', this.#batch)
-    const lens = batch.int32s(lengths, 'lengths', bufs.length)
-    return [bufs, lens, ...batch.recvOptions(options, bufs.length)]
-  }
-
-  #recvmanyCall([bufs, lens, msgFlags, addresses, flags]: RecvManyArgs, extra: number): number {
-    // The native side fills an array of ours: the caller's could run setters mid-call.
-    const senders = addresses ? SENDERS : undefined
-    const n = native.sockRecvmanyInto(this.#h, bufs, lens, msgFlags, senders, flags | extra)
-    if (addresses) for (let i = 0; i < n; i++) addresses[i] = SENDERS[i] as SocketAddress | null
-    return n
+    return batch.recvmanyIntoAsync(this.#s, buffers, lengths, options)
   }
 
   /**
@@ -861,9 +571,7 @@ export class Socket {
     address?: AddressInput | readonly AddressInput[],
     flags = 0,
   ): number {
-    const n = this.#sendmany(buffers, address, flags, 0)
-    if (n < 0) throw errnoError(-n, 'sendmmsg')
-    return n
+    return batch.sendmany(this.#s, buffers, address, flags)
   }
 
   /** `sendmany` with MSG_DONTWAIT: the count or `-errno`, never throws for OS errors. */
@@ -872,7 +580,7 @@ export class Socket {
     address?: AddressInput | readonly AddressInput[],
     flags = 0,
   ): number {
-    return this.#sendmany(buffers, address, flags, MSG_DONTWAIT)
+    return batch.trySendmany(this.#s, buffers, address, flags)
   }
 
   /**
@@ -900,142 +608,7 @@ export class Socket {
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
-    if (isOptions(address))
-      [address, flags, options] = [undefined, 0, last(address, flags, options)]
-    else if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
-    if (flags === undefined) flags = 0
-    return this.#pending(
-      WRITABLE_DIR,
-      'sendmmsg',
-      () => {
-        const args = this.#sendmanyArgs(buffers, address, flags as number)
-        return () => settled(this.#sendmanyCall(args, MSG_DONTWAIT), 'sendmmsg')
-      },
-      options,
-    )
-  }
-
-  /** `extra` as in `#recvmany`. */
-  #sendmany(buffers: unknown, address: unknown, flags: unknown, extra: number): number {
-    return this.#sendmanyCall(this.#sendmanyArgs(buffers, address, flags), extra)
-  }
-
-  #sendmanyArgs(buffers: unknown, address: unknown, flags: unknown): SendManyArgs {
-    const bufs = v.bufferList(buffers)
-    const f = v.cint(flags, 'flags')
-    return [bufs, ...batch.destinations(address, this.family, bufs.length), f]
-  }
-
-  #sendmanyCall([bufs, hosts, nums, flags]: SendManyArgs, extra: number): number {
-    try {
-      return native.sockSendmany(this.#h, bufs, hosts, nums, flags | extra)
-    } catch (e) {
-      throw this.#fail(e, 'sendmmsg')
-    }
-  }
-
-  #w: Watcher | undefined
-  #keepAlive = true
-
-  /**
-   * The event-loop watcher; the async methods need the fd non-blocking (as asyncio does), on
-   * every call: `setblocking(true)` after an async call must not make the next one block.
-   */
-  #watcher(): Watcher {
-    if (this.#timeout !== 0) this.settimeout(0)
-    if (this.#w) return this.#w
-    this.#w = new Watcher(this.#h)
-    this.#w.setKeepAlive(this.#keepAlive)
-    return this.#w
-  }
-
-  /**
-   * Checks the call's arguments with `prepare`, which returns the attempt (its errors reject,
-   * before any syscall). Runs the attempt now if nothing is queued before it, else (or on
-   * EAGAIN) queues it to run when the loop says the socket is ready. Ops on one socket and
-   * direction run in order.
-   */
-  #pending<T>(
-    dir: number,
-    syscall: string,
-    prepare: () => Attempt<T>,
-    options: unknown,
-    tried = false,
-    progress?: (err: SocketError | AbortError) => SocketError | AbortError,
-  ): Promise<T> {
-    let attempt: Attempt<T>
-    let w: Watcher
-    let opts: AsyncOptions
-    try {
-      attempt = prepare()
-      opts = checkOptions(options)
-      w = this.#watcher()
-    } catch (e) {
-      return Promise.reject(
-        e instanceof TypeError || e instanceof RangeError ? e : this.#fail(e, syscall),
-      )
-    }
-    const { signal, timeout } = opts
-    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason))
-    const queue = dir === READABLE ? w.reads : w.writes
-    // Reads (recv, accept) try first only while that keeps finding something (Watcher.tryFirst).
-    if (queue.length === 0 && !tried && (dir !== READABLE || w.tryFirst())) {
-      try {
-        const r = attempt()
-        if (dir === READABLE) w.tried(r !== AGAIN)
-        if (r !== AGAIN) return Promise.resolve(r)
-      } catch (e) {
-        if (dir === READABLE) w.tried(true)
-        return Promise.reject(e)
-      }
-    }
-    return new Promise<T>((resolve, reject) => {
-      // Errors raised here rather than by the attempt: `progress` adds what went out before.
-      const stop = (e: SocketError | AbortError) => {
-        done()
-        reject(progress ? progress(e) : e)
-      }
-      const onAbort = () => {
-        w.remove(op)
-        stop(new AbortError(signal?.reason))
-      }
-      const done = () => {
-        if (op.deadline !== undefined) cancel(op.deadline)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      const op: Op = {
-        deadline: undefined,
-        run: () => {
-          let r: T | typeof AGAIN
-          try {
-            r = attempt()
-          } catch (e) {
-            done()
-            reject(e)
-            return true
-          }
-          if (r === AGAIN) return false
-          done()
-          resolve(r)
-          return true
-        },
-        fail: stop,
-      }
-      if (timeout !== undefined) {
-        // An unref'ed socket's pending call must not keep the process alive through its timeout.
-        op.deadline = new Deadline(() => {
-          w.remove(op)
-          stop(errnoError(ETIMEDOUT, syscall))
-        }, w.keepAlive)
-        start(op.deadline, Math.ceil(timeout * 1000))
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      try {
-        w.add(op, queue)
-      } catch (e) {
-        stop(e as SocketError)
-      }
-    })
+    return batch.sendmanyAsync(this.#s, buffers, address, flags, options)
   }
 
   /**
@@ -1044,21 +617,7 @@ export class Socket {
    * @throws {Error} while async calls are pending.
    */
   [RELEASE_WATCH](): void {
-    const w = this.#w
-    if (!w) return
-    if (w.reads.length > 0 || w.writes.length > 0)
-      throw new Error('The socket has async calls pending; a transport cannot take it')
-    this.#w = undefined
-    w.failAll(() => errnoError(EBADF, 'close'))
-    native.reactorUnwatch(w.id)
-  }
-
-  /** Rejects pending async calls with EBADF and drops the watcher (close, detach). */
-  #stopWatching(): void {
-    if (!this.#w) return
-    const w = this.#w
-    this.#w = undefined
-    w.failAll(() => errnoError(EBADF, 'close'))
+    releaseWatch(this.#s)
   }
 
   /**
@@ -1066,15 +625,13 @@ export class Socket {
    * `net.Socket`'s `ref()`.
    */
   ref(): this {
-    this.#keepAlive = true
-    this.#w?.setKeepAlive(true)
+    setKeepAlive(this.#s, true)
     return this
   }
 
   /** Lets the process exit even while async calls on this socket are pending. */
   unref(): this {
-    this.#keepAlive = false
-    this.#w?.setKeepAlive(false)
+    setKeepAlive(this.#s, false)
     return this
   }
 
@@ -1101,65 +658,14 @@ export class Socket {
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
-    if (isOptions(nbytes)) [nbytes, flags, options] = [0, 0, last(nbytes, flags, options)]
-    else if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
-    if (nbytes === undefined) nbytes = 0
-    if (flags === undefined) flags = 0
-    // The hot loop's shape (a Buffer, no size or flags, nothing queued) goes straight to the
-    // syscall: no closure, one promise. Options are checked first but cost nothing more
-    // unless the read must wait.
-    const w = this.#w
-    if (
-      w &&
-      this.#timeout === 0 &&
-      buffer instanceof Uint8Array &&
-      nbytes === 0 &&
-      flags === 0 &&
-      (options === undefined || precheck(options))
-    ) {
-      if (w.reads.length === 0 && w.tryFirst()) {
-        const got = this.#recvAll(buffer)
-        w.tried(got !== -EAGAIN && got !== -EWOULDBLOCK)
-        if (got >= 0) return Promise.resolve(got)
-        if (got !== -EAGAIN && got !== -EWOULDBLOCK) return Promise.reject(errnoError(-got, 'recv'))
-      }
-      // Tried above, skipped (see Watcher.tryFirst), or queued behind others: wait.
-      const attempt = () => settled(this.#recvAll(buffer), 'recv')
-      return this.#pending(READABLE, 'recv', () => attempt, options, true)
-    }
-    return this.#pending(
-      READABLE,
-      'recv',
-      () => {
-        const buf = v.writable(buffer)
-        const n = this.#nbytes(buf, nbytes as number)
-        v.cint(flags, 'flags')
-        return () => settled(recvIntoFd(this.#fd, buf, n, flags | MSG_DONTWAIT, 0), 'recv')
-      },
-      options,
-    )
+    return recvIntoAsync(this.#s, buffer, nbytes, flags, options)
   }
 
   /** Receives up to `bufsize` bytes without blocking: an empty Buffer at end of stream. */
   recvAsync(bufsize: number, options?: AsyncOptions): Promise<Buffer>
   recvAsync(bufsize: number, flags: number, options?: AsyncOptions): Promise<Buffer>
   recvAsync(bufsize: number, flags?: number | AsyncOptions, options?: AsyncOptions) {
-    if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
-    if (flags === undefined) flags = 0
-    return this.#pending(
-      READABLE,
-      'recv',
-      () => {
-        const n = v.recvSize(bufsize)
-        const f = v.cint(flags, 'flags') | MSG_DONTWAIT
-        return () => {
-          const buf = Buffer.allocUnsafe(n)
-          const got = settled(recvIntoFd(this.#fd, buf, n, f, 0), 'recv')
-          return got === AGAIN ? AGAIN : shrink(buf, got)
-        }
-      },
-      options,
-    )
+    return recvAsync(this.#s, bufsize, flags, options)
   }
 
   /** Receives a datagram without blocking: `[data, address]`. */
@@ -1174,27 +680,7 @@ export class Socket {
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<[Buffer, SocketAddress]> {
-    if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
-    if (flags === undefined) flags = 0
-    const h = this.#h
-    return this.#pending(
-      READABLE,
-      'recvfrom',
-      () => {
-        const n = v.recvSize(bufsize)
-        const f = v.cint(flags, 'flags')
-        return () => {
-          const buf = Buffer.allocUnsafe(n)
-          const r = native.sockTryRecvfromInto(h, buf, n, f)
-          if (typeof r === 'number') {
-            settled(r, 'recvfrom')
-            return AGAIN
-          }
-          return [shrink(buf, r[0]), r[1] as SocketAddress] as [Buffer, SocketAddress]
-        }
-      },
-      options,
-    )
+    return recvfromAsync(this.#s, bufsize, flags, options)
   }
 
   /** Sends without blocking once the socket is writable; resolves with the bytes sent. */
@@ -1209,18 +695,7 @@ export class Socket {
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
-    if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
-    if (flags === undefined) flags = 0
-    return this.#pending(
-      WRITABLE_DIR,
-      'send',
-      () => {
-        const b = v.bytes(data)
-        const f = v.cint(flags, 'flags') | MSG_DONTWAIT
-        return () => settled(sendFd(this.#fd, b, f, 0), 'send')
-      },
-      options,
-    )
+    return sendAsync(this.#s, data, flags, options)
   }
 
   /** Sends all of `data`, waiting for room as needed; on error `err.bytesSent` says how much went. */
@@ -1235,57 +710,7 @@ export class Socket {
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<void> {
-    if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
-    if (flags === undefined) flags = 0
-    let off = 0
-    let tried = false
-    const w = this.#w
-    if (
-      w &&
-      w.writes.length === 0 &&
-      this.#timeout === 0 &&
-      data instanceof Uint8Array &&
-      flags === 0 &&
-      (options === undefined || precheck(options))
-    ) {
-      // The hot shape: one send that takes it all needs no closure and no new promise.
-      const n = sendFd(this.#fd, data, MSG_DONTWAIT, 0)
-      if (n === data.length) return RESOLVED
-      if (n >= 0) off = n
-      else if (n !== -EAGAIN && n !== -EWOULDBLOCK) {
-        const e = errnoError(-n, 'send')
-        e.bytesSent = 0
-        return Promise.reject(e)
-      }
-      tried = true
-    }
-    return this.#pending(
-      WRITABLE_DIR,
-      'send',
-      () => {
-        const b = v.bytes(data)
-        const f = v.cint(flags, 'flags') | MSG_DONTWAIT
-        return () => {
-          while (off < b.length) {
-            const n = sendFd(this.#fd, off === 0 ? b : b.subarray(off), f, 0)
-            if (n === -EAGAIN || n === -EWOULDBLOCK) return AGAIN
-            if (n < 0) {
-              const e = errnoError(-n, 'send')
-              e.bytesSent = off
-              throw e
-            }
-            off += n
-          }
-          return undefined
-        }
-      },
-      options,
-      tried,
-      (e) => {
-        e.bytesSent = off
-        return e
-      },
-    )
+    return sendallAsync(this.#s, data, flags, options)
   }
 
   /** Sends a datagram without blocking: `sendtoAsync(data, address, options?)` or `(data, flags, address, options?)`. */
@@ -1306,25 +731,7 @@ export class Socket {
     a2?: unknown,
     a3?: unknown,
   ): Promise<number> {
-    const h = this.#h
-    const withFlags = typeof a1 === 'number'
-    return this.#pending(
-      WRITABLE_DIR,
-      'sendto',
-      () => {
-        const b = v.bytes(data)
-        const flags = withFlags ? v.cint(a1, 'flags') : 0
-        const a = this.#addr(withFlags ? a2 : a1)
-        return () => {
-          try {
-            return settled(native.sockTrySendto(h, b, flags, a[0], a[1], a[2], a[3]), 'sendto')
-          } catch (e) {
-            throw e instanceof SocketError ? e : this.#fail(e, 'sendto', a)
-          }
-        }
-      },
-      withFlags ? a3 : a2,
-    )
+    return sendtoAsync(this.#s, data, a1, a2, a3)
   }
 
   /** `sendmsg` without blocking once the socket is writable; resolves with the bytes sent. */
@@ -1357,32 +764,7 @@ export class Socket {
     address?: AddressInput | null | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
-    if (isOptions(ancdata))
-      [ancdata, flags, address, options] = [
-        [],
-        0,
-        undefined,
-        last(ancdata, flags, address, options),
-      ]
-    else if (isOptions(flags))
-      [flags, address, options] = [0, undefined, last(flags, address, options)]
-    else if (isOptions(address)) [address, options] = [undefined, last(address, options)]
-    if (ancdata === undefined) ancdata = []
-    if (flags === undefined) flags = 0
-    return this.#pending(
-      WRITABLE_DIR,
-      'sendmsg',
-      () => {
-        const [send, a] = this.#msgArgs(buffers, ancdata, flags, address)
-        const f = (flags as number) | MSG_DONTWAIT
-        return () =>
-          again(
-            () => send(f),
-            (e) => this.#fail(e, 'sendmsg', a),
-          )
-      },
-      options,
-    )
+    return msg.sendmsgAsync(this.#s, buffers, ancdata, flags, address, options)
   }
 
   /** `recvmsg` without blocking: resolves with `[data, ancdata, msgFlags, address]`. */
@@ -1400,14 +782,7 @@ export class Socket {
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<RecvmsgResult> {
-    let buf: Buffer
-    try {
-      buf = Buffer.allocUnsafe(v.recvSize(bufsize))
-    } catch (e) {
-      return Promise.reject(e)
-    }
-    const into = this.recvmsgIntoAsync as (...args: unknown[]) => Promise<RecvmsgIntoResult>
-    return into.call(this, [buf], ancbufsize, flags, options).then((r) => withData(buf, r))
+    return msg.recvmsgAsync(this.#s, bufsize, ancbufsize, flags, options)
   }
 
   /** `recvmsgInto` without blocking: resolves with `[nbytes, ancdata, msgFlags, address]`. */
@@ -1432,26 +807,7 @@ export class Socket {
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<RecvmsgIntoResult> {
-    if (isOptions(ancbufsize))
-      [ancbufsize, flags, options] = [0, 0, last(ancbufsize, flags, options)]
-    else if (isOptions(flags)) [flags, options] = [0, last(flags, options)]
-    if (ancbufsize === undefined) ancbufsize = 0
-    if (flags === undefined) flags = 0
-    return this.#pending(
-      READABLE,
-      'recvmsg',
-      () => {
-        const bufs = v.writableList(buffers)
-        const anc = v.ancbufsize(ancbufsize)
-        const f = v.cint(flags, 'flags') | MSG_DONTWAIT
-        return () =>
-          again(
-            () => this.#recvmsg(bufs, anc, f),
-            (e) => e,
-          )
-      },
-      options,
-    )
+    return msg.recvmsgIntoAsync(this.#s, buffers, ancbufsize, flags, options)
   }
 
   /**
@@ -1459,20 +815,7 @@ export class Socket {
    * server)` does this in a loop.
    */
   acceptAsync(options?: AsyncOptions): Promise<[Socket, SocketAddress]> {
-    const h = this.#h
-    return this.#pending(
-      READABLE,
-      'accept',
-      () => () => {
-        const conn = native.sockTryAccept(h, ACCEPTED)
-        if (conn === null) {
-          settled(ACCEPTED[0] as number, 'accept')
-          return AGAIN
-        }
-        return this.#accepted(conn)
-      },
-      options,
-    )
+    return acceptAsync(this.#s, accepted, options)
   }
 
   /**
@@ -1481,38 +824,7 @@ export class Socket {
    * @throws {SocketError} (rejects) `ECONNREFUSED`, `ETIMEDOUT` (options.timeout), `EBADF`; `AbortError`.
    */
   connectAsync(address: AddressInput, options?: AsyncOptions): Promise<void> {
-    const h = this.#h
-    let started = false
-    // #pending makes the socket non-blocking before the attempt's connect(2).
-    return this.#pending(
-      WRITABLE_DIR,
-      'connect',
-      () => {
-        const a = this.#addr(address)
-        const where = (err: number) =>
-          this.family === AF_UNIX
-            ? errnoError(err, 'connect', a[0])
-            : errnoError(err, 'connect', a[0], a[1])
-        return () => {
-          if (!started) {
-            started = true
-            let err: number
-            try {
-              err = native.sockConnectEx(h, a[0], a[1], a[2], a[3])
-            } catch (e) {
-              throw this.#fail(e, 'connect', a)
-            }
-            if (err === 0) return undefined
-            if (err === EINPROGRESS || err === EAGAIN) return AGAIN
-            throw where(err)
-          }
-          const err = native.sockGetsockoptInt(h, SOL_SOCKET, SO_ERROR)
-          if (err === 0) return undefined
-          throw where(err)
-        }
-      },
-      options,
-    )
+    return connectAsync(this.#s, address, options)
   }
 
   /**
@@ -1523,64 +835,31 @@ export class Socket {
    * 100 ms have passed, while clients wait in the backlog (asyncio
    * pauses the same way; libuv instead accepts and drops them). Other errors are thrown.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress]> {
-    while (this.fileno() !== -1) {
-      let conn: [Socket, SocketAddress]
-      try {
-        conn = await this.acceptAsync()
-      } catch (e) {
-        if (!(e instanceof SocketError)) throw e
-        if (this.fileno() === -1 && e.code === 'EBADF') return
-        const kind = acceptErrorKind(e.code)
-        if (kind === 'skip') continue
-        if (kind === undefined) throw e
-        await fdsFreed(this, this.#keepAlive)
-        continue
-      }
-      yield conn
-    }
-  }
-
-  /**
-   * recv into all of `buffer` without waiting: bytes or `-errno`. A buffer used again (the
-   * usual loop) is not passed again: the native side kept it, and holding it here and
-   * checking its length (0 once detached) keeps that memory live and attached.
-   */
-  #recvAll(buffer: Uint8Array): number {
-    if (buffer === this.#kept && buffer.length === this.#keptLen) {
-      const got = recvKeptFd(this.#fd, this.#keeper, MSG_DONTWAIT)
-      if (got !== NOT_KEPT) return got
-    }
-    this.#kept = buffer
-    this.#keptLen = buffer.length
-    if (this.#keeper === 0) this.#keeper = ++keepers
-    return recvKeepFd(this.#fd, this.#keeper, buffer, MSG_DONTWAIT)
+  [Symbol.asyncIterator](): AsyncGenerator<[Socket, SocketAddress]> {
+    return accepting(this, this.#s)
   }
 
   /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
   tryRecvInto(buffer: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
+    const s = this.#s
     // The hot loop's shape (a Buffer, no size, no flags) skips the general checks.
-    if (buffer instanceof Uint8Array && nbytes === 0 && flags === 0) return this.#recvAll(buffer)
+    if (buffer instanceof Uint8Array && nbytes === 0 && flags === 0) return recvAll(s, buffer)
     const buf = v.writable(buffer)
-    return recvIntoFd(
-      this.#fd,
-      buf,
-      this.#nbytes(buf, nbytes),
-      v.cint(flags, 'flags') | MSG_DONTWAIT,
-      0,
-    )
+    return recvInto(s.fd, buf, nbytesOf(buf, nbytes), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
   }
 
   /** send(2) with MSG_DONTWAIT: bytes sent or `-errno`, never throws for OS errors. */
   trySend(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
-    return sendFd(this.#fd, v.bytes(data), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
+    const s = this.#s
+    return send(s.fd, v.bytes(data), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
   }
 
   /** accept without blocking (the socket becomes non-blocking): `[socket, address]` or `-errno`. */
   tryAccept(): [Socket, SocketAddress] | number {
-    if (this.#fd !== -1 && this.#timeout !== 0) this.settimeout(0)
-    const conn = native.sockTryAccept(this.#h, ACCEPTED)
-    return conn === null ? (ACCEPTED[0] as number) : this.#accepted(conn)
+    const s = this.#s
+    if (s.fd !== -1 && s.timeout !== 0) this.settimeout(0)
+    const conn = tryAccept(s.h)
+    return typeof conn === 'number' ? conn : accepted(s, conn)
   }
 
   [inspect.custom](): string {
@@ -1595,37 +874,11 @@ export class Socket {
   }
 }
 
-/**
- * Where accept reports, instead of returning a tuple (two JS arrays built by N-API cost
- * ~0.7 µs a connection): `[fd, port, IPv4 bits, 1]` for an IPv4 peer, `[fd, 0, 0, 0]` for
- * others (then `acceptedAddress()` has the peer), or `[-errno]` when tryAccept got none.
- */
-const ACCEPTED = new Int32Array(4)
-
-/** Kept-buffer tokens (recvKeepFd): one per Socket that keeps one, never reused. */
-let keepers = 0
-/** recvKeptFd's answer when the fd's kept buffer is not this Socket's (someone else kept one). */
-const NOT_KEPT = -0x40000000
-
-/** `recvmanyInto`'s checked arguments: buffers, lengths, then `batch.recvOptions`'s three. */
-type RecvManyArgs = [Uint8Array[], Int32Array, ...ReturnType<typeof batch.recvOptions>]
-/** `sendmany`'s checked arguments: buffers, `batch.destinations`'s two, flags. */
-type SendManyArgs = [Uint8Array[], ...ReturnType<typeof batch.destinations>, number]
-
-/** The senders `recvmanyInto` reports, copied into `options.addresses` after the call. */
-const SENDERS: unknown[] = []
-
-/** Dotted IPv4 host strings by address bits: a server sees the same few peers again and again. */
-const hosts = new Map<number, string>()
-
-function ipv4(bits: number): string {
-  let host = hosts.get(bits)
-  if (host === undefined) {
-    host = `${bits >>> 24}.${(bits >>> 16) & 255}.${(bits >>> 8) & 255}.${bits & 255}`
-    if (hosts.size >= 1024) hosts.clear()
-    hosts.set(bits, host)
-  }
-  return host
+/** The Socket and address of the connection `s`'s socket just accepted (ts/fast.ts `peer`). */
+function accepted(s: State, conn: NativeSocket): [Socket, SocketAddress] {
+  const fd = acceptedFd()
+  const address = peer(conn)
+  return [wrap(conn, [fd, s.family, s.type, s.proto, -1], s.proto), address]
 }
 
 /** Wraps a native handle this package created (accept, dup, fromfd, socketpair); not exported from the package. */
@@ -1634,17 +887,4 @@ export function wrap(h: NativeSocket, info?: HandleInfo, proto?: number): Socket
   adoption.info = info
   adoption.proto = proto
   return new Socket()
-}
-
-/** recvmsg's result from recvmsgInto's into `buf`: the bytes in place of their count. */
-function withData(buf: Buffer, r: RecvmsgIntoResult): RecvmsgResult {
-  return [shrink(buf, r[0]), r[1], r[2], r[3]]
-}
-
-/** The received bytes; a short read into a large buffer is copied out so it does not pin it. */
-function shrink(buf: Buffer, got: number): Buffer {
-  if (got === buf.length) return buf
-  return got < buf.length / 2 && buf.length > 8192
-    ? Buffer.from(buf.subarray(0, got))
-    : buf.subarray(0, got)
 }

@@ -29,6 +29,7 @@ export {
   TimeoutError,
 } from './errors.js'
 export type { ExceptionContext, ExceptionHandler } from './exception-handler.js'
+export { recvFds, sendFds } from './fds.js'
 export { inetAton, inetNtoa, inetNtop, inetPton } from './inet.js'
 export {
   type DatagramEndpointOptions,
@@ -45,8 +46,6 @@ export {
   type PeerCredentials,
   type RecvmsgIntoResult,
   type RecvmsgResult,
-  recvFds,
-  sendFds,
 } from './msg.js'
 export {
   POLLER_EDGE,

@@ -43,7 +43,6 @@ import {
   acceptedFd,
   peer,
   recvAll,
-  recvFds,
   recvInto,
   send,
   sendall,
@@ -63,8 +62,8 @@ const EOPNOTSUPP = errno.EOPNOTSUPP as number
 /** Drops a Socket's own watch for a transport (ts/transport.ts); not exported from the package. */
 export const RELEASE_WATCH: unique symbol = Symbol('releaseWatch')
 
-/** The stream fast path of `recvFds` (ts/msg.ts); not exported from the package. */
-export const RECV_FDS: unique symbol = Symbol('recvFds')
+/** A Socket's State, for ts/fds.ts (a module function reaching the fd); not exported from the package. */
+export let stateOf: (sock: Socket) => State
 
 /**
  * A BSD socket, with Python's `socket.socket` methods and semantics.
@@ -85,6 +84,10 @@ export class Socket {
    * copy it; only `fromfd` reads the kernel's (SO_PROTOCOL).
    */
   readonly proto: number
+
+  static {
+    stateOf = (sock) => sock.#s
+  }
 
   /**
    * Creates a socket, like Python's `socket.socket(family, type, proto)`. The fd is CLOEXEC.
@@ -326,15 +329,6 @@ export class Socket {
     flags = 0,
   ): RecvmsgIntoResult {
     return msg.recvmsgInto(this.#s, buffers, ancbufsize, flags)
-  }
-
-  /**
-   * recvFds on a stream socket (msg.ts): recvmsg into `buf` with room for `fds.length - 1`
-   * fds, written to `fds[1..]` with their count in `fds[0]`: `[nbytes, msgFlags]`.
-   */
-  [RECV_FDS](buf: Uint8Array, fds: Int32Array, flags: number): [number, number] {
-    const s = this.#s
-    return recvFds(s.fd, buf, fds, flags, s.timeout)
   }
 
   /**

@@ -8,6 +8,7 @@ import { onClose } from './close-hooks.js'
 import { errno } from './constants.js'
 import { type AbortError, errnoError, type SocketError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
+import { wouldBlock } from './fast.js'
 import type { DatagramProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
@@ -18,8 +19,6 @@ const { reactorWatchFd, reactorSetRef, reactorUnwatch } = native
 const READABLE = 1
 const WRITABLE = 2
 const ERROR = 8
-const EAGAIN = -(errno.EAGAIN as number)
-const EWOULDBLOCK = -(errno.EWOULDBLOCK as number)
 
 /** Datagrams taken per recvmmsg, and rounds per loop turn (fairness to other sockets). */
 const BATCH = 16
@@ -86,7 +85,7 @@ export class DatagramTransport implements Target {
     for (let round = 0; round < ROUNDS && !this.#closing; round++) {
       const n = this.#sock.tryRecvmanyInto(bufs, lengths, recvOptions)
       if (n < 0) {
-        if (n !== EAGAIN && n !== EWOULDBLOCK) this.#error(errnoError(-n, 'recvmmsg'))
+        if (!wouldBlock(n)) this.#error(errnoError(-n, 'recvmmsg'))
         return
       }
       for (let i = 0; i < n && !this.#closing; i++) {
@@ -114,7 +113,7 @@ export class DatagramTransport implements Target {
     if (this.#queue.length === 0) {
       const n = address === undefined ? this.#sock.trySend(b) : this.#trySendto(b, address)
       if (n >= 0) return
-      if (n !== EAGAIN && n !== EWOULDBLOCK) {
+      if (!wouldBlock(n)) {
         this.#error(errnoError(-n, 'sendto'))
         return
       }
@@ -127,14 +126,14 @@ export class DatagramTransport implements Target {
   #trySendto(b: Uint8Array, address: AddressInput): number {
     // sendmany of one: the no-throw sendto, with the address checked and resolved as sendto's.
     const n = this.#sock.trySendmany([b], address)
-    return n === 1 ? b.length : n === 0 ? EAGAIN : n
+    return n === 1 ? b.length : n === 0 ? -(errno.EAGAIN as number) : n
   }
 
   #flush(): void {
     while (this.#queue.length > 0) {
       const [b, address] = this.#queue[0] as [Uint8Array, AddressInput | undefined]
       const n = address === undefined ? this.#sock.trySend(b) : this.#trySendto(b, address)
-      if (n === EAGAIN || n === EWOULDBLOCK) return
+      if (wouldBlock(n)) return
       this.#queue.shift()
       this.#size -= b.length
       if (n < 0) this.#error(errnoError(-n, 'sendto'))

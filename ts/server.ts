@@ -5,9 +5,10 @@
 import { acceptErrorKind, fdsFreed } from './accept-errors.js'
 import { native } from './binding.js'
 import { onClose } from './close-hooks.js'
-import { errno, SO_ACCEPTCONN, SOL_SOCKET } from './constants.js'
+import { SO_ACCEPTCONN, SOL_SOCKET } from './constants.js'
 import { errnoError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
+import { wouldBlock } from './fast.js'
 import type { ProtocolFactory, StreamProtocol } from './protocols.js'
 import { register, setActive, type Target, unregister, watchError } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
@@ -15,8 +16,6 @@ import { Transport, type TransportOptions } from './transport.js'
 
 const { reactorWatchFd, reactorSetRef, reactorUnwatch } = native
 const READABLE = 1
-const EAGAIN = -(errno.EAGAIN as number)
-const EWOULDBLOCK = -(errno.EWOULDBLOCK as number)
 /** Connections one listener accepts per loop turn, so one busy port cannot starve the rest. */
 const ACCEPT_BATCH = 128
 
@@ -177,7 +176,7 @@ export class Server {
         this.#connection(r[0])
         continue
       }
-      if (r === EAGAIN || r === EWOULDBLOCK) return
+      if (wouldBlock(r)) return
       const err = errnoError(-r, 'accept')
       const kind = acceptErrorKind(err.code)
       if (kind === 'skip') continue

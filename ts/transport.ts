@@ -10,6 +10,7 @@ import { AF_UNIX, errno, IPPROTO_TCP, MSG_DONTWAIT, SHUT_WR, TCP_NODELAY } from 
 import { cancel, Deadline, start } from './deadlines.js'
 import { type AbortError, errnoError, type SocketError, toSocketError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
+import { wouldBlock } from './fast.js'
 import type { BufferedProtocol, Protocol, StreamProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
@@ -22,8 +23,6 @@ const READABLE = 1
 const WRITABLE = 2
 const ERROR = 8
 
-const EAGAIN = -(errno.EAGAIN as number)
-const EWOULDBLOCK = -(errno.EWOULDBLOCK as number)
 const ETIMEDOUT = errno.ETIMEDOUT as number
 
 /** One read buffer for every Protocol transport of this thread (64 KiB, as asyncio reads). */
@@ -210,7 +209,7 @@ export class Transport implements Target {
       this.#onEof()
       return
     }
-    if (n === EAGAIN || n === EWOULDBLOCK) return
+    if (wouldBlock(n)) return
     this.#fatal(errnoError(-n, 'recv'))
   }
 
@@ -253,7 +252,7 @@ export class Transport implements Target {
         return
       }
       if (n >= 0) this.#keep(b.subarray(n))
-      else if (n === EAGAIN || n === EWOULDBLOCK) this.#keep(b)
+      else if (wouldBlock(n)) this.#keep(b)
       else {
         this.#fatal(errnoError(-n, 'send'))
         return
@@ -265,7 +264,7 @@ export class Transport implements Target {
 
   #writeStr(s: string): void {
     const r = sendStrFd(this.#fd, s, MSG_DONTWAIT)
-    if (r < 0 && r !== EAGAIN && r !== EWOULDBLOCK) {
+    if (r < 0 && !wouldBlock(r)) {
       this.#fatal(errnoError(-r, 'send'))
       return
     }
@@ -300,7 +299,7 @@ export class Transport implements Target {
         ? sendFd(this.#fd, chunks[0] as Uint8Array, MSG_DONTWAIT, 0)
         : sendmsgFd(this.#fd, chunks.slice(0, count), null, MSG_DONTWAIT, 0)
     if (n < 0) {
-      if (n === EAGAIN || n === EWOULDBLOCK) return
+      if (wouldBlock(n)) return
       this.#fatal(errnoError(-n, 'send'))
       return
     }

@@ -15,6 +15,7 @@
 //   --no-pin             never use taskset
 //   --json FILE          also write every raw result to FILE
 //   --svg FILE           also draw the table as a bar chart (server CPU/op vs native)
+//   --from A.json,B.json print the table (and --svg) from earlier --json files, measuring nothing
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -45,6 +46,7 @@ const { values: opt } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     json: { type: 'string' },
     svg: { type: 'string' },
+    from: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -384,7 +386,11 @@ for (const s of skipped)
 
 /** results[workload.id][server.id] = runs */
 const results = {}
-for (let round = 0; round < rounds; round++) {
+// --from: the results of earlier runs, merged (a later file's workload replaces an earlier one's).
+for (const file of opt.from?.split(',') ?? []) {
+  Object.assign(results, JSON.parse(readFileSync(file, 'utf8')).results)
+}
+for (let round = 0; round < (opt.from ? 0 : rounds); round++) {
   for (const w of workloads) {
     results[w.id] ??= {}
     for (const s of servers) {

@@ -53,6 +53,7 @@ export function barChart(groups, caption) {
   )
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(caption)}</title>`,
     '<rect width="100%" height="100%" fill="white"/>',
     `<text x="10" y="20" font-size="14">${esc(caption)}</text>`,
     ...parts,

@@ -10,6 +10,7 @@
 // native code; it reads only the few structures below (see elf(5) and <mach-o/loader.h>).
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { versionCmp } from './toolchain.mjs'
 
 /** The oldest glibc the gnu binaries may need: what zig links against by default. */
 export const GLIBC_FLOOR = '2.17'
@@ -179,16 +180,6 @@ export function inspect(file) {
   throw new Error(
     `${file}: neither ELF nor 64-bit Mach-O (magic ${b.subarray(0, 4).toString('hex')})`,
   )
-}
-
-/** Compares dotted versions numerically. */
-const versionCmp = (a, c) => {
-  const x = a.split('.').map(Number)
-  const y = c.split('.').map(Number)
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0)
-  }
-  return 0
 }
 
 /**

@@ -318,6 +318,18 @@ describe('writing', () => {
     expect(server.events).toEqual(['made', 'eof', 'lost'])
   })
 
+  it('writeEof() while a close() drains still makes later writes throw', async () => {
+    const [c, server] = await recorderPair()
+    server.transport.pauseReading()
+    c.transport.setWriteBufferLimits(1 << 30)
+    while (c.transport.getWriteBufferSize() === 0) c.transport.write(Buffer.alloc(65536))
+    c.transport.close() // drains first
+    c.transport.writeEof()
+    expect(() => c.transport.write('x')).toThrow(/writeEof/)
+    server.transport.resumeReading()
+    expect(await c.lost).toBe(null)
+  })
+
   it('eofReceived returning nothing closes the transport', async () => {
     const [c, server] = await recorderPair()
     c.transport.writeEof()

@@ -334,9 +334,10 @@ export class Transport implements Target {
 
   /** Shuts down the write side once the buffer drains; reads go on (asyncio's `write_eof`). */
   writeEof(): void {
-    if (this.#closing || this.#eof) return
+    if (this.#eof) return
+    // Later writes throw even while a close() drains: the caller said it was done writing.
     this.#eof = true
-    if (this.#size === 0) this.#shutdown()
+    if (!this.#closing && this.#size === 0) this.#shutdown()
   }
 
   #shutdown(): void {

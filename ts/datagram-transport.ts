@@ -7,7 +7,7 @@ import { native } from './binding.js'
 import { onClose } from './close-hooks.js'
 import { errno } from './constants.js'
 import { type AbortError, errnoError, type SocketError } from './errors.js'
-import { callExceptionHandler } from './exception-handler.js'
+import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
 import type { DatagramProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister } from './reactor.js'
@@ -186,12 +186,7 @@ export class DatagramTransport implements Target {
   }
 
   #protocolError(name: string, e: unknown): void {
-    callExceptionHandler({
-      message: `Fatal error: protocol.${name}() call failed.`,
-      exception: e,
-      transport: this,
-      protocol: this.#protocol,
-    })
+    reportProtocolError(name, e, this, this.#protocol)
     this.#stop(e as Error, true)
   }
 
@@ -211,12 +206,6 @@ export class DatagramTransport implements Target {
         // The fd is gone either way.
       }
     }
-    queueMicrotask(() => {
-      try {
-        this.#protocol.connectionLost?.(err)
-      } catch (e) {
-        callExceptionHandler({ message: 'Error in protocol.connectionLost()', exception: e })
-      }
-    })
+    queueMicrotask(() => callConnectionLost(this.#protocol, err, this))
   }
 }

@@ -53,3 +53,36 @@ export function callExceptionHandler(context: ExceptionContext): void {
     defaultExceptionHandler({ message: 'Unhandled error in exception handler', exception: e })
   }
 }
+
+/** A protocol callback threw: reported as asyncio reports it; its transport then ends. */
+export function reportProtocolError(
+  name: string,
+  exception: unknown,
+  transport: unknown,
+  protocol: unknown,
+): void {
+  callExceptionHandler({
+    message: `Fatal error: protocol.${name}() call failed.`,
+    exception,
+    transport,
+    protocol,
+  })
+}
+
+/** Calls `protocol.connectionLost(err)`; what it throws is reported, never thrown. */
+export function callConnectionLost(
+  protocol: { connectionLost?(err: Error | null): void },
+  err: Error | null,
+  transport: unknown,
+): void {
+  try {
+    protocol.connectionLost?.(err)
+  } catch (exception) {
+    callExceptionHandler({
+      message: 'Error in protocol.connectionLost()',
+      exception,
+      transport,
+      protocol,
+    })
+  }
+}

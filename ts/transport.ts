@@ -9,7 +9,7 @@ import { addCloseHook, removeCloseHook } from './close-hooks.js'
 import { AF_UNIX, errno, IPPROTO_TCP, MSG_DONTWAIT, SHUT_WR, TCP_NODELAY } from './constants.js'
 import { cancel, Deadline, start } from './deadlines.js'
 import { type AbortError, errnoError, type SocketError, toSocketError } from './errors.js'
-import { callExceptionHandler } from './exception-handler.js'
+import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
 import type { BufferedProtocol, Protocol, StreamProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister } from './reactor.js'
@@ -499,12 +499,7 @@ export class Transport implements Target {
 
   /** A protocol callback threw: report it, and the connection ends with that error. */
   #protocolError(name: string, e: unknown): void {
-    callExceptionHandler({
-      message: `Fatal error: protocol.${name}() call failed.`,
-      exception: e,
-      transport: this,
-      protocol: this.#protocol,
-    })
+    reportProtocolError(name, e, this, this.#protocol)
     this.#stop(e as Error, true)
   }
 
@@ -539,16 +534,7 @@ export class Transport implements Target {
     this.#fd = -1
     queueMicrotask(() => {
       this.#owner?._lost(this)
-      try {
-        this.#protocol.connectionLost?.(err)
-      } catch (e) {
-        callExceptionHandler({
-          message: 'Error in protocol.connectionLost()',
-          exception: e,
-          transport: this,
-          protocol: this.#protocol,
-        })
-      }
+      callConnectionLost(this.#protocol, err, this)
     })
   }
 }

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import * as net from 'node:net'
 import { constants } from 'node:os'
-import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AbortError,
@@ -32,6 +31,7 @@ import {
   DIST,
   listener,
   python,
+  runWorker,
   script,
   timeval,
   track,
@@ -677,21 +677,6 @@ describe('sync interop and try* fast paths', () => {
     expect(c.recv(100).toString()).toBe('via tryAccept')
   })
 })
-
-/** Runs a worker from a tmp .mjs file; resolves with its messages and exit code. */
-function runWorker(code: string, onMessage?: (m: unknown, w: Worker) => void) {
-  const w = new Worker(script(code))
-  const messages: unknown[] = []
-  const exited = new Promise<number>((resolve, reject) => {
-    w.on('message', (m) => {
-      messages.push(m)
-      onMessage?.(m, w)
-    })
-    w.on('error', reject)
-    w.on('exit', resolve)
-  })
-  return { w, messages, exited }
-}
 
 describe('worker_threads', () => {
   it('a worker runs its own async echo server and client, then exits', async () => {

@@ -31,12 +31,14 @@
 //   (O_NONBLOCK, O_CLOEXEC), from /proc (Linux).
 // - `DIST`: the built package's entry (npm test builds it first), for child processes and
 //   workers to import; `script(code)`: `code` written to a fresh temp .mjs (removed by
-//   `closeTracked`), its path returned.
+//   `closeTracked`), its path returned; `runWorker(code, onMessage?)`: that script in a
+//   worker thread, `{ w, messages, exited }`.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, type Socket, socket } from '../ts/index.js'
 
 const tracked: Socket[] = []
@@ -69,6 +71,24 @@ export function tmpUnixPath(name = 'sock'): string {
 
 /** The built package (npm test builds it first), as a child process or worker imports it. */
 export const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+
+/**
+ * Runs `code` (written by `script`) in a worker thread: its messages as they come (each also
+ * to `onMessage`), and its exit code.
+ */
+export function runWorker(code: string, onMessage?: (m: unknown, w: Worker) => void) {
+  const w = new Worker(script(code))
+  const messages: unknown[] = []
+  const exited = new Promise<number>((resolve, reject) => {
+    w.on('message', (m) => {
+      messages.push(m)
+      onMessage?.(m, w)
+    })
+    w.on('error', reject)
+    w.on('exit', resolve)
+  })
+  return { w, messages, exited }
+}
 
 /** Writes `code` to a fresh temp .mjs file (removed by `closeTracked`); returns its path. */
 export function script(code: string): string {

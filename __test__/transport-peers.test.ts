@@ -6,7 +6,6 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { existsSync, lstatSync } from 'node:fs'
 import { constants } from 'node:os'
-import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
@@ -31,7 +30,15 @@ import {
   socket,
   type Transport,
 } from '../ts/index.js'
-import { closeTracked, DIST, openFdCount, python, script, tmpUnixPath, track } from './helpers.js'
+import {
+  closeTracked,
+  DIST,
+  openFdCount,
+  python,
+  runWorker,
+  tmpUnixPath,
+  track,
+} from './helpers.js'
 
 const servers: Server[] = []
 /** Transports and endpoints a test left open: aborted after it. */
@@ -540,21 +547,6 @@ describe('1,000 concurrent connections', () => {
     expect(openFdCount()).toBe(before)
   })
 })
-
-/** Runs a worker from a temp .mjs file; resolves with its messages and exit code. */
-function runWorker(code: string, onMessage?: (m: unknown, w: Worker) => void) {
-  const w = new Worker(script(code))
-  const messages: unknown[] = []
-  const exited = new Promise<number>((resolve, reject) => {
-    w.on('message', (m) => {
-      messages.push(m)
-      onMessage?.(m, w)
-    })
-    w.on('error', reject)
-    w.on('exit', resolve)
-  })
-  return { messages, exited }
-}
 
 describe('worker_threads', () => {
   it('workers exiting with live transports (one with a full write buffer) leave the process working', async () => {

@@ -14,6 +14,7 @@ import {
   type Protocol,
   type Server,
   SO_LINGER,
+  SOCK_DGRAM,
   SOCK_STREAM,
   SOL_SOCKET,
   type Socket,
@@ -243,6 +244,21 @@ describe('serving a socket a watching Poller holds', () => {
     c.transport.write('ok')
     await c.waitFor(2)
     expect(c.received.toString()).toBe('ok')
+  })
+
+  it('a datagram endpoint on such a socket rejects with the same EEXIST', async () => {
+    const u = track(socket(AF_INET, SOCK_DGRAM))
+    u.bind(['127.0.0.1', 0])
+    const poller = new Poller()
+    poller.register(u, POLLIN)
+    poller.watch(() => {})
+    const e = (await loop
+      .createDatagramEndpoint(() => ({ datagramReceived() {} }), { sock: u })
+      .catch((x) => x)) as SocketError
+    poller.close()
+    expect(e).toBeInstanceOf(SocketError)
+    expect(e.code).toBe('EEXIST')
+    expect(e.message).toMatch(/before handing it to a transport$/)
   })
 })
 

@@ -10,12 +10,12 @@ import { type AbortError, errnoError, type SocketError } from './errors.js'
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
 import type { DatagramProtocol } from './protocols.js'
-import { registerRooted, type Target, unregister } from './reactor.js'
+import { registerRooted, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import { extraInfo } from './transport.js'
 import * as v from './validate.js'
 
-const { reactorWatchFd, reactorSetRef, reactorUnwatch } = native
+const { reactorSetRef, reactorUnwatch } = native
 const READABLE = 1
 const WRITABLE = 2
 const ERROR = 8
@@ -180,7 +180,7 @@ export class DatagramTransport implements Target {
   #update(): void {
     const want = (this.#closing ? 0 : READABLE) | (this.#queue.length > 0 ? WRITABLE : 0)
     if (want === this.#armed) return
-    reactorWatchFd(this.#id, this.#sock.fileno(), want)
+    watchFd(this.#id, this.#sock.fileno(), want, 'handing it to a transport')
     if (this.#armed === 0 && want !== 0) reactorSetRef(this.#id, true)
     this.#armed = want
   }

@@ -118,6 +118,18 @@ export function watchError(e: unknown, before = 'async calls'): unknown {
   return err
 }
 
+/**
+ * Starts, changes or (`events` 0) pauses the watch `id` on `fd`, for a target that watches
+ * by fd (a transport, a server's listener); a refusal is {@link watchError}'s SocketError.
+ */
+export function watchFd(id: number, fd: number, events: number, before: string): void {
+  try {
+    native.reactorWatchFd(id, fd, events)
+  } catch (e) {
+    throw watchError(e, before)
+  }
+}
+
 function runQueue(q: Op[]): void {
   while (q.length > 0 && (q[0] as Op).run()) q.shift()
 }

@@ -10,11 +10,11 @@ import { errnoError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
 import type { ProtocolFactory, StreamProtocol } from './protocols.js'
-import { register, setActive, type Target, unregister, watchError } from './reactor.js'
+import { register, setActive, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import { Transport, type TransportOptions } from './transport.js'
 
-const { reactorWatchFd, reactorSetRef, reactorUnwatch } = native
+const { reactorSetRef, reactorUnwatch } = native
 const READABLE = 1
 /** Connections one listener accepts per loop turn, so one busy port cannot starve the rest. */
 const ACCEPT_BATCH = 128
@@ -51,11 +51,7 @@ class Listener implements Target {
 
   arm(on: boolean): void {
     if (on === this.armed || this.sock.fileno() === -1) return
-    try {
-      reactorWatchFd(this.id, this.sock.fileno(), on ? READABLE : 0)
-    } catch (e) {
-      throw watchError(e, 'serving it')
-    }
+    watchFd(this.id, this.sock.fileno(), on ? READABLE : 0, 'serving it')
     if (on) reactorSetRef(this.id, true)
     setActive(this.id, this, on)
     this.armed = on

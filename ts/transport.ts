@@ -12,11 +12,11 @@ import { type AbortError, errnoError, type SocketError, toSocketError } from './
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
 import type { BufferedProtocol, Protocol, StreamProtocol } from './protocols.js'
-import { registerRooted, type Target, unregister } from './reactor.js'
+import { registerRooted, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import * as v from './validate.js'
 
-const { reactorWatchFd, reactorSetRef, reactorUnwatch, sendFd, sendmsgFd, sendStrFd } = native
+const { reactorSetRef, reactorUnwatch, sendFd, sendmsgFd, sendStrFd } = native
 
 // The reactor's event bits (ts/reactor.ts), which are libuv's UV_READABLE / UV_WRITABLE.
 const READABLE = 1
@@ -478,9 +478,9 @@ export class Transport implements Target {
     const want = (this.#reading ? READABLE : 0) | (this.#size > 0 ? WRITABLE : 0)
     if (want === this.#armed) return
     try {
-      reactorWatchFd(this.#id, this.#fd, want)
+      watchFd(this.#id, this.#fd, want, 'handing it to a transport')
     } catch (e) {
-      this.#fatal(toSocketError(e, 'watch') as SocketError)
+      this.#fatal(e as SocketError)
       return
     }
     // A new uv handle starts ref'ed; a paused, idle transport keeps nothing alive.

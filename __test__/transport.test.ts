@@ -209,6 +209,34 @@ print(len(got), got == b'x' * 100000)
     expect(Math.max(...seen.map((s) => s.length))).toBeLessThanOrEqual(16)
   })
 
+  it('each read is a Buffer of its own: kept chunks survive later reads, over many slabs', async () => {
+    const [client, server] = await recorderPair()
+    // 1 MiB in writes of uneven sizes: reads land across many 128 KiB slabs.
+    const sent = Buffer.alloc(1 << 20)
+    for (let i = 0; i < sent.length; i++) sent[i] = (i * 7919) >> 3
+    for (let at = 0, k = 1; at < sent.length; k++) {
+      const end = Math.min(sent.length, at + ((k * 3571) % 9000) + 1)
+      client.transport.write(sent.subarray(at, end))
+      at = end
+      if (k % 16 === 0) await new Promise((r) => setImmediate(r))
+    }
+    await server.waitFor(sent.length)
+    expect(server.received.equals(sent)).toBe(true)
+    // Views of one slab never overlap: a chunk kept is never written over.
+    const byBuffer = new Map<ArrayBufferLike, [number, number][]>()
+    for (const c of server.chunks) {
+      expect(Buffer.isBuffer(c)).toBe(true)
+      const spans = byBuffer.get(c.buffer) ?? []
+      spans.push([c.byteOffset, c.byteOffset + c.length])
+      byBuffer.set(c.buffer, spans)
+    }
+    for (const spans of byBuffer.values()) {
+      spans.sort((a, b) => a[0] - b[0])
+      for (let i = 1; i < spans.length; i++)
+        expect(spans[i]?.[0]).toBeGreaterThanOrEqual(spans[i - 1]?.[1] as number)
+    }
+  })
+
   it('connect errors reject: ECONNREFUSED, abort', async () => {
     const [server, port] = await serve(() => new Echo())
     server.close()

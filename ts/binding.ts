@@ -13,6 +13,8 @@ export type NativeSocket = Native.ExternalObject<Native.NativeSocket>
 interface FdCalls {
   /** `timeout`: seconds, 0 = never wait, negative = block (Python's modes). */
   recvIntoFd(fd: number, buf: Uint8Array, nbytes: number, flags: number, timeout: number): number
+  /** recv into `buf[offset..offset + nbytes]` (cut to its end); `flags` decide the waiting. */
+  recvAtFd(fd: number, buf: Uint8Array, offset: number, nbytes: number, flags: number): number
   /** recv into all of `buf` without waiting, keeping `buf` as `fd`'s buffer under `token`. */
   recvKeepFd(fd: number, token: number, buf: Uint8Array, flags: number): number
   /**

@@ -23,12 +23,16 @@ export interface BaseProtocol<T = Transport> {
 }
 
 /**
- * A stream protocol that gets each read as a new Buffer it owns (asyncio's `Protocol`).
+ * A stream protocol that gets each read as a Buffer it may keep (asyncio's `Protocol`).
  * Implement `dataReceived`; `eofReceived` returning `true` keeps the write side open after
  * the peer shut down its own (the default closes the transport).
  */
 export interface Protocol extends BaseProtocol {
-  /** Bytes arrived; `data` is the protocol's to keep (never reused by the transport). */
+  /**
+   * Bytes arrived. `data` views the part of the thread's 128 KiB read slab the bytes
+   * landed on, which the transport never writes again: keep it as it is, or copy it
+   * (`Buffer.from(data)`) when a small piece is kept for long, as with `Buffer.allocUnsafe`.
+   */
   dataReceived(data: Buffer): void
   /** The peer shut down its write side; return `true` to keep writing (half-close). */
   eofReceived?(): boolean | undefined

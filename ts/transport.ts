@@ -16,7 +16,7 @@ import { registerRooted, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import * as v from './validate.js'
 
-const { reactorSetRef, reactorUnwatch, sendFd, sendmsgFd, sendStrFd } = native
+const { reactorSetRef, reactorUnwatch, recvAtFd, sendFd, sendmsgFd, sendStrFd } = native
 
 // The reactor's event bits (ts/reactor.ts), which are libuv's UV_READABLE / UV_WRITABLE.
 const READABLE = 1
@@ -25,11 +25,21 @@ const ERROR = 8
 
 const ETIMEDOUT = errno.ETIMEDOUT as number
 
-/** One read buffer for every Protocol transport of this thread (64 KiB, as asyncio reads). */
+/** A Protocol transport reads up to this much at once (64 KiB, as asyncio reads). */
 const READ_SIZE = 65536
-let scratch = Buffer.allocUnsafeSlow(READ_SIZE)
-/** Reads up to this size are copied out of `scratch`; larger ones take it, and a new one is made. */
-const COPY_MAX = 4096
+/**
+ * Protocol transports read into one slab per thread, and each read's Buffer is a view of
+ * the bytes it landed on, as `Buffer.allocUnsafe` slices its pool: no copy and no buffer
+ * of its own per read. A new slab starts when less than `MIN_WINDOW` is left.
+ */
+const SLAB_SIZE = 131072
+const MIN_WINDOW = 16384
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE)
+let slabUsed = 0
+/** Node's own Buffer class (the species of Buffer): a view made with it is a real Buffer. */
+const FastBuffer = (
+  Buffer as unknown as { [Symbol.species]: new (b: ArrayBuffer, off: number, n: number) => Buffer }
+)[Symbol.species]
 
 /** Strings up to this many UTF-16 units are encoded by the send itself (sendStrFd), no Buffer. */
 const STR_MAX = 5461
@@ -185,18 +195,17 @@ export class Transport implements Target {
         return
       }
     } else {
-      n = this.#sock.tryRecvInto(scratch)
+      if (SLAB_SIZE - slabUsed < MIN_WINDOW) {
+        slab = Buffer.allocUnsafeSlow(SLAB_SIZE)
+        slabUsed = 0
+      }
+      const at = slabUsed
+      n = recvAtFd(this.#fd, slab, at, READ_SIZE, MSG_DONTWAIT)
       if (n > 0) {
         this.#touch()
-        let data: Buffer
-        if (n <= COPY_MAX) {
-          data = Buffer.allocUnsafe(n)
-          scratch.copy(data, 0, 0, n)
-        } else {
-          // A large read keeps the buffer it landed in; the next reads get a new one.
-          data = scratch.subarray(0, n)
-          scratch = Buffer.allocUnsafeSlow(READ_SIZE)
-        }
+        // The next read starts 8-aligned, as Node's pool does, so views may be read as words.
+        slabUsed = (at + n + 7) & ~7
+        const data = new FastBuffer(slab.buffer as ArrayBuffer, at, n)
         try {
           ;(this.#plain as Protocol).dataReceived(data)
         } catch (e) {

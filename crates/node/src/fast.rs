@@ -38,6 +38,7 @@ macro_rules! guarded {
 
 guarded! {
     recv_into_fd => recv_into_fd_impl,
+    recv_at_fd => recv_at_fd_impl,
     recv_keep_fd => recv_keep_fd_impl,
     recv_kept_fd => recv_kept_fd_impl,
     send_fd => send_fd_impl,
@@ -52,6 +53,7 @@ guarded! {
 
 const CALLS: &[(&CStr, Callback)] = &[
     (c"recvIntoFd", recv_into_fd),
+    (c"recvAtFd", recv_at_fd),
     (c"recvKeepFd", recv_keep_fd),
     (c"recvKeptFd", recv_kept_fd),
     (c"sendFd", send_fd),
@@ -331,6 +333,28 @@ unsafe fn recv_into_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -
     };
     let n = usize::try_from(n).unwrap_or(0).min(buf.len());
     a.ret(borrow(fd).and_then(|fd| io::recv(fd, &mut buf[..n], flags, timeout)))
+}
+
+/// `recvAtFd(fd, buf, offset, nbytes, flags)`: recv into `buf[offset..offset + nbytes]`
+/// (cut to the buffer's end), so a slab shared by many reads needs no view per read.
+unsafe fn recv_at_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: N-API passes this callback's own env and info.
+    let Some(a) = (unsafe { Args::<5>::new(env, info) }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: `buf` is used only within this callback.
+    let (Some(fd), Some(buf), Some(offset), Some(n), Some(flags)) = (
+        a.int(0),
+        unsafe { a.bytes(1) },
+        a.int(2),
+        a.int(3),
+        a.int(4),
+    ) else {
+        return ptr::null_mut();
+    };
+    let start = usize::try_from(offset).unwrap_or(0).min(buf.len());
+    let end = start + usize::try_from(n).unwrap_or(0).min(buf.len() - start);
+    a.ret(borrow(fd).and_then(|fd| io::recv(fd, &mut buf[start..end], flags, None)))
 }
 
 /// A receive buffer kept for an fd: `(token, data, len)`.

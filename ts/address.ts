@@ -13,6 +13,8 @@ export type UnixAddress = string
 export type SocketAddress = IPv4Address | IPv6Address | UnixAddress
 /** What `bind`, `connect`, `sendto` accept. */
 export type AddressInput = IPv4Address | IPv6AddressInput | UnixAddress
+/** Where `sendmany` sends: one address for every datagram, or one address per datagram. */
+export type Destinations = AddressInput | readonly AddressInput[]
 
 /** `[family, type, proto, canonname, address]`, one getaddrinfo result. */
 export type AddrInfo = [

@@ -2,7 +2,9 @@
 // package made the socket itself (accept, dup, fromfd, socketpair), which the constructor
 // cannot take as an argument without showing it in the public signature, and the default
 // timeout (`setdefaulttimeout`).
-import type { NativeSocket } from './binding.js'
+import { type NativeSocket, native } from './binding.js'
+import { toSocketError } from './errors.js'
+import * as v from './validate.js'
 
 /** `[fd, family, type, proto, timeout]` of a handle, as `sockInfo` returns them. */
 export type HandleInfo = [number, number, number, number, number]
@@ -20,3 +22,32 @@ export const adoption: {
 
 /** The timeout every new Socket starts with (`setdefaulttimeout`); `null`: blocking. */
 export const defaults: { timeout: number | null } = { timeout: null }
+
+/**
+ * The handle a `new Socket(family, type, proto)` stands for, with its info when known and the
+ * proto Python's object reports: the adopted one while `wrap` set it (taken, so the next
+ * Socket makes its own), else a new socket(2).
+ */
+export function takeHandle(
+  family: number,
+  type: number,
+  proto: number,
+): [NativeSocket, HandleInfo | undefined, number | undefined] {
+  const a = adoption
+  const { h, info } = a
+  a.info = undefined
+  if (h) {
+    const given = a.proto
+    a.h = undefined
+    a.proto = undefined
+    return [h, info, given]
+  }
+  v.cint(family, 'family')
+  v.cint(type, 'type')
+  v.cint(proto, 'proto')
+  try {
+    return [native.sockNew(family, type, proto), info, proto]
+  } catch (e) {
+    throw toSocketError(e, 'socket')
+  }
+}

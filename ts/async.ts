@@ -10,6 +10,7 @@ import { AbortError, errnoError, SocketError } from './errors.js'
 import { recvAll, recvInto, send, tryAccept, wouldBlock } from './fast.js'
 import { type Op, READABLE, Watcher, WRITABLE } from './reactor.js'
 import { applyTimeout, fail, nbytesOf, type State, shrink } from './socket-state.js'
+import type { BufferLike, BytesLike } from './validate.js'
 import * as v from './validate.js'
 
 /** Options of every async method. */
@@ -19,6 +20,16 @@ export interface AsyncOptions {
   /** Seconds to wait at most, then reject with `TimeoutError` (`code` `'ETIMEDOUT'`). */
   timeout?: number
 }
+
+/**
+ * An async call's optional arguments after `A`: `(...A, options?)` or `(...A, flags,
+ * options?)`, each as the sync call takes them.
+ */
+export type OrFlags<A extends unknown[]> =
+  | [...A, options?: AsyncOptions]
+  | [...A, flags: number, options?: AsyncOptions]
+/** `(options?)` or `(flags, options?)`. */
+export type FlagsAndOptions = OrFlags<[]>
 
 /** The promise of every async call that completed at once with no value. */
 const RESOLVED: Promise<void> = Promise.resolve()
@@ -237,7 +248,7 @@ export function setKeepAlive(s: State, keep: boolean): void {
 /** The body of `Socket.recvIntoAsync`. */
 export function recvIntoAsync(
   s: State,
-  buffer: ArrayBufferView | ArrayBuffer,
+  buffer: BufferLike,
   nbytes?: number | AsyncOptions,
   flags?: number | AsyncOptions,
   options?: AsyncOptions,
@@ -343,7 +354,7 @@ export function recvfromAsync(
 /** The body of `Socket.sendAsync`. */
 export function sendAsync(
   s: State,
-  data: string | ArrayBufferView | ArrayBuffer,
+  data: BytesLike,
   flags?: number | AsyncOptions,
   options?: AsyncOptions,
 ): Promise<number> {
@@ -365,7 +376,7 @@ export function sendAsync(
 /** The body of `Socket.sendallAsync`. */
 export function sendallAsync(
   s: State,
-  data: string | ArrayBufferView | ArrayBuffer,
+  data: BytesLike,
   flags?: number | AsyncOptions,
   options?: AsyncOptions,
 ): Promise<void> {
@@ -426,7 +437,7 @@ export function sendallAsync(
 /** The body of `Socket.sendtoAsync`. */
 export function sendtoAsync(
   s: State,
-  data: string | ArrayBufferView | ArrayBuffer,
+  data: BytesLike,
   a1: number | AddressInput,
   a2?: unknown,
   a3?: unknown,

@@ -9,13 +9,25 @@ import { errno } from './constants.js'
 import { type AbortError, errnoError, type SocketError } from './errors.js'
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
-import type { DatagramProtocol } from './protocols.js'
+import type { BaseProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import { extraInfo } from './transport.js'
+import type { BytesLike } from './validate.js'
 import * as v from './validate.js'
 
 const { reactorSetRef, reactorUnwatch } = native
+
+/** A datagram protocol (asyncio's `DatagramProtocol`). */
+export interface DatagramProtocol extends BaseProtocol<DatagramTransport> {
+  /** A datagram arrived from `address` (null when the sender has none, e.g. unbound AF_UNIX). */
+  datagramReceived(data: Buffer, address: SocketAddress | null): void
+  /**
+   * A send or receive failed without ending the endpoint, e.g. `ECONNREFUSED` on a
+   * connected UDP socket after an ICMP port unreachable.
+   */
+  errorReceived?(err: SocketError): void
+}
 const READABLE = 1
 const WRITABLE = 2
 const ERROR = 8
@@ -107,7 +119,7 @@ export class DatagramTransport implements Target {
    * Sends `data` as one datagram to `address` (omitted on a connected socket), at once;
    * queued if the kernel has no room (EAGAIN). A send error goes to `errorReceived`.
    */
-  sendto(data: string | ArrayBufferView | ArrayBuffer, address?: AddressInput): void {
+  sendto(data: BytesLike, address?: AddressInput): void {
     const b = v.bytes(data)
     if (this.#closing) return
     if (this.#queue.length === 0) {

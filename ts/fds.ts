@@ -5,6 +5,7 @@ import { SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from './constants.js'
 import * as fast from './fast.js'
 import { CMSG_LEN, fdsOf, INT, LITTLE } from './msg.js'
 import { Socket, stateOf } from './socket.js'
+import type { BytesLike } from './validate.js'
 import * as v from './validate.js'
 
 /**
@@ -15,7 +16,7 @@ import * as v from './validate.js'
  */
 export function sendFds(
   sock: Socket,
-  buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+  buffers: Iterable<BytesLike>,
   fds: Iterable<number>,
   flags = 0,
   address?: AddressInput,

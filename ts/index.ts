@@ -2,17 +2,19 @@
 export type {
   AddressInput,
   AddrInfo,
+  Destinations,
   IPv4Address,
   IPv6Address,
   IPv6AddressInput,
   SocketAddress,
   UnixAddress,
 } from './address.js'
-export type { AsyncOptions } from './async.js'
+export type { AsyncOptions, FlagsAndOptions, OrFlags } from './async.js'
 export { MAX_BATCH, type RecvManyOptions } from './batch.js'
 export * from './constants.js'
 export {
   type DatagramExtraInfo,
+  type DatagramProtocol,
   DatagramTransport,
 } from './datagram-transport.js'
 export {
@@ -57,14 +59,7 @@ export {
   type PollerBackend,
   type PollerOptions,
 } from './poller.js'
-export type {
-  BaseProtocol,
-  BufferedProtocol,
-  DatagramProtocol,
-  Protocol,
-  ProtocolFactory,
-  StreamProtocol,
-} from './protocols.js'
+export type { BaseProtocol, ProtocolFactory } from './protocols.js'
 export {
   type CreateServerOptions,
   createConnection,
@@ -83,4 +78,12 @@ export {
   socketpair,
 } from './socket-functions.js'
 export type { TcpInfo, TcpState } from './tcp-info.js'
-export { Transport, type TransportExtraInfo, type TransportOptions } from './transport.js'
+export {
+  type BufferedProtocol,
+  type Protocol,
+  type StreamProtocol,
+  Transport,
+  type TransportExtraInfo,
+  type TransportOptions,
+} from './transport.js'
+export type { BufferLike, BytesLike } from './validate.js'

@@ -3,6 +3,7 @@
 import { native } from './binding.js'
 import { AF_INET, AF_INET6, errno } from './constants.js'
 import { errnoError } from './errors.js'
+import type { BufferLike } from './validate.js'
 import * as v from './validate.js'
 
 const FAMILIES: Record<number, [name: string, bytes: number]> = {
@@ -47,7 +48,7 @@ export function inetPton(addressFamily: number, ipString: string): Buffer {
  * writes it (`2001:db8::1`). Python's `socket.inet_ntop`.
  * @throws {RangeError} for a wrong length; {@link SocketError} `EAFNOSUPPORT` for another family.
  */
-export function inetNtop(addressFamily: number, packedIp: ArrayBufferView | ArrayBuffer): string {
+export function inetNtop(addressFamily: number, packedIp: BufferLike): string {
   const [, bytes] = family(addressFamily, 'inet_ntop')
   const packed = v.writable(packedIp, 'packedIp')
   const out = packed.length === bytes ? native.inetNtop(addressFamily, packed) : null
@@ -98,7 +99,7 @@ function parseOctalOrHex(p: string): number {
  * The dotted quad of 4 packed bytes. Python's `socket.inet_ntoa`.
  * @throws {RangeError} when `packedIp` is not 4 bytes long.
  */
-export function inetNtoa(packedIp: ArrayBufferView | ArrayBuffer): string {
+export function inetNtoa(packedIp: BufferLike): string {
   const b = v.writable(packedIp, 'packedIp')
   if (b.length !== 4) {
     throw new RangeError(`The "packedIp" argument must be 4 bytes long. Received ${b.length}`)

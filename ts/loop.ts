@@ -12,18 +12,18 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
 } from './constants.js'
-import { DatagramTransport } from './datagram-transport.js'
+import { type DatagramProtocol, DatagramTransport } from './datagram-transport.js'
 import {
   callExceptionHandler,
   defaultExceptionHandler,
   getExceptionHandler,
   setExceptionHandler,
 } from './exception-handler.js'
-import type { DatagramProtocol, ProtocolFactory, StreamProtocol } from './protocols.js'
+import type { ProtocolFactory } from './protocols.js'
 import { getaddrinfo, createServer as listen } from './resolve.js'
 import { Server, type ServerOptions } from './server.js'
 import { Socket } from './socket.js'
-import { Transport, type TransportOptions } from './transport.js'
+import { type StreamProtocol, Transport, type TransportOptions } from './transport.js'
 import * as v from './validate.js'
 
 /** Options of {@link loop.createServer}. */

@@ -8,10 +8,11 @@ import { MSG_DONTWAIT, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from './constants.j
 import * as fast from './fast.js'
 import { READABLE, WRITABLE } from './reactor.js'
 import { fail, type State, shrink } from './socket-state.js'
+import type { BufferLike } from './validate.js'
 import * as v from './validate.js'
 
 /** A control message to send: `[level, type, data]` (`[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(fd)]`). */
-export type AncillaryInput = [level: number, type: number, data: ArrayBufferView | ArrayBuffer]
+export type AncillaryInput = [level: number, type: number, data: BufferLike]
 /** A control message received. SCM_RIGHTS data holds C ints: fds now open in this process. */
 export type Ancillary = [level: number, type: number, data: Buffer]
 /** What `recvmsg` returns: `[data, ancdata, msgFlags, address]` (address `null` when none). */

@@ -9,10 +9,10 @@ import { SO_ACCEPTCONN, SOL_SOCKET } from './constants.js'
 import { errnoError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
-import type { ProtocolFactory, StreamProtocol } from './protocols.js'
+import type { ProtocolFactory } from './protocols.js'
 import { register, setActive, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
-import { Transport, type TransportOptions } from './transport.js'
+import { type StreamProtocol, Transport, type TransportOptions } from './transport.js'
 
 const { reactorSetRef, reactorUnwatch } = native
 const READABLE = 1

@@ -2,16 +2,17 @@
 // and their documentation; its State (ts/socket-state.ts) is what the modules holding the
 // calls share: the fd calls (ts/fast.ts), the async machinery (ts/async.ts), the batch and
 // msg calls (ts/batch.ts, ts/msg.ts).
-import { closeSync } from 'node:fs'
-import { Socket as NetSocket } from 'node:net'
+import type { Socket as NetSocket } from 'node:net'
 import { inspect } from 'node:util'
 import { accepting, fdClosed } from './accept-errors.js'
-import type { AddressInput, SocketAddress } from './address.js'
-import { adoption, defaults, type HandleInfo } from './adoption.js'
+import type { AddressInput, Destinations, SocketAddress } from './address.js'
+import { adoption, defaults, type HandleInfo, takeHandle } from './adoption.js'
 import {
   type AsyncOptions,
   acceptAsync,
   connectAsync,
+  type FlagsAndOptions,
+  type OrFlags,
   recvAsync,
   recvfromAsync,
   recvIntoAsync,
@@ -26,18 +27,8 @@ import type { RecvManyOptions } from './batch.js'
 import * as batch from './batch.js'
 import { type NativeSocket, native } from './binding.js'
 import { runCloseHooks } from './close-hooks.js'
-import {
-  AF_INET,
-  AF_INET6,
-  AF_UNIX,
-  errno,
-  MSG_DONTWAIT,
-  SO_ACCEPTCONN,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  SOMAXCONN,
-} from './constants.js'
-import { errnoError, toSocketError } from './errors.js'
+import { AF_INET, MSG_DONTWAIT, SOCK_STREAM, SOMAXCONN } from './constants.js'
+import { errnoError } from './errors.js'
 import {
   accept,
   acceptedFd,
@@ -51,13 +42,11 @@ import {
 } from './fast.js'
 import type { AncillaryInput, PeerCredentials, RecvmsgIntoResult, RecvmsgResult } from './msg.js'
 import * as msg from './msg.js'
+import { describe, toNetSocket } from './node-handoff.js'
 import { applyTimeout, call, callAt, fail, nbytesOf, State, shrink } from './socket-state.js'
 import { TCP_INFO_NULLS, type TcpInfo } from './tcp-info.js'
+import type { BufferLike, BytesLike } from './validate.js'
 import * as v from './validate.js'
-
-const EBADF = errno.EBADF as number
-const EINVAL = errno.EINVAL as number
-const EOPNOTSUPP = errno.EOPNOTSUPP as number
 
 /** Drops a Socket's own watch for a transport (ts/transport.ts); not exported from the package. */
 export const RELEASE_WATCH: unique symbol = Symbol('releaseWatch')
@@ -94,26 +83,7 @@ export class Socket {
    * @throws {SocketError} `EAFNOSUPPORT`, `EPROTONOSUPPORT`, `EINVAL`, `EMFILE`.
    */
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
-    const a = adoption
-    const info = a.info
-    a.info = undefined
-    let given: number | undefined = proto
-    let h: NativeSocket
-    if (a.h) {
-      h = a.h
-      a.h = undefined
-      given = a.proto
-      a.proto = undefined
-    } else {
-      v.cint(family, 'family')
-      v.cint(type, 'type')
-      v.cint(proto, 'proto')
-      try {
-        h = native.sockNew(family, type, proto)
-      } catch (e) {
-        throw toSocketError(e, 'socket')
-      }
-    }
+    const [h, info, given] = takeHandle(family, type, proto)
     const [fd, f, t, p, timeout] = info ?? native.sockInfo(h)
     this.family = f
     this.type = t
@@ -173,7 +143,7 @@ export class Socket {
    * bytes sent, which may be fewer than given. send(2), never raising SIGPIPE.
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ECONNRESET`, `ENOTCONN`, `EMSGSIZE`.
    */
-  send(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
+  send(data: BytesLike, flags = 0): number {
     const s = this.#s
     const b = v.bytes(data)
     v.cint(flags, 'flags')
@@ -188,7 +158,7 @@ export class Socket {
    * the kernel buffer is full).
    * @throws {SocketError} as `send`.
    */
-  sendall(data: string | ArrayBufferView | ArrayBuffer, flags = 0): void {
+  sendall(data: BytesLike, flags = 0): void {
     const s = this.#s
     const b = v.bytes(data)
     v.cint(flags, 'flags')
@@ -199,13 +169,9 @@ export class Socket {
    * Sends a datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`. sendto(2).
    * @throws {SocketError} as `send`, plus `EACCES` (broadcast without SO_BROADCAST), `EISCONN`.
    */
-  sendto(data: string | ArrayBufferView | ArrayBuffer, address: AddressInput): number
-  sendto(data: string | ArrayBufferView | ArrayBuffer, flags: number, address: AddressInput): number
-  sendto(
-    data: string | ArrayBufferView | ArrayBuffer,
-    flagsOrAddress: number | AddressInput,
-    address?: AddressInput,
-  ): number {
+  sendto(data: BytesLike, address: AddressInput): number
+  sendto(data: BytesLike, flags: number, address: AddressInput): number
+  sendto(data: BytesLike, flagsOrAddress: number | AddressInput, address?: AddressInput): number {
     const s = this.#s
     const b = v.bytes(data)
     const threeArgs = address !== undefined
@@ -239,7 +205,7 @@ export class Socket {
    * whole length); returns the byte count, 0 at end of stream. recv(2).
    * @throws {SocketError} as `recv`; RangeError if `nbytes` exceeds the buffer.
    */
-  recvInto(buffer: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
+  recvInto(buffer: BufferLike, nbytes = 0, flags = 0): number {
     const s = this.#s
     const buf = v.writable(buffer)
     const n = nbytesOf(buf, nbytes)
@@ -271,11 +237,7 @@ export class Socket {
    * Receives into `buffer` and says who sent it: `[nbytes, address]`. recvfrom(2).
    * @throws {SocketError} as `recv`.
    */
-  recvfromInto(
-    buffer: ArrayBufferView | ArrayBuffer,
-    nbytes = 0,
-    flags = 0,
-  ): [number, SocketAddress] {
+  recvfromInto(buffer: BufferLike, nbytes = 0, flags = 0): [number, SocketAddress] {
     const s = this.#s
     const buf = v.writable(buffer)
     const n = nbytesOf(buf, nbytes)
@@ -297,7 +259,7 @@ export class Socket {
    * open), `EINVAL` (a control message the kernel rejects), `ETOOMANYREFS`.
    */
   sendmsg(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+    buffers: Iterable<BytesLike>,
     ancdata: Iterable<AncillaryInput> = [],
     flags = 0,
     address?: AddressInput | null,
@@ -323,11 +285,7 @@ export class Socket {
    * `[nbytes, ancdata, msgFlags, address]`, Python's `recvmsg_into`. recvmsg(2).
    * @throws {SocketError} as `recvmsg`, plus `EMSGSIZE` for more buffers than IOV_MAX.
    */
-  recvmsgInto(
-    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
-    ancbufsize = 0,
-    flags = 0,
-  ): RecvmsgIntoResult {
+  recvmsgInto(buffers: Iterable<BufferLike>, ancbufsize = 0, flags = 0): RecvmsgIntoResult {
     return msg.recvmsgInto(this.#s, buffers, ancbufsize, flags)
   }
 
@@ -383,20 +341,7 @@ export class Socket {
    * (listening); the socket then stays open and yours.
    */
   toNetSocket(options?: { allowHalfOpen?: boolean }): NetSocket {
-    v.options(options)
-    if (this.#s.fd < 0) throw errnoError(EBADF, 'toNetSocket')
-    // Node takes TCP and Unix stream sockets only (else ERR_INVALID_FD_TYPE after detach).
-    const family = this.family === AF_INET || this.family === AF_INET6 || this.family === AF_UNIX
-    if (!family || this.type !== SOCK_STREAM) throw errnoError(EOPNOTSUPP, 'toNetSocket')
-    if (this.getsockopt(SOL_SOCKET, SO_ACCEPTCONN)) throw errnoError(EINVAL, 'toNetSocket')
-    // Only options that cannot throw once Node has opened the fd (a bad `signal` would).
-    const fd = this.detach()
-    try {
-      return new NetSocket({ fd, allowHalfOpen: options?.allowHalfOpen })
-    } catch (e) {
-      closeSync(fd) // Node refused it: the fd is no one's, so it does not leak
-      throw e
-    }
+    return toNetSocket(this, options)
   }
 
   /** A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode. */
@@ -560,20 +505,12 @@ export class Socket {
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE` (the first datagram is too large),
    * `EDESTADDRREQ` (no address, not connected), `ECONNREFUSED`; {@link GaiError}.
    */
-  sendmany(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    address?: AddressInput | readonly AddressInput[],
-    flags = 0,
-  ): number {
+  sendmany(buffers: Iterable<BytesLike>, address?: Destinations, flags = 0): number {
     return batch.sendmany(this.#s, buffers, address, flags)
   }
 
   /** `sendmany` with MSG_DONTWAIT: the count or `-errno`, never throws for OS errors. */
-  trySendmany(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    address?: AddressInput | readonly AddressInput[],
-    flags = 0,
-  ): number {
+  trySendmany(buffers: Iterable<BytesLike>, address?: Destinations, flags = 0): number {
     return batch.trySendmany(this.#s, buffers, address, flags)
   }
 
@@ -582,23 +519,12 @@ export class Socket {
    * for a non-empty `buffers`) once the socket took some.
    */
   sendmanyAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    options?: AsyncOptions,
+    buffers: Iterable<BytesLike>,
+    ...args: [options?: AsyncOptions] | OrFlags<[address: Destinations | undefined]>
   ): Promise<number>
   sendmanyAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    address: AddressInput | readonly AddressInput[] | undefined,
-    options?: AsyncOptions,
-  ): Promise<number>
-  sendmanyAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    address: AddressInput | readonly AddressInput[] | undefined,
-    flags: number,
-    options?: AsyncOptions,
-  ): Promise<number>
-  sendmanyAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    address?: AddressInput | readonly AddressInput[] | AsyncOptions,
+    buffers: Iterable<BytesLike>,
+    address?: Destinations | AsyncOptions,
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
@@ -634,20 +560,12 @@ export class Socket {
    * end of stream. The socket becomes non-blocking (`gettimeout() === 0`).
    * @throws {SocketError} (rejects) `ECONNRESET`, `ETIMEDOUT` (options.timeout), `EBADF` (closed while pending); `AbortError`.
    */
-  recvIntoAsync(buffer: ArrayBufferView | ArrayBuffer, options?: AsyncOptions): Promise<number>
   recvIntoAsync(
-    buffer: ArrayBufferView | ArrayBuffer,
-    nbytes: number,
-    options?: AsyncOptions,
+    buffer: BufferLike,
+    ...args: [options?: AsyncOptions] | OrFlags<[nbytes: number]>
   ): Promise<number>
   recvIntoAsync(
-    buffer: ArrayBufferView | ArrayBuffer,
-    nbytes: number,
-    flags: number,
-    options?: AsyncOptions,
-  ): Promise<number>
-  recvIntoAsync(
-    buffer: ArrayBufferView | ArrayBuffer,
+    buffer: BufferLike,
     nbytes?: number | AsyncOptions,
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
@@ -656,19 +574,13 @@ export class Socket {
   }
 
   /** Receives up to `bufsize` bytes without blocking: an empty Buffer at end of stream. */
-  recvAsync(bufsize: number, options?: AsyncOptions): Promise<Buffer>
-  recvAsync(bufsize: number, flags: number, options?: AsyncOptions): Promise<Buffer>
+  recvAsync(bufsize: number, ...args: FlagsAndOptions): Promise<Buffer>
   recvAsync(bufsize: number, flags?: number | AsyncOptions, options?: AsyncOptions) {
     return recvAsync(this.#s, bufsize, flags, options)
   }
 
   /** Receives a datagram without blocking: `[data, address]`. */
-  recvfromAsync(bufsize: number, options?: AsyncOptions): Promise<[Buffer, SocketAddress]>
-  recvfromAsync(
-    bufsize: number,
-    flags: number,
-    options?: AsyncOptions,
-  ): Promise<[Buffer, SocketAddress]>
+  recvfromAsync(bufsize: number, ...args: FlagsAndOptions): Promise<[Buffer, SocketAddress]>
   recvfromAsync(
     bufsize: number,
     flags?: number | AsyncOptions,
@@ -678,14 +590,9 @@ export class Socket {
   }
 
   /** Sends without blocking once the socket is writable; resolves with the bytes sent. */
-  sendAsync(data: string | ArrayBufferView | ArrayBuffer, options?: AsyncOptions): Promise<number>
+  sendAsync(data: BytesLike, ...args: FlagsAndOptions): Promise<number>
   sendAsync(
-    data: string | ArrayBufferView | ArrayBuffer,
-    flags: number,
-    options?: AsyncOptions,
-  ): Promise<number>
-  sendAsync(
-    data: string | ArrayBufferView | ArrayBuffer,
+    data: BytesLike,
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<number> {
@@ -693,14 +600,9 @@ export class Socket {
   }
 
   /** Sends all of `data`, waiting for room as needed; on error `err.bytesSent` says how much went. */
-  sendallAsync(data: string | ArrayBufferView | ArrayBuffer, options?: AsyncOptions): Promise<void>
+  sendallAsync(data: BytesLike, ...args: FlagsAndOptions): Promise<void>
   sendallAsync(
-    data: string | ArrayBufferView | ArrayBuffer,
-    flags: number,
-    options?: AsyncOptions,
-  ): Promise<void>
-  sendallAsync(
-    data: string | ArrayBufferView | ArrayBuffer,
+    data: BytesLike,
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
   ): Promise<void> {
@@ -709,18 +611,13 @@ export class Socket {
 
   /** Sends a datagram without blocking: `sendtoAsync(data, address, options?)` or `(data, flags, address, options?)`. */
   sendtoAsync(
-    data: string | ArrayBufferView | ArrayBuffer,
-    address: AddressInput,
-    options?: AsyncOptions,
+    data: BytesLike,
+    ...args:
+      | [address: AddressInput, options?: AsyncOptions]
+      | [flags: number, address: AddressInput, options?: AsyncOptions]
   ): Promise<number>
   sendtoAsync(
-    data: string | ArrayBufferView | ArrayBuffer,
-    flags: number,
-    address: AddressInput,
-    options?: AsyncOptions,
-  ): Promise<number>
-  sendtoAsync(
-    data: string | ArrayBufferView | ArrayBuffer,
+    data: BytesLike,
     a1: number | AddressInput,
     a2?: unknown,
     a3?: unknown,
@@ -730,29 +627,19 @@ export class Socket {
 
   /** `sendmsg` without blocking once the socket is writable; resolves with the bytes sent. */
   sendmsgAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    options?: AsyncOptions,
+    buffers: Iterable<BytesLike>,
+    ...args:
+      | [options?: AsyncOptions]
+      | OrFlags<[ancdata: Iterable<AncillaryInput>]>
+      | [
+          ancdata: Iterable<AncillaryInput>,
+          flags: number,
+          address: AddressInput | null | undefined,
+          options?: AsyncOptions,
+        ]
   ): Promise<number>
   sendmsgAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    ancdata: Iterable<AncillaryInput>,
-    options?: AsyncOptions,
-  ): Promise<number>
-  sendmsgAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    ancdata: Iterable<AncillaryInput>,
-    flags: number,
-    options?: AsyncOptions,
-  ): Promise<number>
-  sendmsgAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
-    ancdata: Iterable<AncillaryInput>,
-    flags: number,
-    address: AddressInput | null | undefined,
-    options?: AsyncOptions,
-  ): Promise<number>
-  sendmsgAsync(
-    buffers: Iterable<string | ArrayBufferView | ArrayBuffer>,
+    buffers: Iterable<BytesLike>,
     ancdata?: Iterable<AncillaryInput> | AsyncOptions,
     flags?: number | AsyncOptions,
     address?: AddressInput | null | AsyncOptions,
@@ -762,13 +649,9 @@ export class Socket {
   }
 
   /** `recvmsg` without blocking: resolves with `[data, ancdata, msgFlags, address]`. */
-  recvmsgAsync(bufsize: number, options?: AsyncOptions): Promise<RecvmsgResult>
-  recvmsgAsync(bufsize: number, ancbufsize: number, options?: AsyncOptions): Promise<RecvmsgResult>
   recvmsgAsync(
     bufsize: number,
-    ancbufsize: number,
-    flags: number,
-    options?: AsyncOptions,
+    ...args: [options?: AsyncOptions] | OrFlags<[ancbufsize: number]>
   ): Promise<RecvmsgResult>
   recvmsgAsync(
     bufsize: number,
@@ -781,22 +664,11 @@ export class Socket {
 
   /** `recvmsgInto` without blocking: resolves with `[nbytes, ancdata, msgFlags, address]`. */
   recvmsgIntoAsync(
-    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
-    options?: AsyncOptions,
+    buffers: Iterable<BufferLike>,
+    ...args: [options?: AsyncOptions] | OrFlags<[ancbufsize: number]>
   ): Promise<RecvmsgIntoResult>
   recvmsgIntoAsync(
-    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
-    ancbufsize: number,
-    options?: AsyncOptions,
-  ): Promise<RecvmsgIntoResult>
-  recvmsgIntoAsync(
-    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
-    ancbufsize: number,
-    flags: number,
-    options?: AsyncOptions,
-  ): Promise<RecvmsgIntoResult>
-  recvmsgIntoAsync(
-    buffers: Iterable<ArrayBufferView | ArrayBuffer>,
+    buffers: Iterable<BufferLike>,
     ancbufsize?: number | AsyncOptions,
     flags?: number | AsyncOptions,
     options?: AsyncOptions,
@@ -834,7 +706,7 @@ export class Socket {
   }
 
   /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
-  tryRecvInto(buffer: ArrayBufferView | ArrayBuffer, nbytes = 0, flags = 0): number {
+  tryRecvInto(buffer: BufferLike, nbytes = 0, flags = 0): number {
     const s = this.#s
     // The hot loop's shape (a Buffer, no size, no flags) skips the general checks.
     if (buffer instanceof Uint8Array && nbytes === 0 && flags === 0) return recvAll(s, buffer)
@@ -843,7 +715,7 @@ export class Socket {
   }
 
   /** send(2) with MSG_DONTWAIT: bytes sent or `-errno`, never throws for OS errors. */
-  trySend(data: string | ArrayBufferView | ArrayBuffer, flags = 0): number {
+  trySend(data: BytesLike, flags = 0): number {
     const s = this.#s
     return send(s.fd, v.bytes(data), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
   }
@@ -857,14 +729,7 @@ export class Socket {
   }
 
   [inspect.custom](): string {
-    const fd = this.fileno()
-    if (fd < 0)
-      return `<Socket [closed] family=${this.family} type=${this.type} proto=${this.proto}>`
-    let laddr = ''
-    try {
-      laddr = `, laddr=${inspect(this.getsockname())}`
-    } catch {}
-    return `<Socket fd=${fd}, family=${this.family}, type=${this.type}, proto=${this.proto}${laddr}>`
+    return describe(this)
   }
 }
 

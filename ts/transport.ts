@@ -11,9 +11,10 @@ import { cancel, Deadline, start } from './deadlines.js'
 import { type AbortError, errnoError, type SocketError, toSocketError } from './errors.js'
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
-import type { BufferedProtocol, Protocol, StreamProtocol } from './protocols.js'
+import type { BaseProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
+import type { BytesLike } from './validate.js'
 import * as v from './validate.js'
 
 const { reactorSetRef, reactorUnwatch, recvAtFd, sendFd, sendmsgFd, sendStrFd } = native
@@ -46,6 +47,39 @@ const STR_MAX = 5461
 
 /** asyncio's defaults: pause the protocol above 64 KiB buffered, resume at a quarter of that. */
 const HIGH_WATER = 65536
+
+/**
+ * A stream protocol that gets each read as a Buffer it may keep (asyncio's `Protocol`).
+ * Implement `dataReceived`; `eofReceived` returning `true` keeps the write side open after
+ * the peer shut down its own (the default closes the transport).
+ */
+export interface Protocol extends BaseProtocol<Transport> {
+  /**
+   * Bytes arrived. `data` views the part of the thread's 128 KiB read slab the bytes
+   * landed on, which the transport never writes again: keep it as it is, or copy it
+   * (`Buffer.from(data)`) when a small piece is kept for long, as with `Buffer.allocUnsafe`.
+   */
+  dataReceived(data: Buffer): void
+  /** The peer shut down its write side; return `true` to keep writing (half-close). */
+  eofReceived?(): boolean | undefined
+}
+
+/**
+ * A stream protocol that receives into buffers of its own, with no copy (asyncio's
+ * `BufferedProtocol`): `getBuffer` is asked for the buffer of each read, `bufferUpdated`
+ * says how many bytes landed at its start.
+ */
+export interface BufferedProtocol extends BaseProtocol<Transport> {
+  /** The buffer the next read goes into (not empty); `sizeHint` is -1: any size will do. */
+  getBuffer(sizeHint: number): Uint8Array
+  /** `nbytes` bytes arrived at the start of the buffer `getBuffer` returned. */
+  bufferUpdated(nbytes: number): void
+  /** As in {@link Protocol.eofReceived}. */
+  eofReceived?(): boolean | undefined
+}
+
+/** What a stream transport drives: a Protocol or a BufferedProtocol. */
+export type StreamProtocol = Protocol | BufferedProtocol
 
 /** A transport's extra info from its socket: `'socket'`, `'peername'`, `'sockname'`, else `fallback`. */
 export function extraInfo(sock: Socket, name: string, fallback: unknown): unknown {
@@ -242,7 +276,7 @@ export class Transport implements Target {
    * blocks. Above the high-water mark the protocol's `pauseWriting()` is called.
    * @throws {Error} after `writeEof()`; {@link TypeError} for data of another type.
    */
-  write(data: string | ArrayBufferView | ArrayBuffer): void {
+  write(data: BytesLike): void {
     // A short string, nothing buffered: encoded by the send itself (a reply header, say).
     if (typeof data === 'string' && data.length <= STR_MAX && this.#size === 0 && !this.#eof) {
       if (this.#lost || data.length === 0) return
@@ -288,7 +322,7 @@ export class Transport implements Target {
   }
 
   /** Writes each item in turn, as `write` (asyncio's `writelines`). */
-  writelines(list: Iterable<string | ArrayBufferView | ArrayBuffer>): void {
+  writelines(list: Iterable<BytesLike>): void {
     for (const data of list) this.write(data)
   }
 

@@ -7,6 +7,11 @@ import { AF_INET, AF_INET6, AF_UNIX } from './constants.js'
  * No datagram is this large, and a stream read returning less than asked is normal. */
 const MAX_RECV_ALLOC = 16 * 1024 * 1024
 
+/** Data to send: a string (sent as UTF-8), any ArrayBufferView, or an ArrayBuffer. */
+export type BytesLike = string | ArrayBufferView | ArrayBuffer
+/** A buffer to receive into: any ArrayBufferView, or an ArrayBuffer. */
+export type BufferLike = ArrayBufferView | ArrayBuffer
+
 const INT32_MIN = -(2 ** 31)
 export const INT32_MAX = 2 ** 31 - 1
 const UINT32_MAX = 2 ** 32 - 1

@@ -1,0 +1,57 @@
+// The house rules a reader relies on, checked on the source: modules depend one way (no
+// import cycle in ts/, type-only imports included) and no module grows past ~700 lines.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const TS = join(import.meta.dirname, '..', 'ts')
+const files = readdirSync(TS).filter((f) => f.endsWith('.ts'))
+const source = new Map(files.map((f) => [f, readFileSync(join(TS, f), 'utf8')]))
+
+/** The ts/ modules `file` imports or re-exports, `import type` included. */
+function importsOf(file: string): string[] {
+  const src = source.get(file) ?? ''
+  return [...src.matchAll(/^(?:import|export)[^;]*?from '\.\/([\w-]+)\.js'/gm)].map(
+    (m) => `${m[1]}.ts`,
+  )
+}
+
+/** Every cycle found by a depth-first walk, as `a.ts -> b.ts -> a.ts`. */
+function cycles(): string[] {
+  const found: string[] = []
+  const done = new Set<string>()
+  const path: string[] = []
+  const walk = (f: string): void => {
+    const at = path.indexOf(f)
+    if (at !== -1) {
+      found.push([...path.slice(at), f].join(' -> '))
+      return
+    }
+    if (done.has(f)) return
+    path.push(f)
+    for (const g of importsOf(f)) walk(g)
+    path.pop()
+    done.add(f)
+  }
+  for (const f of files) walk(f)
+  return found
+}
+
+describe('ts/ layout', () => {
+  it('has no import cycle', () => {
+    // The walk itself finds one when there is one.
+    source.set('cycle-a.ts', "import type { B } from './cycle-b.js'")
+    source.set('cycle-b.ts', "import type { A } from './cycle-a.js'")
+    files.push('cycle-a.ts')
+    expect(cycles()).toEqual(['cycle-a.ts -> cycle-b.ts -> cycle-a.ts'])
+    files.pop()
+    source.delete('cycle-a.ts')
+    source.delete('cycle-b.ts')
+    expect(cycles()).toEqual([])
+  })
+
+  it('keeps every module under 750 lines', () => {
+    const long = files.filter((f) => (source.get(f) ?? '').split('\n').length > 750)
+    expect(long).toEqual([])
+  })
+})

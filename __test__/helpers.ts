@@ -34,7 +34,7 @@
 //   `closeTracked`), its path returned; `runWorker(code, onMessage?)`: that script in a
 //   worker thread, `{ w, messages, exited }`.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -215,6 +215,9 @@ export function python(
 }
 
 /** How many fds this process has open (Linux /proc), for leak checks. */
+/** Whether `openFdCount()` works here: a capability (/proc), not a platform name. */
+export const canCountFds = existsSync('/proc/self/fd')
+
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length
 }

@@ -20,7 +20,7 @@ import {
   SocketError,
   socket,
 } from '../ts/index.js'
-import { closeTracked, openFdCount, track } from './helpers.js'
+import { canCountFds, closeTracked, openFdCount, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -36,7 +36,7 @@ function nofileLimit(): number {
   }
 }
 
-const fdCount = () => (process.platform === 'linux' ? openFdCount() : 0)
+const fdCount = () => (canCountFds ? openFdCount() : 0)
 
 interface Stats {
   accepted: number

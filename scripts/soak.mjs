@@ -11,7 +11,7 @@
 // the run. The first quarter is warm-up (JIT, V8 heap sizing, allocator pools); the run fails
 // (exit 1) if RSS then grows by more than MAX_GROWTH_MB, or the fd count at the end differs
 // from the start. The last line of output is the result as JSON.
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 
 const lib = await import(new URL('../dist/index.js', import.meta.url).href)
 const { AF_INET, AF_UNIX, SOCK_STREAM, socket, socketpair, select } = lib
@@ -26,7 +26,7 @@ const JSON_ONLY = process.argv.includes('--json')
 const MAX_GROWTH_MB = Number(process.env.SOAK_MAX_GROWTH_MB ?? 20)
 const SAMPLES = 20
 
-const fdCount = () => (process.platform === 'linux' ? readdirSync('/proc/self/fd').length : -1)
+const fdCount = () => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : -1)
 const gc = globalThis.gc ?? (() => {})
 const mb = (bytes) => bytes / (1024 * 1024)
 const log = (...a) => {

@@ -1,4 +1,4 @@
-// Hand-off to Node's own stack (issue 6, item 1): listener options Node cannot set
+// Hand-off to Node's own stack: listener options Node cannot set
 // (SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, IP_FREEBIND, SO_BINDTODEVICE, backlog), a
 // configured listener served by http.createServer().listen({ fd }) and hit by real fetch and
 // curl requests, accepted and connected sockets wrapped in net.Socket and TLS, and the fd

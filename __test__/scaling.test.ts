@@ -1,4 +1,4 @@
-// Scaling across cores (issue 6, item 2): worker_threads and processes (child_process.fork
+// Scaling across cores: worker_threads and processes (child_process.fork
 // and cluster) each listening on one port with SO_REUSEPORT, the kernel spreading real
 // connections across them; and one acceptor passing accepted fds to workers (detach() ->
 // postMessage -> fromfd()) with every byte echoed and no fd leaked. Bounded in count.

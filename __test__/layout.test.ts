@@ -1,8 +1,10 @@
 // The house rules a reader relies on, checked on the source: modules depend one way (no
-// import cycle in ts/, type-only imports included) and no module grows past ~700 lines.
+// import cycle in ts/, type-only imports included), no module grows past ~700 lines, and the
+// calls registered by hand in crates/node/src/fast.rs are exactly those ts/binding.ts types.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { native } from '../ts/binding.js'
 
 const TS = join(import.meta.dirname, '..', 'ts')
 const files = readdirSync(TS).filter((f) => f.endsWith('.ts'))
@@ -53,5 +55,23 @@ describe('ts/ layout', () => {
   it('keeps every module under 750 lines', () => {
     const long = files.filter((f) => (source.get(f) ?? '').split('\n').length > 750)
     expect(long).toEqual([])
+  })
+})
+
+describe('the hand-registered fast calls', () => {
+  it('are the names binding.ts declares in FdCalls, each a function of the addon', () => {
+    const rust = readFileSync(join(TS, '..', 'crates', 'node', 'src', 'fast.rs'), 'utf8')
+    const table = /const CALLS[^=]*= &\[([^\]]*)\]/.exec(rust)?.[1] ?? ''
+    // __panicForTest is a test hook, reached untyped on purpose.
+    const registered = [...table.matchAll(/\(c"(\w+)"/g)]
+      .map((m) => m[1] as string)
+      .filter((n) => n !== '__panicForTest')
+    const binding = source.get('binding.ts') ?? ''
+    const body = /interface FdCalls \{([\s\S]*?)\n\}/.exec(binding)?.[1] ?? ''
+    const declared = [...body.matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1] as string)
+    expect(registered.length).toBeGreaterThan(5)
+    expect(declared.toSorted()).toEqual(registered.toSorted())
+    const addon = native as unknown as Record<string, unknown>
+    for (const name of registered) expect(typeof addon[name], name).toBe('function')
   })
 })

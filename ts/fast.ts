@@ -1,5 +1,5 @@
-// The hand-registered fd calls of a Socket (crates/node/src/fast.rs) and accept's result
-// slots: the only module of the Socket that makes them, and so the only one that knows their
+// The hand-registered fd calls (crates/node/src/fast.rs) and accept's result slots: the only
+// module that makes them (Socket and transports alike), and so the only one that knows their
 // packed results, the kept buffer and the ACCEPTED layout. Every call takes the fd, not the
 // handle, and returns `-errno` rather than throwing.
 import type { SocketAddress } from './address.js'
@@ -10,12 +10,14 @@ import type { State } from './socket-state.js'
 
 // Bound once: a property load on `native` per call is measurable.
 const {
+  recvAtFd,
   recvIntoFd,
   recvKeepFd,
   recvKeptFd,
   sendFd,
   sendallFd,
   sendmsgFd,
+  sendStrFd,
   recvmsgIntoFd,
   recvFdsFd,
 } = native
@@ -42,6 +44,41 @@ export const recvInto: (
 
 /** send(2) of `buf` (`timeout` as `recvInto`'s): bytes sent or `-errno`. The native function itself. */
 export const send: (fd: number, buf: Uint8Array, flags: number, timeout: number) => number = sendFd
+
+/**
+ * recv(2) into `buf[offset..offset + nbytes]` (cut to its end), so a slab many reads share
+ * needs no view per read: bytes or `-errno`. The native function itself.
+ */
+export const recvAt: (
+  fd: number,
+  buf: Uint8Array,
+  offset: number,
+  nbytes: number,
+  flags: number,
+) => number = recvAtFd
+
+/** One sendmsg(2) of `bufs` (a writev), no control data: bytes sent or `-errno`. */
+export function writev(fd: number, bufs: Uint8Array[], flags: number): number {
+  return sendmsgFd(fd, bufs, null, flags, 0)
+}
+
+/** How sendStrFd packs its answer: `sent + STR_RADIX * encodedLength` (fast.rs's STR_BUF is less). */
+const STR_RADIX = 65536
+
+/** The UTF-8 length of the string the last `sendStr` encoded. */
+export let strLength = 0
+
+/**
+ * One send(2) of `str` (well formed, short enough for the native stack buffer) as UTF-8,
+ * encoded natively, no Buffer made: bytes sent (all went if equal to `strLength`) or `-errno`.
+ */
+export function sendStr(fd: number, str: string, flags: number): number {
+  const r = sendStrFd(fd, str, flags)
+  if (r < 0) return r
+  const sent = r % STR_RADIX
+  strLength = (r - sent) / STR_RADIX
+  return sent
+}
 
 /** Sends all of `buf`; throws the error with `bytesSent` set. */
 export function sendall(fd: number, buf: Uint8Array, flags: number, timeout: number): void {

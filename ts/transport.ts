@@ -10,14 +10,14 @@ import { AF_UNIX, errno, IPPROTO_TCP, MSG_DONTWAIT, SHUT_WR, TCP_NODELAY } from 
 import { cancel, Deadline, start } from './deadlines.js'
 import { type AbortError, errnoError, type SocketError, toSocketError } from './errors.js'
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
-import { wouldBlock } from './fast.js'
+import { recvAt, send, sendStr, strLength, wouldBlock, writev } from './fast.js'
 import type { BaseProtocol } from './protocols.js'
 import { registerRooted, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import type { BytesLike } from './validate.js'
 import * as v from './validate.js'
 
-const { reactorSetRef, reactorUnwatch, recvAtFd, sendFd, sendmsgFd, sendStrFd } = native
+const { reactorSetRef, reactorUnwatch } = native
 
 // The reactor's event bits (ts/reactor.ts), which are libuv's UV_READABLE / UV_WRITABLE.
 const READABLE = 1
@@ -42,7 +42,7 @@ const FastBuffer = (
   Buffer as unknown as { [Symbol.species]: new (b: ArrayBuffer, off: number, n: number) => Buffer }
 )[Symbol.species]
 
-/** Strings up to this many UTF-16 units are encoded by the send itself (sendStrFd), no Buffer. */
+/** Strings up to this many UTF-16 units are encoded by the send itself (fast.ts sendStr), no Buffer. */
 const STR_MAX = 5461
 
 /** asyncio's defaults: pause the protocol above 64 KiB buffered, resume at a quarter of that. */
@@ -234,7 +234,7 @@ export class Transport implements Target {
         slabUsed = 0
       }
       const at = slabUsed
-      n = recvAtFd(this.#fd, slab, at, READ_SIZE, MSG_DONTWAIT)
+      n = recvAt(this.#fd, slab, at, READ_SIZE, MSG_DONTWAIT)
       if (n > 0) {
         this.#touch()
         // The next read starts 8-aligned, as Node's pool does, so views may be read as words.
@@ -289,7 +289,7 @@ export class Transport implements Target {
     if (this.#eof) throw new Error('Cannot call write() after writeEof()')
     if (this.#lost || b.length === 0) return
     if (this.#size === 0) {
-      const n = sendFd(this.#fd, b, MSG_DONTWAIT, 0)
+      const n = send(this.#fd, b, MSG_DONTWAIT, 0)
       if (n === b.length) {
         if (this.#idle) this.#touch()
         return
@@ -306,16 +306,16 @@ export class Transport implements Target {
   }
 
   #writeStr(s: string): void {
-    const r = sendStrFd(this.#fd, s, MSG_DONTWAIT)
-    if (r < 0 && !wouldBlock(r)) {
-      this.#fatal(errnoError(-r, 'send'))
+    const n = sendStr(this.#fd, s, MSG_DONTWAIT)
+    if (n < 0 && !wouldBlock(n)) {
+      this.#fatal(errnoError(-n, 'send'))
       return
     }
-    const sent = r < 0 ? 0 : r % 65536
-    if (r >= 0 && sent === (r - sent) / 65536) {
+    if (n === strLength) {
       if (this.#idle) this.#touch()
       return
     }
+    const sent = Math.max(n, 0)
     this.#keep(Buffer.from(s).subarray(sent))
     this.#update()
     this.#checkHigh()
@@ -339,8 +339,8 @@ export class Transport implements Target {
     const count = Math.min(chunks.length, 64)
     const n =
       count === 1
-        ? sendFd(this.#fd, chunks[0] as Uint8Array, MSG_DONTWAIT, 0)
-        : sendmsgFd(this.#fd, chunks.slice(0, count), null, MSG_DONTWAIT, 0)
+        ? send(this.#fd, chunks[0] as Uint8Array, MSG_DONTWAIT, 0)
+        : writev(this.#fd, chunks.slice(0, count), MSG_DONTWAIT)
     if (n < 0) {
       if (wouldBlock(n)) return
       this.#fatal(errnoError(-n, 'send'))

@@ -405,6 +405,20 @@ describe('ending a connection', () => {
     expect(err.syscall).toBe('recv')
   })
 
+  it('writeEof() after an unnoticed peer reset reports the reset, not ENOTCONN', async () => {
+    const [c, server] = await recorderPair()
+    c.transport
+      .getExtraInfo('socket')
+      ?.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]))
+    c.transport.abort()
+    // Let the RST land before the server's transport has had a loop turn to read it.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+    server.transport.writeEof()
+    const err = (await server.lost) as SocketError
+    expect(err).toBeInstanceOf(ConnectionResetError)
+    expect(err.code).toBe('ECONNRESET')
+  })
+
   it('a protocol that throws loses its connection with that error; the server serves on', async () => {
     const reports: ExceptionContext[] = []
     loop.setExceptionHandler((ctx) => reports.push(ctx))

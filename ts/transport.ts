@@ -6,7 +6,16 @@
 import type { SocketAddress } from './address.js'
 import { native } from './binding.js'
 import { addCloseHook, removeCloseHook } from './close-hooks.js'
-import { AF_UNIX, errno, IPPROTO_TCP, MSG_DONTWAIT, SHUT_WR, TCP_NODELAY } from './constants.js'
+import {
+  AF_UNIX,
+  errno,
+  IPPROTO_TCP,
+  MSG_DONTWAIT,
+  SHUT_WR,
+  SO_ERROR,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from './constants.js'
 import { cancel, Deadline, start } from './deadlines.js'
 import { type AbortError, errnoError, type SocketError, toSocketError } from './errors.js'
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
@@ -25,6 +34,7 @@ const WRITABLE = 2
 const ERROR = 8
 
 const ETIMEDOUT = errno.ETIMEDOUT as number
+const ENOTCONN = errno.ENOTCONN as number
 
 /** A Protocol transport reads up to this much at once (64 KiB, as asyncio reads). */
 const READ_SIZE = 65536
@@ -387,7 +397,17 @@ export class Transport implements Target {
     try {
       this.#sock.shutdown(SHUT_WR)
     } catch (e) {
-      this.#fatal(toSocketError(e, 'shutdown') as SocketError)
+      // A reset not yet read makes shutdown(2) say ENOTCONN; the reset itself waits in
+      // SO_ERROR, and is what the protocol should hear.
+      let pending = 0
+      if ((e as SocketError).errno === ENOTCONN) {
+        try {
+          pending = this.#sock.getsockopt(SOL_SOCKET, SO_ERROR)
+        } catch {}
+      }
+      this.#fatal(
+        pending ? errnoError(pending, 'shutdown') : (toSocketError(e, 'shutdown') as SocketError),
+      )
     }
   }
 

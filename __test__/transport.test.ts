@@ -280,13 +280,37 @@ describe('serving a socket a watching Poller holds', () => {
     const poller = new Poller()
     poller.register(u, POLLIN)
     poller.watch(() => {})
+    const first: string[] = []
     const e = (await loop
-      .createDatagramEndpoint(() => ({ datagramReceived() {} }), { sock: u })
+      .createDatagramEndpoint(
+        () => ({
+          connectionMade: () => first.push('made'),
+          datagramReceived: () => first.push('data'),
+          connectionLost: () => first.push('lost'),
+        }),
+        { sock: u },
+      )
       .catch((x) => x)) as SocketError
     poller.close()
     expect(e).toBeInstanceOf(SocketError)
     expect(e.code).toBe('EEXIST')
     expect(e.message).toMatch(/before handing it to a transport$/)
+    // Nothing of the refused endpoint is left: the socket serves a new one, and the first
+    // protocol hears nothing, not even the close.
+    let got!: (d: string) => void
+    const arrived = new Promise<string>((r) => {
+      got = r
+    })
+    const [t] = await loop.createDatagramEndpoint(
+      () => ({ datagramReceived: (d: Buffer) => got(d.toString()) }),
+      { sock: u },
+    )
+    const peer = track(socket(AF_INET, SOCK_DGRAM))
+    peer.sendto(Buffer.from('hi'), u.getsockname())
+    expect(await arrived).toBe('hi')
+    t.close()
+    await new Promise((r) => setImmediate(r))
+    expect(first).toEqual([])
   })
 })
 

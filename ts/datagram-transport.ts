@@ -73,8 +73,20 @@ export class DatagramTransport implements Target {
     this.#offClose = onClose(sock, () => this.#stop(null, false))
   }
 
-  /** @internal */
+  /**
+   * @internal Watches the socket, then calls connectionMade. A watch libuv refuses (EEXIST:
+   * a Poller holds the fd) throws, with this transport already undone: the protocol never
+   * heard of it and the socket is left as it was.
+   */
   start(): void {
+    try {
+      this.#update()
+    } catch (e) {
+      this.#lost = true
+      this.#offClose()
+      unregister(this.#id)
+      throw e
+    }
     try {
       this.#protocol.connectionMade?.(this)
     } catch (e) {

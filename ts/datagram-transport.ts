@@ -43,8 +43,11 @@ const recvOptions = { addresses: senders }
 
 /** What {@link DatagramTransport.getExtraInfo} knows. */
 export interface DatagramExtraInfo {
+  /** The connected peer's address (`remoteAddr`), as `getpeername()` gives it. */
   peername: SocketAddress
+  /** The local address, as `getsockname()` gives it. */
   sockname: SocketAddress
+  /** The Socket itself, for options; closing it aborts the transport. */
   socket: Socket
 }
 
@@ -197,6 +200,7 @@ export class DatagramTransport implements Target {
     this.#stop(null, true)
   }
 
+  /** Whether `close()` or `abort()` was called or the socket closed: asyncio's `is_closing`. */
   isClosing(): boolean {
     return this.#closing
   }

@@ -52,10 +52,15 @@ export type ErrnoCode =
  * like Node's: `connect ECONNREFUSED 127.0.0.1:9999`.
  */
 export class SocketError extends Error {
+  /** The errno's C name: `'ECONNREFUSED'`. */
   readonly code: ErrnoCode
+  /** The OS's errno, positive (Python's `OSError.errno`); Node's `SystemError.errno` is negated. */
   readonly errno: number
+  /** The call that failed: `'connect'`, `'recv'`, ... */
   readonly syscall: string
+  /** The host or path the call was given, when it was given one. */
   readonly address?: string
+  /** The port the call was given, with `address`, for IP families. */
   readonly port?: number
   /**
    * For `sendall` / `sendallAsync`: how many bytes went out before the error. Absent on
@@ -74,6 +79,7 @@ export class SocketError extends Error {
     if (port !== undefined) this.port = port
   }
 
+  /** The class's name (`'ConnectionRefusedError'`), so subclasses print as themselves. */
   override get name(): string {
     return this.constructor.name
   }
@@ -134,6 +140,7 @@ export function toSocketError(err: unknown, syscall: string, address?: string, p
 
 /** An async call stopped by its `signal` (Node's convention: `code` `'ABORT_ERR'`, `cause` the reason). */
 export class AbortError extends Error {
+  /** `'ABORT_ERR'`, as Node's own AbortError. */
   readonly code = 'ABORT_ERR'
   /** For `sendallAsync`: how many bytes went out before the abort. */
   declare bytesSent?: number

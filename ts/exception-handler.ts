@@ -2,15 +2,17 @@
 // callback that throws, or an accept that fails for want of fds, is reported here while the
 // server goes on serving; the default handler logs to stderr, as asyncio's does.
 
-/** What {@link callExceptionHandler} reports (asyncio's context dict). */
+/** What {@link loop.callExceptionHandler} reports (asyncio's context dict). */
 export interface ExceptionContext {
   /** What happened, e.g. `'Fatal error: protocol.dataReceived() call failed.'`. */
   message: string
   /** The error, if there is one. */
   exception?: unknown
-  /** The transport, server or protocol involved, if any. */
+  /** The transport involved, if any. */
   transport?: unknown
+  /** The protocol involved, if any. */
   protocol?: unknown
+  /** The Server involved (a failed accept or protocol factory), if any. */
   server?: unknown
 }
 
@@ -33,7 +35,7 @@ export function setExceptionHandler(h: ExceptionHandler | null): void {
   handler = h
 }
 
-/** The handler set with {@link setExceptionHandler}, or `null` for the default. */
+/** The handler set with {@link loop.setExceptionHandler}, or `null` for the default. */
 export function getExceptionHandler(): ExceptionHandler | null {
   return handler
 }

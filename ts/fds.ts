@@ -10,8 +10,8 @@ import * as v from './validate.js'
 
 /**
  * Sends `buffers` with the descriptors `fds` as one SCM_RIGHTS message; returns the bytes
- * sent. Python's `socket.send_fds(sock, buffers, fds, flags, address)`. The fds stay open here:
- * the receiver gets new descriptors for the same open files.
+ * sent. Python's `socket.send_fds(sock, buffers, fds, flags, address)`; sendmsg(2). The fds
+ * stay open here: the receiver gets new descriptors for the same open files.
  * @throws {SocketError} as `sendmsg`: `EBADF` (an fd that is not open), `EPIPE`, `ENOTCONN`, ...
  */
 export function sendFds(
@@ -39,7 +39,8 @@ export function sendFds(
 
 /**
  * Receives up to `bufsize` bytes and up to `maxfds` descriptors:
- * `[data, fds, msgFlags, address]`. Python's `socket.recv_fds(sock, bufsize, maxfds, flags)`.
+ * `[data, fds, msgFlags, address]`. Python's `socket.recv_fds(sock, bufsize, maxfds, flags)`;
+ * recvmsg(2).
  * The fds are new in this process, CLOEXEC, and yours to close (`fs.closeSync`,
  * `fromfd`, `new net.Socket({ fd })`). If more were sent than fit, the kernel closes the
  * rest and `msgFlags` has `MSG_CTRUNC`.

@@ -1,4 +1,13 @@
-// bsd-sockets: the BSD socket API for Node.js, with Python's socket and select vocabulary.
+/**
+ * bsd-sockets: the BSD socket API for Node.js, with Python's socket and select vocabulary.
+ *
+ * The constants (`AF_INET`, `SOCK_STREAM`, `SO_REUSEADDR`, `POLLIN`, `AI_PASSIVE`, ...) are
+ * Python's `socket` and `select` integer constants by name, with this platform's values read
+ * from libc; they are not documented one by one (their man pages and Python's `socket` docs
+ * say what each means). Names every supported Unix has are `number`; platform-only names
+ * are `number | undefined`. `errno` maps errno names to numbers.
+ * @packageDocumentation
+ */
 export type {
   AddressInput,
   AddrInfo,

@@ -31,7 +31,7 @@ function invalid(what: string, value: string): TypeError {
 
 /**
  * The packed form of `ipString`: 4 bytes for `AF_INET` (dotted quad only), 16 for `AF_INET6`.
- * Python's `socket.inet_pton`.
+ * Python's `socket.inet_pton`; inet_pton(3).
  * @throws {TypeError} when `ipString` is not such an address; {@link SocketError} `EAFNOSUPPORT`
  * for another family.
  */
@@ -45,7 +45,7 @@ export function inetPton(addressFamily: number, ipString: string): Buffer {
 
 /**
  * The text of a packed address (4 bytes for `AF_INET`, 16 for `AF_INET6`); IPv6 as RFC 5952
- * writes it (`2001:db8::1`). Python's `socket.inet_ntop`.
+ * writes it (`2001:db8::1`). Python's `socket.inet_ntop`; inet_ntop(3).
  * @throws {RangeError} for a wrong length; {@link SocketError} `EAFNOSUPPORT` for another family.
  */
 export function inetNtop(addressFamily: number, packedIp: BufferLike): string {
@@ -66,7 +66,8 @@ const PART = /^(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/
 /**
  * The 4 packed bytes of an IPv4 address in any form inet_aton(3) accepts: `a.b.c.d`, `a.b.c`
  * (c fills 16 bits), `a.b` (b fills 24), `a` (32 bits); each part decimal, octal (`0177`) or
- * hex (`0x7f`). Python's `socket.inet_aton`, for `ip_mreq` and the like.
+ * hex (`0x7f`). Python's `socket.inet_aton`, for `ip_mreq` and the like; parsed here, as
+ * inet_aton(3) would.
  * @throws {TypeError} when `ipString` is not such an address.
  */
 export function inetAton(ipString: string): Buffer {
@@ -96,7 +97,7 @@ function parseOctalOrHex(p: string): number {
 }
 
 /**
- * The dotted quad of 4 packed bytes. Python's `socket.inet_ntoa`.
+ * The dotted quad of 4 packed bytes. Python's `socket.inet_ntoa` (formatted here, no libc call).
  * @throws {RangeError} when `packedIp` is not 4 bytes long.
  */
 export function inetNtoa(packedIp: BufferLike): string {

@@ -83,13 +83,8 @@ function serverArgs(
   return [host ?? '', port ?? 0, v.options<LoopServerOptions>(options) ?? {}]
 }
 
-/**
- * Serves `protocolFactory` on `[host, port]` (`''` / null: every IPv4 interface; port 0:
- * any free port, read it from `server.sockets[0].getsockname()`), or on `options.sock`:
- * asyncio's `loop.create_server`. Each accepted connection gets a {@link Transport} and a new
- * protocol. The socket made has SO_REUSEADDR, as Python's.
- * @throws {SocketError} `EADDRINUSE`, `EACCES`, ...; {@link GaiError} for a bad host.
- */
+// The entry points' documentation is on `loop` below, where the API reference reads it.
+
 async function createServer(
   protocolFactory: ProtocolFactory<StreamProtocol>,
   host?: string | null | LoopServerOptions,
@@ -124,11 +119,6 @@ function serveOn(
   }
 }
 
-/**
- * Serves `protocolFactory` on the Unix socket `path` (or `options.sock`): asyncio's
- * `loop.create_unix_server`. A socket file a dead server left is removed first, and the
- * server's own when it closes (unless `cleanupSocket: false`).
- */
 async function createUnixServer(
   protocolFactory: ProtocolFactory<StreamProtocol>,
   path: string | null,
@@ -141,14 +131,6 @@ async function createUnixServer(
   return serveOn(sock, o.sock === undefined, protocolFactory, o)
 }
 
-/**
- * Connects to `[host, port]`, trying each address the name resolves to in turn (or takes
- * the connected `options.sock`), and drives the connection for a new protocol: asyncio's
- * `loop.create_connection`. Resolves with `[transport, protocol]` once connected;
- * `connectionMade` has run by then.
- * @throws {SocketError} the last address's error (`ECONNREFUSED`, `ETIMEDOUT`, ...);
- *   {@link GaiError}; `AbortError`.
- */
 async function createConnection<P extends StreamProtocol>(
   protocolFactory: ProtocolFactory<P>,
   host?: string | LoopConnectionOptions,
@@ -169,7 +151,6 @@ async function createConnection<P extends StreamProtocol>(
   return start(sock, protocolFactory, o, sock !== o.sock)
 }
 
-/** Connects to the Unix socket `path` (asyncio's `loop.create_unix_connection`). */
 async function createUnixConnection<P extends StreamProtocol>(
   protocolFactory: ProtocolFactory<P>,
   path: string,
@@ -222,11 +203,6 @@ function start<P extends StreamProtocol>(
   return [t, protocol]
 }
 
-/**
- * A datagram endpoint for a new protocol: asyncio's `loop.create_datagram_endpoint`. Binds
- * to `localAddr` and/or connects to `remoteAddr` (or takes `options.sock`); resolves with
- * `[transport, protocol]`.
- */
 async function createDatagramEndpoint<P extends DatagramProtocol>(
   protocolFactory: ProtocolFactory<P>,
   options: DatagramEndpointOptions,
@@ -281,15 +257,70 @@ function checkSocket(s: unknown, type: number): Socket {
 /**
  * asyncio's event-loop methods for protocols and transports, on Node's event loop: the
  * service-writing API. One per thread (each worker has its own).
+ * @namespace
  */
 export const loop = {
+  /**
+   * Serves `protocolFactory` on `[host, port]` (`''` / null: every IPv4 interface; port 0:
+   * any free port, read it from `server.sockets[0].getsockname()`), or on `options.sock`:
+   * asyncio's `loop.create_server`. socket(2) with SO_REUSEADDR (as Python's), bind(2),
+   * listen(2); then accept4(2) from the event loop, each connection with a {@link Transport}
+   * and a new protocol. Resolves with the {@link Server}.
+   * @throws {SocketError} (rejects) `EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`, `ENOPROTOOPT`
+   *   (`reusePort` unsupported); {@link GaiError} for a host that does not resolve;
+   *   {@link TypeError} for a factory that is no function or a `sock` that is no SOCK_STREAM
+   *   Socket.
+   */
   createServer,
+  /**
+   * Serves `protocolFactory` on the Unix socket `path` (or `options.sock`): asyncio's
+   * `loop.create_unix_server`. A socket file a dead server left is removed first, and the
+   * server's own when it closes (unless `cleanupSocket: false`). socket(2), bind(2), listen(2).
+   * @throws {SocketError} (rejects) `EADDRINUSE` (a live server, or a file that is no socket,
+   *   at `path`), `EACCES` / `ENOENT` (the file cannot be created); {@link TypeError}.
+   */
   createUnixServer,
+  /**
+   * Connects to `[host, port]`, trying each address the name resolves to in turn (or takes
+   * the connected `options.sock`), and drives the connection for a new protocol: asyncio's
+   * `loop.create_connection`. getaddrinfo(3) (blocking the thread while it resolves), then a
+   * non-blocking connect(2) per address as `connectAsync` makes it. Resolves with
+   * `[transport, protocol]` once connected; `connectionMade` has run by then.
+   * @throws {SocketError} (rejects) the last address's error (`ECONNREFUSED`, `ETIMEDOUT`
+   *   after `options.timeout`, `ENETUNREACH`, ...); {@link GaiError}; {@link AbortError}
+   *   (`options.signal`); {@link TypeError}.
+   */
   createConnection,
+  /**
+   * Connects to the Unix socket `path` and drives the connection for a new protocol:
+   * asyncio's `loop.create_unix_connection`. A non-blocking connect(2), as `connectAsync`.
+   * Resolves with `[transport, protocol]`.
+   * @throws {SocketError} (rejects) `ENOENT` (no socket file), `ECONNREFUSED` (nobody
+   *   listens), `EACCES`, `ETIMEDOUT` (`options.timeout`); {@link AbortError}; {@link TypeError}.
+   */
   createUnixConnection,
+  /**
+   * A datagram endpoint for a new protocol: asyncio's `loop.create_datagram_endpoint`.
+   * socket(2), then bind(2) to `localAddr` and/or connect(2) to `remoteAddr` (or takes
+   * `options.sock`); resolves with `[transport, protocol]`.
+   * @throws {SocketError} (rejects) `EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`, `ENOPROTOOPT`
+   *   (`reusePort` unsupported); {@link GaiError}; {@link TypeError} for a factory that is no
+   *   function or a `sock` that is no SOCK_DGRAM Socket.
+   */
   createDatagramEndpoint,
+  /**
+   * Sets this thread's exception handler, `null` for the default: asyncio's
+   * `loop.set_exception_handler`.
+   * @throws {TypeError} for a handler that is neither a function nor `null`.
+   */
   setExceptionHandler,
+  /** The handler set, or `null` for the default: asyncio's `loop.get_exception_handler`. */
   getExceptionHandler,
+  /**
+   * Reports `context` to the handler (asyncio's `loop.call_exception_handler`); an error the
+   * handler throws goes to the default handler, never to the caller.
+   */
   callExceptionHandler,
+  /** Logs the message and the error to stderr: asyncio's `loop.default_exception_handler`. */
   defaultExceptionHandler,
 }

@@ -45,7 +45,12 @@ export type PollEvent = [fd: number, events: number]
 export type PollCallback = (events: PollEvent[]) => void
 
 /** Anything a Poller can watch: a Socket, an fd number, or an object with `fileno()`. */
-export type Pollable = number | { fileno(): number }
+export type Pollable =
+  | number
+  | {
+      /** The fd to watch; -1 (a closed Socket) is `EBADF`. */
+      fileno(): number
+    }
 
 const BACKENDS: readonly PollerBackend[] = ['epoll', 'kqueue', 'poll']
 

@@ -22,7 +22,7 @@ import * as v from './validate.js'
 /**
  * Resolves `host` and `port` (a number or a service name like `'http'`): Python's
  * `socket.getaddrinfo`, returning `[family, type, proto, canonname, address][]`.
- * Blocks the calling thread while the resolver works.
+ * getaddrinfo(3); blocks the calling thread while the resolver works.
  * @throws {GaiError} `EAI_NONAME` (unknown host), `EAI_SERVICE` (unknown service), ...
  */
 export function getaddrinfo(
@@ -66,6 +66,7 @@ export function getaddrinfo(
  * flowinfo?, scopeId?]` (IPv6): Python's `socket.getnameinfo(sockaddr, flags)`, returning
  * `[host, service]`. With `NI_NUMERICHOST` / `NI_NUMERICSERV` the numbers come back as text;
  * otherwise the resolver (hosts file, services file, DNS) is asked, blocking the thread.
+ * getnameinfo(3).
  * @throws {GaiError} `EAI_NONAME` (the host is not a numeric address, whatever the length of
  * `sockaddr`, or `NI_NAMEREQD` and no name), `EAI_BADFLAGS`; TypeError / RangeError for a
  * malformed `sockaddr` (an IPv4 address with more than `[host, port]`, a port out of range).
@@ -97,7 +98,8 @@ export function getnameinfo(
  * Connects a TCP socket to `[host, port]`, trying every address the name resolves to in
  * turn (Python's `socket.create_connection`). `timeout` (seconds, or `null` for blocking)
  * is set on the socket before connecting and stays set; not given, the socket keeps the
- * default timeout (`setdefaulttimeout`). `sourceAddress` is bound first.
+ * default timeout (`setdefaulttimeout`). `sourceAddress` is bound first. getaddrinfo(3), then
+ * socket(2) and connect(2) per address.
  * @throws {SocketError} the last address's error (`ECONNREFUSED`, `ETIMEDOUT`, ...), or {@link GaiError}.
  */
 export function createConnection(
@@ -149,7 +151,7 @@ export interface CreateServerOptions {
  * `create_unix_server` makes it: a socket file a dead server left at `path` is removed
  * first (any other file is left, and bind fails with `EADDRINUSE`), and the server's own
  * is removed by `close()` unless `cleanupSocket` is false. A name starting with `'\0'` is
- * a Linux abstract name, with no file.
+ * a Linux abstract name, with no file. socket(2), setsockopt(2), bind(2), listen(2).
  * @throws {SocketError} `EADDRINUSE`, `EADDRNOTAVAIL`, `ENOPROTOOPT` when SO_REUSEPORT is
  *   unsupported, `EACCES` / `ENOENT` for a path that cannot be created.
  */

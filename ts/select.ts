@@ -5,7 +5,12 @@ import { errnoError, toSocketError } from './errors.js'
 import * as v from './validate.js'
 
 /** Anything select() can watch: a Socket, an fd number, or an object with `fileno()`. */
-export type Selectable = number | { fileno(): number }
+export type Selectable =
+  | number
+  | {
+      /** The fd to watch; -1 (a closed Socket) is `EBADF`. */
+      fileno(): number
+    }
 
 /** The fd of `list[i]`: a number, or what its fileno() says. Names are built only for errors. */
 function fdOf(x: unknown, list: string, i: number): number {

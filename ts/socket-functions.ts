@@ -23,7 +23,8 @@ export function getdefaulttimeout(): number | null {
 }
 
 /**
- * Creates a socket: `socket(AF_INET, SOCK_STREAM)`, Python's `socket.socket()`.
+ * Creates a socket: `socket(AF_INET, SOCK_STREAM)`, Python's `socket.socket()`. socket(2);
+ * the fd is CLOEXEC.
  * @throws {SocketError} `EAFNOSUPPORT`, `EPROTONOSUPPORT`, `EINVAL`, `EMFILE`.
  */
 export function socket(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0): Socket {
@@ -31,7 +32,8 @@ export function socket(family: number = AF_INET, type: number = SOCK_STREAM, pro
 }
 
 /**
- * A connected pair of sockets (default `AF_UNIX`, `SOCK_STREAM`), both CLOEXEC. socketpair(2).
+ * A connected pair of sockets (default `AF_UNIX`, `SOCK_STREAM`), both CLOEXEC. socketpair(2);
+ * Python's `socket.socketpair`.
  * @throws {SocketError} `EAFNOSUPPORT` outside AF_UNIX, `EOPNOTSUPP`, `EMFILE`.
  */
 export function socketpair(
@@ -52,8 +54,8 @@ export function socketpair(
 
 /**
  * Makes a Socket of an existing socket fd, taking ownership of it: the Socket closes it.
- * Family, type and protocol are read from the kernel; the fd gets CLOEXEC, and the socket
- * is non-blocking if the fd had O_NONBLOCK. Unlike Python's `fromfd`, the fd is not
+ * Family, type and protocol are read from the kernel (getsockopt(2)); the fd gets CLOEXEC,
+ * and the socket is non-blocking if the fd had O_NONBLOCK. Unlike Python's `fromfd`, the fd is not
  * duplicated, so `detach()` in one thread and `fromfd(fd)` in another moves a socket.
  * @throws {SocketError} `EBADF` (not an open fd), `ENOTSOCK` (not a socket; the fd stays the caller's).
  */

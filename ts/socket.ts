@@ -61,6 +61,12 @@ export let stateOf: (sock: Socket) => State
  * them throw `BlockingIOError` (`code` `'EAGAIN'`) instead of waiting, and `settimeout(s)`
  * makes them wait at most `s` seconds, then throw `TimeoutError` (`code` `'ETIMEDOUT'`).
  * A closed socket never touches its old fd number again: every call throws `EBADF`.
+ *
+ * The `*Async` methods wait on Node's event loop instead (asyncio's `loop.sock_*`): they make
+ * the socket non-blocking, run in call order per direction, and reject rather than throw,
+ * with the sync form's errors, `TimeoutError` (`ETIMEDOUT`) after `options.timeout`,
+ * `AbortError` on `options.signal`, `EBADF` when the socket is closed while they wait, and
+ * TypeError / RangeError for bad arguments.
  */
 export class Socket {
   readonly #s: State
@@ -79,7 +85,8 @@ export class Socket {
   }
 
   /**
-   * Creates a socket, like Python's `socket.socket(family, type, proto)`. The fd is CLOEXEC.
+   * Creates a socket, like Python's `socket.socket(family, type, proto)`. socket(2); the fd
+   * is CLOEXEC.
    * @throws {SocketError} `EAFNOSUPPORT`, `EPROTONOSUPPORT`, `EINVAL`, `EMFILE`.
    */
   constructor(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0) {
@@ -94,16 +101,20 @@ export class Socket {
   }
 
   /**
-   * Binds to `address` (`['', 0]` = any address, ephemeral port). bind(2).
-   * @throws {SocketError} `EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`, `EINVAL` (already bound).
+   * Binds to `address` (`['', 0]` = any address, ephemeral port). bind(2); Python's
+   * `socket.bind`. A host name is resolved first (getaddrinfo(3)).
+   * @throws {SocketError} `EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`, `EINVAL` (already bound);
+   * {@link GaiError} when the name does not resolve.
    */
   bind(address: AddressInput): void {
     callAt(this.#s, 'bind', native.sockBind, v.address(address, this.family))
   }
 
   /**
-   * Listens with a queue of `backlog` connections (default `min(SOMAXCONN, 128)`, as Python). listen(2).
-   * @throws {SocketError} `EOPNOTSUPP` on a datagram socket.
+   * Listens with a queue of `backlog` connections (default `min(SOMAXCONN, 128)`, as Python).
+   * listen(2); Python's `socket.listen`.
+   * @throws {SocketError} `EOPNOTSUPP` on a datagram socket; {@link RangeError} for a
+   * `backlog` outside a C int.
    */
   listen(backlog?: number): void {
     const n =
@@ -112,8 +123,10 @@ export class Socket {
   }
 
   /**
-   * Accepts a connection: `[socket, address]`; the new socket is blocking and CLOEXEC. accept4(2).
-   * @throws {SocketError} `EAGAIN` (non-blocking), `ETIMEDOUT` (timeout), `EINVAL` (not listening).
+   * Accepts a connection: `[socket, address]`; the new socket is blocking and CLOEXEC.
+   * accept4(2) (accept(2) and fcntl(2) on macOS); Python's `socket.accept`.
+   * @throws {SocketError} `EAGAIN` (non-blocking), `ETIMEDOUT` (timeout), `EINVAL` (not
+   * listening), `EMFILE` / `ENFILE` (out of fds), `ECONNABORTED`.
    */
   accept(): [Socket, SocketAddress] {
     const s = this.#s
@@ -121,7 +134,8 @@ export class Socket {
   }
 
   /**
-   * Connects to `address`; host names resolve through getaddrinfo. connect(2).
+   * Connects to `address`; host names resolve through getaddrinfo(3). connect(2); Python's
+   * `socket.connect`.
    * @throws {SocketError} `ECONNREFUSED`, `ETIMEDOUT`, `EINPROGRESS` (non-blocking), `EISCONN`,
    * `ENOENT` (Unix path); {@link GaiError} when the name does not resolve.
    */
@@ -131,7 +145,7 @@ export class Socket {
 
   /**
    * Like `connect`, but returns the errno instead of throwing: 0 on success, e.g.
-   * `errno.EINPROGRESS` on a non-blocking socket (Python's `connect_ex`).
+   * `errno.EINPROGRESS` on a non-blocking socket. connect(2); Python's `socket.connect_ex`.
    * @throws {GaiError} when the name does not resolve, as in Python.
    */
   connectEx(address: AddressInput): number {
@@ -140,7 +154,8 @@ export class Socket {
 
   /**
    * Sends `data` (Buffer, TypedArray, DataView, ArrayBuffer, or string as UTF-8); returns the
-   * bytes sent, which may be fewer than given. send(2), never raising SIGPIPE.
+   * bytes sent, which may be fewer than given. send(2), never raising SIGPIPE; Python's
+   * `socket.send`.
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ECONNRESET`, `ENOTCONN`, `EMSGSIZE`.
    */
   send(data: BytesLike, flags = 0): number {
@@ -155,7 +170,7 @@ export class Socket {
   /**
    * Sends all of `data`, looping over partial sends. With a timeout, it covers the whole call.
    * On error, `err.bytesSent` says how much went out (on a non-blocking socket, `EAGAIN` once
-   * the kernel buffer is full).
+   * the kernel buffer is full). send(2) in a loop; Python's `socket.sendall`.
    * @throws {SocketError} as `send`.
    */
   sendall(data: BytesLike, flags = 0): void {
@@ -166,8 +181,10 @@ export class Socket {
   }
 
   /**
-   * Sends a datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`. sendto(2).
-   * @throws {SocketError} as `send`, plus `EACCES` (broadcast without SO_BROADCAST), `EISCONN`.
+   * Sends a datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`.
+   * sendto(2); Python's `socket.sendto`.
+   * @throws {SocketError} as `send`, plus `EACCES` (broadcast without SO_BROADCAST), `EISCONN`;
+   * {@link GaiError} when the name does not resolve.
    */
   sendto(data: BytesLike, address: AddressInput): number
   sendto(data: BytesLike, flags: number, address: AddressInput): number
@@ -186,8 +203,8 @@ export class Socket {
   }
 
   /**
-   * Receives up to `bufsize` bytes; an empty Buffer means the peer closed. recv(2).
-   * One call allocates at most 16 MiB, whatever `bufsize` says.
+   * Receives up to `bufsize` bytes; an empty Buffer means the peer closed. recv(2); Python's
+   * `socket.recv`. One call allocates at most 16 MiB, whatever `bufsize` says.
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `ECONNRESET`, `ENOTCONN`.
    */
   recv(bufsize: number, flags = 0): Buffer {
@@ -202,8 +219,9 @@ export class Socket {
 
   /**
    * Receives into `buffer` (any TypedArray/DataView, no copy), at most `nbytes` (0 = its
-   * whole length); returns the byte count, 0 at end of stream. recv(2).
-   * @throws {SocketError} as `recv`; RangeError if `nbytes` exceeds the buffer.
+   * whole length); returns the byte count, 0 at end of stream. recv(2); Python's
+   * `socket.recv_into`.
+   * @throws {SocketError} as `recv`; {@link RangeError} if `nbytes` exceeds the buffer.
    */
   recvInto(buffer: BufferLike, nbytes = 0, flags = 0): number {
     const s = this.#s
@@ -216,7 +234,8 @@ export class Socket {
   }
 
   /**
-   * Receives a datagram (or stream data) and its sender: `[data, address]`. recvfrom(2).
+   * Receives a datagram (or stream data) and its sender: `[data, address]`. recvfrom(2);
+   * Python's `socket.recvfrom`.
    * @throws {SocketError} as `recv`.
    */
   recvfrom(bufsize: number, flags = 0): [Buffer, SocketAddress] {
@@ -234,8 +253,9 @@ export class Socket {
   }
 
   /**
-   * Receives into `buffer` and says who sent it: `[nbytes, address]`. recvfrom(2).
-   * @throws {SocketError} as `recv`.
+   * Receives into `buffer` and says who sent it: `[nbytes, address]`. recvfrom(2); Python's
+   * `socket.recvfrom_into`.
+   * @throws {SocketError} as `recv`; {@link RangeError} if `nbytes` exceeds the buffer.
    */
   recvfromInto(buffer: BufferLike, nbytes = 0, flags = 0): [number, SocketAddress] {
     const s = this.#s
@@ -290,7 +310,8 @@ export class Socket {
   }
 
   /**
-   * Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). shutdown(2).
+   * Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`). shutdown(2);
+   * Python's `socket.shutdown`.
    * @throws {SocketError} `ENOTCONN`, `EINVAL` for another `how`.
    */
   shutdown(how: number): void {
@@ -298,7 +319,11 @@ export class Socket {
     call(this.#s, 'shutdown', native.sockShutdown, how)
   }
 
-  /** Closes the socket. Calling it again does nothing. close(2). */
+  /**
+   * Closes the socket; pending async calls reject with `EBADF`. Calling it again does
+   * nothing. close(2); Python's `socket.close`.
+   * @throws {SocketError} an error close(2) reports (`EIO`), rarely.
+   */
   close(): void {
     const s = this.#s
     runCloseHooks(this, true)
@@ -320,7 +345,7 @@ export class Socket {
   /**
    * Gives up the fd without closing it and returns it (-1 if already closed); the socket
    * acts as closed afterwards. Pair with `fromfd(fd)` in another thread, or hand it to
-   * `net.Socket({ fd })`.
+   * `net.Socket({ fd })`. No syscall; Python's `socket.detach`.
    */
   detach(): number {
     const s = this.#s
@@ -344,37 +369,54 @@ export class Socket {
     return toNetSocket(this, options)
   }
 
-  /** A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode. */
+  /**
+   * A new Socket on a duplicate (CLOEXEC) fd of the same connection, in the same mode.
+   * fcntl(2) `F_DUPFD_CLOEXEC`; Python's `socket.dup`.
+   * @throws {SocketError} `EBADF` (closed), `EMFILE`.
+   */
   dup(): Socket {
     return call(this.#s, 'dup', (h) => wrap(native.sockDup(h), undefined, this.proto))
   }
 
-  /** The fd number, -1 once closed or detached. */
+  /** The fd number, -1 once closed or detached. Python's `socket.fileno`. */
   fileno(): number {
     return this.#s.fd
   }
 
-  /** `setblocking(false)` = `settimeout(0)`, `setblocking(true)` = `settimeout(null)`. */
+  /**
+   * `setblocking(false)` = `settimeout(0)`, `setblocking(true)` = `settimeout(null)`.
+   * Python's `socket.setblocking`; fcntl(2) `O_NONBLOCK`.
+   * @throws {TypeError} for a `flag` that is not a boolean; {@link SocketError} `EBADF` (closed).
+   */
   setblocking(flag: boolean): void {
     if (typeof flag !== 'boolean')
       throw new TypeError(`The "flag" argument must be a boolean. Received ${v.typeName(flag)}`)
     this.settimeout(flag ? null : 0)
   }
 
-  /** False when non-blocking (timeout 0), true otherwise (timed sockets too, as in Python). */
+  /**
+   * False when non-blocking (timeout 0), true otherwise (timed sockets too, as in Python's
+   * `socket.getblocking`).
+   * @throws {SocketError} `EBADF` (closed).
+   */
   getblocking(): boolean {
     return this.gettimeout() !== 0
   }
 
   /**
    * Python's timeout: `null` blocks, `0` is non-blocking, `s > 0` waits up to `s` seconds
-   * per call (rounded up to whole milliseconds) then throws `TimeoutError`.
+   * per call (rounded up to whole milliseconds) then throws `TimeoutError`. Python's
+   * `socket.settimeout`; fcntl(2) `O_NONBLOCK` for 0 and `s`, as Python does.
+   * @throws {RangeError} for a negative or too large value; {@link SocketError} `EBADF` (closed).
    */
   settimeout(value: number | null): void {
     applyTimeout(this.#s, v.timeout(value, 'value'))
   }
 
-  /** The timeout in seconds, `null` when blocking. */
+  /**
+   * The timeout in seconds, `null` when blocking. Python's `socket.gettimeout`.
+   * @throws {SocketError} `EBADF` (closed).
+   */
   gettimeout(): number | null {
     return call(this.#s, 'gettimeout', native.sockGettimeout)
   }
@@ -384,14 +426,17 @@ export class Socket {
     return this.gettimeout()
   }
 
-  /** The local address. getsockname(2). */
+  /**
+   * The local address. getsockname(2); Python's `socket.getsockname`.
+   * @throws {SocketError} `EBADF` (closed).
+   */
   getsockname(): SocketAddress {
     return call(this.#s, 'getsockname', native.sockGetsockname) as SocketAddress
   }
 
   /**
-   * The peer's address. getpeername(2).
-   * @throws {SocketError} `ENOTCONN`.
+   * The peer's address. getpeername(2); Python's `socket.getpeername`.
+   * @throws {SocketError} `ENOTCONN`, `EBADF` (closed).
    */
   getpeername(): SocketAddress {
     return call(this.#s, 'getpeername', native.sockGetpeername) as SocketAddress
@@ -401,7 +446,8 @@ export class Socket {
    * The pid, uid and gid of the process at the other end of an AF_UNIX socket, as the kernel
    * recorded them when it connected (or when the pair was made). getsockopt(SO_PEERCRED) on
    * Linux, getpeereid(3) on macOS and the BSDs (pid from LOCAL_PEERPID on macOS, else `null`).
-   * `getsockopt(SOL_SOCKET, SO_PEERCRED, 12)` gives the raw `struct ucred` on Linux.
+   * `getsockopt(SOL_SOCKET, SO_PEERCRED, 12)` gives the raw `struct ucred` on Linux. Python
+   * has no such call.
    * @throws {SocketError} `ENOTCONN` (no peer, or a listening socket), `EOPNOTSUPP` outside AF_UNIX.
    */
   peerCredentials(): PeerCredentials {
@@ -411,7 +457,7 @@ export class Socket {
 
   /**
    * Sets an option: an integer (booleans as 0/1) or raw bytes for a C struct (SO_LINGER's
-   * `struct linger`, say). setsockopt(2).
+   * `struct linger`, say). setsockopt(2); Python's `socket.setsockopt`.
    * @throws {SocketError} `ENOPROTOOPT` (unknown option), `EINVAL` (bad value), `EPERM`.
    */
   setsockopt(
@@ -431,8 +477,9 @@ export class Socket {
   }
 
   /**
-   * Reads an option: an integer, or with `buflen` (1 to 1024) its raw bytes. getsockopt(2).
-   * @throws {SocketError} `ENOPROTOOPT`.
+   * Reads an option: an integer, or with `buflen` (1 to 1024) its raw bytes. getsockopt(2);
+   * Python's `socket.getsockopt`.
+   * @throws {SocketError} `ENOPROTOOPT`; {@link RangeError} for `buflen` outside 1 to 1024.
    */
   getsockopt(level: number, optname: number): number
   getsockopt(level: number, optname: number, buflen: number): Buffer
@@ -448,7 +495,8 @@ export class Socket {
   /**
    * The TCP connection's state and counters: `getsockopt(IPPROTO_TCP, TCP_INFO)` on Linux,
    * `TCP_CONNECTION_INFO` on macOS. `state` is a name such as `'LISTEN'` or `'ESTABLISHED'`;
-   * times are µs; fields the platform does not report are `null`.
+   * times are µs; fields the platform does not report are `null`. Python has no such call
+   * (it is `getsockopt(IPPROTO_TCP, TCP_INFO, n)` and a struct unpack there).
    * @throws {SocketError} `EOPNOTSUPP` (not TCP: UDP, Unix; platforms without it), `EBADF`.
    */
   tcpInfo(): TcpInfo {
@@ -462,7 +510,7 @@ export class Socket {
    * and `options.addresses` / `options.msgFlags` (filled in place when given) its sender (a run
    * of datagrams from one sender shares one array) and flags (`MSG_TRUNC` when it did not fit). Only the first datagram is
    * waited for (blocking, or up to the timeout); then whatever is queued is taken, so a
-   * partial batch is normal. An empty `buffers` returns 0.
+   * partial batch is normal. An empty `buffers` returns 0. Python has no such call.
    * @throws {SocketError} `EAGAIN` (non-blocking, nothing queued), `ETIMEDOUT`, `ECONNREFUSED`.
    */
   recvmanyInto(
@@ -473,7 +521,11 @@ export class Socket {
     return batch.recvmanyInto(this.#s, buffers, lengths, options)
   }
 
-  /** `recvmanyInto` with MSG_DONTWAIT: the count or `-errno` (`-EAGAIN`), never throws for OS errors. */
+  /**
+   * `recvmanyInto` with MSG_DONTWAIT: the count or `-errno` (`-EAGAIN` when nothing is
+   * queued, `-EBADF` once closed). For a Poller's loop; Python has no such call.
+   * @throws {TypeError} / {@link RangeError} for bad arguments; never for OS errors.
+   */
   tryRecvmanyInto(
     buffers: Iterable<ArrayBufferView>,
     lengths: Int32Array,
@@ -485,7 +537,11 @@ export class Socket {
   /**
    * `recvmanyInto` without blocking: resolves with the count once at least one datagram has
    * arrived. `options` takes `recvmanyInto`'s (`addresses`, `msgFlags`, `flags`) and
-   * `signal` / `timeout`. The buffers must stay as they are until it settles.
+   * `signal` / `timeout`. The buffers must stay as they are until it settles. recvmmsg(2)
+   * with MSG_DONTWAIT (a recvmsg(2) loop elsewhere), again each time the loop reports the
+   * socket readable. Python has no such call.
+   * @throws {SocketError} (rejects) as `recvmanyInto`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
    */
   recvmanyIntoAsync(
     buffers: Iterable<ArrayBufferView>,
@@ -501,7 +557,7 @@ export class Socket {
    * one per buffer (an array of those, as long as `buffers`), or omitted on a connected
    * socket. Returns how many went out: fewer than given when a later datagram fails or, on a
    * non-blocking or timed socket, when the buffer fills (only the first datagram is waited
-   * for). An empty `buffers` returns 0.
+   * for). An empty `buffers` returns 0. Python has no such call.
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE` (the first datagram is too large),
    * `EDESTADDRREQ` (no address, not connected), `ECONNREFUSED`; {@link GaiError}.
    */
@@ -509,14 +565,23 @@ export class Socket {
     return batch.sendmany(this.#s, buffers, address, flags)
   }
 
-  /** `sendmany` with MSG_DONTWAIT: the count or `-errno`, never throws for OS errors. */
+  /**
+   * `sendmany` with MSG_DONTWAIT: the count or `-errno` (`-EAGAIN` when the buffer is full,
+   * `-EMSGSIZE`, `-EBADF` once closed). For a Poller's loop; Python has no such call.
+   * @throws {TypeError} / {@link RangeError} for bad arguments; {@link GaiError} for a name
+   * that does not resolve; never for OS errors.
+   */
   trySendmany(buffers: Iterable<BytesLike>, address?: Destinations, flags = 0): number {
     return batch.trySendmany(this.#s, buffers, address, flags)
   }
 
   /**
    * `sendmany` without blocking: resolves with how many datagrams went out (at least one,
-   * for a non-empty `buffers`) once the socket took some.
+   * for a non-empty `buffers`) once the socket took some. sendmmsg(2) with MSG_DONTWAIT (a
+   * sendmsg(2) loop elsewhere), again each time the loop reports the socket writable.
+   * Python has no such call.
+   * @throws {SocketError} (rejects) as `sendmany`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
    */
   sendmanyAsync(
     buffers: Iterable<BytesLike>,
@@ -556,9 +621,12 @@ export class Socket {
   }
 
   /**
-   * Receives into `buffer` (no copy) without blocking; resolves with the byte count, 0 at
-   * end of stream. The socket becomes non-blocking (`gettimeout() === 0`).
-   * @throws {SocketError} (rejects) `ECONNRESET`, `ETIMEDOUT` (options.timeout), `EBADF` (closed while pending); `AbortError`.
+   * Receives into `buffer` (no copy) without blocking the thread; resolves with the byte
+   * count, 0 at end of stream. The socket becomes non-blocking (`gettimeout() === 0`).
+   * recv(2) with MSG_DONTWAIT, again each time the loop reports the socket readable;
+   * asyncio's `loop.sock_recv_into(sock, buf)`.
+   * @throws {SocketError} (rejects) as `recvInto`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
    */
   recvIntoAsync(
     buffer: BufferLike,
@@ -573,13 +641,25 @@ export class Socket {
     return recvIntoAsync(this.#s, buffer, nbytes, flags, options)
   }
 
-  /** Receives up to `bufsize` bytes without blocking: an empty Buffer at end of stream. */
+  /**
+   * Receives up to `bufsize` bytes without blocking the thread; resolves with them, an empty
+   * Buffer at end of stream. recv(2) with MSG_DONTWAIT, again each time the loop reports the
+   * socket readable; asyncio's `loop.sock_recv(sock, n)`.
+   * @throws {SocketError} (rejects) as `recv`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
+   */
   recvAsync(bufsize: number, ...args: FlagsAndOptions): Promise<Buffer>
   recvAsync(bufsize: number, flags?: number | AsyncOptions, options?: AsyncOptions) {
     return recvAsync(this.#s, bufsize, flags, options)
   }
 
-  /** Receives a datagram without blocking: `[data, address]`. */
+  /**
+   * Receives a datagram without blocking the thread; resolves with `[data, address]`.
+   * recvfrom(2) with MSG_DONTWAIT, again each time the loop reports the socket readable;
+   * asyncio's `loop.sock_recvfrom(sock, bufsize)`.
+   * @throws {SocketError} (rejects) as `recvfrom`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
+   */
   recvfromAsync(bufsize: number, ...args: FlagsAndOptions): Promise<[Buffer, SocketAddress]>
   recvfromAsync(
     bufsize: number,
@@ -589,7 +669,13 @@ export class Socket {
     return recvfromAsync(this.#s, bufsize, flags, options)
   }
 
-  /** Sends without blocking once the socket is writable; resolves with the bytes sent. */
+  /**
+   * Sends without blocking the thread; resolves with the bytes sent (maybe fewer than given)
+   * once the socket took some. send(2) with MSG_DONTWAIT, again each time the loop reports
+   * the socket writable. asyncio has only `sock_sendall`.
+   * @throws {SocketError} (rejects) as `send`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
+   */
   sendAsync(data: BytesLike, ...args: FlagsAndOptions): Promise<number>
   sendAsync(
     data: BytesLike,
@@ -599,7 +685,13 @@ export class Socket {
     return sendAsync(this.#s, data, flags, options)
   }
 
-  /** Sends all of `data`, waiting for room as needed; on error `err.bytesSent` says how much went. */
+  /**
+   * Sends all of `data`, waiting on the loop for room as needed; resolves once the kernel
+   * took the last byte. On rejection `err.bytesSent` says how much went out (on an
+   * AbortError too). send(2) with MSG_DONTWAIT in a loop; asyncio's `loop.sock_sendall`.
+   * @throws {SocketError} (rejects) as `send`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
+   */
   sendallAsync(data: BytesLike, ...args: FlagsAndOptions): Promise<void>
   sendallAsync(
     data: BytesLike,
@@ -609,7 +701,14 @@ export class Socket {
     return sendallAsync(this.#s, data, flags, options)
   }
 
-  /** Sends a datagram without blocking: `sendtoAsync(data, address, options?)` or `(data, flags, address, options?)`. */
+  /**
+   * Sends a datagram without blocking the thread: `sendtoAsync(data, address, options?)` or
+   * `(data, flags, address, options?)`; resolves with the bytes sent. A host name is resolved
+   * first, blocking the thread (getaddrinfo(3)). sendto(2) with MSG_DONTWAIT, again each
+   * time the loop reports the socket writable; asyncio's `loop.sock_sendto(sock, data, address)`.
+   * @throws {SocketError} (rejects) as `sendto`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
+   */
   sendtoAsync(
     data: BytesLike,
     ...args:
@@ -625,7 +724,13 @@ export class Socket {
     return sendtoAsync(this.#s, data, a1, a2, a3)
   }
 
-  /** `sendmsg` without blocking once the socket is writable; resolves with the bytes sent. */
+  /**
+   * `sendmsg` without blocking the thread; resolves with the bytes sent once the socket took
+   * some. sendmsg(2) with MSG_DONTWAIT, again each time the loop reports the socket
+   * writable. asyncio has no `sock_sendmsg`.
+   * @throws {SocketError} (rejects) as `sendmsg`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
+   */
   sendmsgAsync(
     buffers: Iterable<BytesLike>,
     ...args:
@@ -648,7 +753,13 @@ export class Socket {
     return msg.sendmsgAsync(this.#s, buffers, ancdata, flags, address, options)
   }
 
-  /** `recvmsg` without blocking: resolves with `[data, ancdata, msgFlags, address]`. */
+  /**
+   * `recvmsg` without blocking the thread; resolves with `[data, ancdata, msgFlags, address]`
+   * (received fds are yours to close). recvmsg(2) with MSG_DONTWAIT, again each time the
+   * loop reports the socket readable. asyncio has no `sock_recvmsg`.
+   * @throws {SocketError} (rejects) as `recvmsg`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
+   */
   recvmsgAsync(
     bufsize: number,
     ...args: [options?: AsyncOptions] | OrFlags<[ancbufsize: number]>
@@ -662,7 +773,14 @@ export class Socket {
     return msg.recvmsgAsync(this.#s, bufsize, ancbufsize, flags, options)
   }
 
-  /** `recvmsgInto` without blocking: resolves with `[nbytes, ancdata, msgFlags, address]`. */
+  /**
+   * `recvmsgInto` without blocking the thread; resolves with `[nbytes, ancdata, msgFlags,
+   * address]`. The buffers must stay as they are until it settles. recvmsg(2) with
+   * MSG_DONTWAIT, again each time the loop reports the socket readable. asyncio has no
+   * `sock_recvmsg_into`.
+   * @throws {SocketError} (rejects) as `recvmsgInto`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
+   */
   recvmsgIntoAsync(
     buffers: Iterable<BufferLike>,
     ...args: [options?: AsyncOptions] | OrFlags<[ancbufsize: number]>
@@ -677,17 +795,24 @@ export class Socket {
   }
 
   /**
-   * Accepts a connection without blocking: `[socket, address]`. `for await (const [conn] of
-   * server)` does this in a loop.
+   * Accepts a connection without blocking the thread; resolves with `[socket, address]`,
+   * the new socket blocking and CLOEXEC as from `accept`. `for await (const [conn] of
+   * server)` does this in a loop. accept4(2), again each time the loop reports the socket
+   * readable; asyncio's `loop.sock_accept(sock)`.
+   * @throws {SocketError} (rejects) as `accept`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
    */
   acceptAsync(options?: AsyncOptions): Promise<[Socket, SocketAddress]> {
     return acceptAsync(this.#s, accepted, options)
   }
 
   /**
-   * Connects without blocking the thread: a non-blocking connect(2), then waits for the
-   * socket to become writable and reads SO_ERROR.
-   * @throws {SocketError} (rejects) `ECONNREFUSED`, `ETIMEDOUT` (options.timeout), `EBADF`; `AbortError`.
+   * Connects without blocking the thread; resolves once connected. A host name is resolved
+   * first, blocking the thread (getaddrinfo(3)). A non-blocking connect(2), then waits for
+   * the socket to become writable and reads SO_ERROR; asyncio's `loop.sock_connect(sock,
+   * address)`.
+   * @throws {SocketError} (rejects) as `connect`; `ETIMEDOUT` ({@link TimeoutError}) after
+   * `options.timeout`; `EBADF` when closed while pending. {@link AbortError} on `options.signal`.
    */
   connectAsync(address: AddressInput, options?: AsyncOptions): Promise<void> {
     return connectAsync(this.#s, address, options)
@@ -705,7 +830,12 @@ export class Socket {
     return accepting(this, this.#s)
   }
 
-  /** recv(2) with MSG_DONTWAIT: bytes (0 at end of stream) or `-errno` (`-EAGAIN`), never throws for OS errors. */
+  /**
+   * recv(2) with MSG_DONTWAIT into `buffer`: the byte count (0 at end of stream) or `-errno`
+   * (`-EAGAIN` when nothing is queued, `-EBADF` once closed). For a Poller's loop. Python
+   * has no such call (its non-blocking `recv_into` raises).
+   * @throws {TypeError} / {@link RangeError} for bad arguments; never for OS errors.
+   */
   tryRecvInto(buffer: BufferLike, nbytes = 0, flags = 0): number {
     const s = this.#s
     // The hot loop's shape (a Buffer, no size, no flags) skips the general checks.
@@ -714,13 +844,21 @@ export class Socket {
     return recvInto(s.fd, buf, nbytesOf(buf, nbytes), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
   }
 
-  /** send(2) with MSG_DONTWAIT: bytes sent or `-errno`, never throws for OS errors. */
+  /**
+   * send(2) with MSG_DONTWAIT: the bytes sent or `-errno` (`-EAGAIN` when the buffer is full,
+   * `-EPIPE`, `-EBADF` once closed). For a Poller's loop; Python has no such call.
+   * @throws {TypeError} / {@link RangeError} for bad arguments; never for OS errors.
+   */
   trySend(data: BytesLike, flags = 0): number {
     const s = this.#s
     return send(s.fd, v.bytes(data), v.cint(flags, 'flags') | MSG_DONTWAIT, 0)
   }
 
-  /** accept without blocking (the socket becomes non-blocking): `[socket, address]` or `-errno`. */
+  /**
+   * accept4(2) without blocking (the socket becomes non-blocking): `[socket, address]` or
+   * `-errno` (`-EAGAIN` when no connection waits, `-EMFILE`, `-EBADF` once closed). For a
+   * Poller's loop; Python has no such call. Never throws for OS errors.
+   */
   tryAccept(): [Socket, SocketAddress] | number {
     const s = this.#s
     if (s.fd !== -1 && s.timeout !== 0) this.settimeout(0)
@@ -728,6 +866,10 @@ export class Socket {
     return typeof conn === 'number' ? conn : accepted(s, conn)
   }
 
+  /**
+   * What `console.log` and `util.inspect` show, as Python's `repr`:
+   * `<Socket fd=5, family=2, type=1, proto=0, laddr=[...]>`.
+   */
   [inspect.custom](): string {
     return describe(this)
   }

@@ -23,6 +23,7 @@ export type TcpState =
  * `bytesSent`/`bytesRetrans` in 4.19; macOS has no `unacked`, `lost`, `pmtu`, ...).
  */
 export interface TcpInfo {
+  /** The connection's state: `'ESTABLISHED'`, `'LISTEN'`, ... (Linux's `tcpi_state`). */
   state: TcpState
   /** Retransmits of the current unacknowledged segment. */
   retransmits: number | null

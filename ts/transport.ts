@@ -105,8 +105,11 @@ export function extraInfo(sock: Socket, name: string, fallback: unknown): unknow
 
 /** What {@link Transport.getExtraInfo} knows. */
 export interface TransportExtraInfo {
+  /** The peer's address, as `getpeername()` gives it. */
   peername: SocketAddress
+  /** The local address, as `getsockname()` gives it. */
   sockname: SocketAddress
+  /** The Socket itself, for options; closing it aborts the transport. */
   socket: Socket
 }
 
@@ -500,6 +503,7 @@ export class Transport implements Target {
     return extraInfo(this.#sock, name, fallback)
   }
 
+  /** The protocol that gets what comes next (asyncio's `get_protocol`). */
   getProtocol(): StreamProtocol {
     return this.#protocol
   }

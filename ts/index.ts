@@ -86,6 +86,7 @@ export {
   socket,
   socketpair,
 } from './socket-functions.js'
+export type { SyncSocket } from './sync-socket.js'
 export type { TcpInfo, TcpState } from './tcp-info.js'
 export {
   type BufferedProtocol,

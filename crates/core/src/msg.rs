@@ -17,6 +17,9 @@ use crate::io::{call, deadline};
 use crate::sys::{self, cvt, SEND_FLAGS};
 use crate::{Address, Errno, Socket};
 
+// Defined in sys, which fills it, so that sys needs nothing above it.
+pub use crate::sys::PeerCredentials;
+
 /// One control message to send: `(level, type, data)`, Python's ancdata item.
 /// SCM_RIGHTS data is an array of native-endian C ints (the fds).
 #[derive(Clone, Copy, Debug)]
@@ -291,17 +294,6 @@ unsafe fn parse_control(msg: &libc::msghdr) -> Result<Vec<Ancillary>, Errno> {
         Some(e) => Err(e),
         None => Ok(out),
     }
-}
-
-/// The credentials of the process at the other end of an AF_UNIX socket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PeerCredentials {
-    /// Its process id, where the platform tells (Linux SO_PEERCRED, macOS LOCAL_PEERPID).
-    pub pid: Option<i32>,
-    /// Its effective user id.
-    pub uid: u32,
-    /// Its effective group id.
-    pub gid: u32,
 }
 
 impl Socket {

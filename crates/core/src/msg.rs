@@ -7,7 +7,7 @@
 
 use std::io::{IoSlice, IoSliceMut};
 use std::mem;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use socket2::{SockAddr, SockAddrStorage};
 
 use crate::io::{call, deadline};
 use crate::sys::{self, cvt, SEND_FLAGS};
-use crate::{Address, Errno, Socket};
+use crate::{Address, Errno};
 
 // Defined in sys, which fills it, so that sys needs nothing above it.
 pub use crate::sys::PeerCredentials;
@@ -293,51 +293,5 @@ unsafe fn parse_control(msg: &libc::msghdr) -> Result<Vec<Ancillary>, Errno> {
     match pending_error {
         Some(e) => Err(e),
         None => Ok(out),
-    }
-}
-
-impl Socket {
-    /// [`sendmsg`] under the socket's mode.
-    ///
-    /// # Errors
-    /// As [`sendmsg`].
-    pub fn sendmsg(
-        &self,
-        bufs: &[IoSlice<'_>],
-        cmsgs: &[Cmsg<'_>],
-        flags: i32,
-        addr: Option<&Address>,
-    ) -> Result<usize, Errno> {
-        sendmsg(self.as_fd(), bufs, cmsgs, flags, addr, self.timeout())
-    }
-
-    /// [`recvmsg`] under the socket's mode.
-    ///
-    /// # Errors
-    /// As [`recvmsg`].
-    pub fn recvmsg(
-        &self,
-        bufs: &mut [IoSliceMut<'_>],
-        ancbufsize: usize,
-        flags: i32,
-    ) -> Result<Received, Errno> {
-        recvmsg(self.as_fd(), bufs, ancbufsize, flags, self.timeout())
-    }
-
-    /// The peer's pid (where known), uid and gid, as the kernel recorded them at connect time.
-    ///
-    /// Corresponds to `getsockopt(SO_PEERCRED)` on Linux, getpeereid(3) (and
-    /// `LOCAL_PEERPID` on macOS) on the BSDs.
-    ///
-    /// # Errors
-    /// `EOPNOTSUPP` if the socket is not AF_UNIX, `ENOTCONN` if it has no peer: checked
-    /// first, because Linux answers SO_PEERCRED there too, with a pid of 0 (or, on a
-    /// listening socket, its own credentials).
-    pub fn peer_credentials(&self) -> Result<PeerCredentials, Errno> {
-        if self.family() != libc::AF_UNIX {
-            return Err(Errno::EOPNOTSUPP);
-        }
-        self.peer_addr()?;
-        sys::peer_credentials(self.as_raw_fd())
     }
 }

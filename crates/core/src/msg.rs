@@ -32,6 +32,23 @@ pub struct Cmsg<'a> {
     pub data: &'a [u8],
 }
 
+impl<'a> Cmsg<'a> {
+    /// A `SOL_SOCKET`/`SCM_RIGHTS` message passing descriptors: `data` holds them as
+    /// native-endian C ints, as [`rights_data`] lays them out.
+    pub fn rights(data: &'a [u8]) -> Cmsg<'a> {
+        Cmsg {
+            level: libc::SOL_SOCKET,
+            kind: libc::SCM_RIGHTS,
+            data,
+        }
+    }
+}
+
+/// The payload of an SCM_RIGHTS message carrying `fds`: each as a native-endian C int.
+pub fn rights_data(fds: impl IntoIterator<Item = RawFd>) -> Vec<u8> {
+    fds.into_iter().flat_map(RawFd::to_ne_bytes).collect()
+}
+
 /// One control message received.
 #[derive(Debug)]
 pub enum Ancillary {
@@ -181,16 +198,8 @@ pub fn send_fds(
     flags: i32,
     timeout: Option<Duration>,
 ) -> Result<usize, Errno> {
-    let ints: Vec<u8> = fds
-        .iter()
-        .flat_map(|f| f.as_raw_fd().to_ne_bytes())
-        .collect();
-    let rights = Cmsg {
-        level: libc::SOL_SOCKET,
-        kind: libc::SCM_RIGHTS,
-        data: &ints,
-    };
-    sendmsg(fd, bufs, &[rights], flags, None, timeout)
+    let data = rights_data(fds.iter().map(AsRawFd::as_raw_fd));
+    sendmsg(fd, bufs, &[Cmsg::rights(&data)], flags, None, timeout)
 }
 
 /// Receives one message, scattered over `bufs` in order, with up to

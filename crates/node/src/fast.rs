@@ -518,11 +518,7 @@ unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
         .collect();
     // SAFETY: as above.
     let data = rights.map(|(p, n)| unsafe { slice(p, n) });
-    let cmsg = data.map(|data| msg::Cmsg {
-        level: libc::SOL_SOCKET,
-        kind: libc::SCM_RIGHTS,
-        data,
-    });
+    let cmsg = data.map(msg::Cmsg::rights);
     let cmsgs = cmsg.as_slice();
     // Linux caps one call at INT_MAX bytes less a page, so the count fits `ret`'s i32.
     a.ret(borrow(fd).and_then(|fd| msg::sendmsg(fd, &iov, cmsgs, flags, None, timeout)))

@@ -247,6 +247,58 @@ pub fn recvmsg(
     })
 }
 
+/// What [`recv_fds`] returns: Python's `recv_fds` result.
+#[derive(Debug)]
+pub struct ReceivedFds {
+    /// Bytes received into the buffer; 0 at end of stream.
+    pub nbytes: usize,
+    /// The descriptors received, CLOEXEC and owned: at most the `maxfds` asked for.
+    pub fds: Vec<OwnedFd>,
+    /// As [`Received::flags`]: `MSG_CTRUNC` says more descriptors came than fit (closed).
+    pub flags: i32,
+    /// The sender, when the kernel gave one (unconnected datagram sockets).
+    pub address: Option<Address>,
+}
+
+/// Receives into `buf` with room for `maxfds` descriptors: Python's `socket.recv_fds`.
+/// Other control messages are dropped, as Python drops them. Descriptors that do not
+/// fit are closed, never left open: the kernel does so for those past the control
+/// buffer (and sets `MSG_CTRUNC`), and any a platform installed beyond `maxfds` anyway
+/// are closed here.
+///
+/// # Errors
+/// As [`recvmsg`]; `EINVAL` when room for `maxfds` descriptors overflows.
+pub fn recv_fds(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    maxfds: usize,
+    flags: i32,
+    timeout: Option<Duration>,
+) -> Result<ReceivedFds, Errno> {
+    // CMSG_LEN, as Python sizes it: CMSG_SPACE's padding could hold one more int.
+    let ancbufsize = maxfds
+        .checked_mul(mem::size_of::<RawFd>())
+        .and_then(cmsg_len)
+        .ok_or(Errno::EINVAL)?;
+    let r = recvmsg(fd, &mut [IoSliceMut::new(buf)], ancbufsize, flags, timeout)?;
+    let mut fds: Vec<OwnedFd> = r
+        .ancillary
+        .into_iter()
+        .filter_map(|a| match a {
+            Ancillary::Fds(fds) => Some(fds),
+            Ancillary::Data { .. } => None,
+        })
+        .flatten()
+        .collect();
+    fds.truncate(maxfds);
+    Ok(ReceivedFds {
+        nbytes: r.nbytes,
+        fds,
+        flags: r.flags,
+        address: r.address,
+    })
+}
+
 /// Decodes the control messages `msg` holds, owning every SCM_RIGHTS fd.
 ///
 /// # Safety

@@ -554,12 +554,10 @@ unsafe fn recvmsg_into_fd_impl(
     )
 }
 
-/// `recvFdsFd(fd, buf, fds, flags, timeout)`: Python's `recv_fds` on a stream
-/// socket: recvmsg into `buf` with room for `fds.length - 1` descriptors, which
-/// are written to `fds[1..]` with their count in `fds[0]` (other control
-/// messages are dropped, as `recv_fds` drops them). Returns `nbytes + 2^32 *
-/// msgFlags`, as `recvmsgIntoFd`, or `-errno`. Descriptors that do not fit in
-/// `fds` (none, with the room asked for) are closed, never leaked.
+/// `recvFdsFd(fd, buf, fds, flags, timeout)`: core's `msg::recv_fds` into `buf` with
+/// room for `fds.length - 1` descriptors, written to `fds[1..]` with their count in
+/// `fds[0]`. Returns `nbytes + 2^32 * msgFlags`, as `recvmsgIntoFd`, or `-errno`; ts/
+/// calls it on stream sockets only, which report no address.
 unsafe fn recv_fds_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
     let Some(a) = (unsafe { Args::<5>::new(env, info) }) else {
@@ -580,25 +578,13 @@ unsafe fn recv_fds_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) ->
         a.type_error::<()>(c"expected room for the count");
         return ptr::null_mut();
     };
-    let Some(ancbufsize) = msg::cmsg_len(slots.len() * 4) else {
-        return a.ret(Err(Errno::EINVAL));
-    };
-    let mut iov = [IoSliceMut::new(buf)];
-    let received = borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, ancbufsize, flags, timeout));
+    let received = borrow(fd).and_then(|fd| msg::recv_fds(fd, buf, slots.len(), flags, timeout));
     a.ret_received(received.map(|r| {
-        let fds = r.ancillary.into_iter().filter_map(|c| match c {
-            msg::Ancillary::Fds(fds) => Some(fds),
-            msg::Ancillary::Data { .. } => None,
-        });
-        let mut n = 0;
-        for owned in fds.flatten() {
-            // Past the room asked for, `owned` drops here and closes.
-            if let Some(slot) = slots.get_mut(n) {
-                *slot = owned.into_raw_fd();
-                n += 1;
-            }
+        // recv_fds returns at most `slots.len()` descriptors: none is dropped here.
+        *count = r.fds.len() as i32;
+        for (slot, owned) in slots.iter_mut().zip(r.fds) {
+            *slot = owned.into_raw_fd();
         }
-        *count = n as i32;
         (r.nbytes, r.flags)
     }))
 }

@@ -257,6 +257,16 @@ impl Socket {
         }
     }
 
+    /// [`Socket::connect`]'s outcome as an errno value, 0 on success: Python's
+    /// `connect_ex`, which a caller driving a non-blocking connect calls again and
+    /// again (`EINPROGRESS`, `EALREADY`, then 0 or `EISCONN`).
+    ///
+    /// # Errors
+    /// None as `Err`: each errno [`Socket::connect`] can fail with is the value.
+    pub fn connect_ex(&self, addr: &Address) -> i32 {
+        self.connect(addr).map_or_else(Errno::raw, |()| 0)
+    }
+
     fn finish_connect(&self, deadline: Option<Instant>) -> Result<(), Errno> {
         if !wait_fd(self.as_raw_fd(), libc::POLLOUT, deadline)? {
             return Err(Errno::ETIMEDOUT);

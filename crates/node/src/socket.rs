@@ -179,8 +179,7 @@ pub fn sock_connect_ex(
     scope_id: u32,
 ) -> Result<i32> {
     let s = h.get()?;
-    let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
-    Ok(s.connect(&addr).map_or_else(Errno::raw, |()| 0))
+    Ok(s.connect_ex(&resolve(s.family(), &host, port, flowinfo, scope_id)?))
 }
 
 #[napi(catch_unwind)]

@@ -1,9 +1,9 @@
 //! getaddrinfo(3) and getnameinfo(3) with Python's shapes, their own error kind, and
-//! [`Address::resolve`] (Python's address pieces, names looked up).
+//! [`Address::resolve`] and [`Address::numeric`] (Python's address pieces to an Address).
 
 use std::ffi::{CStr, CString};
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 use socket2::SockAddr;
 
@@ -232,6 +232,25 @@ impl Address {
                 Ok(Address::V6(SocketAddrV6::new(ip, port, flowinfo, scope)))
             }
             _ => Err(GaiError::from_raw(libc::EAI_FAMILY)),
+        }
+    }
+
+    /// An IPv4 or IPv6 address of Python's pieces when `host` is a numeric address, its
+    /// family read from the text. No name is looked up: Python's `getnameinfo` reads its
+    /// sockaddr this way (`AI_NUMERICHOST`), and so ours refuses names as Python does.
+    ///
+    /// # Errors
+    /// `EAI_NONAME` when `host` is not a numeric IPv4 or IPv6 address.
+    pub fn numeric(
+        host: &str,
+        port: u16,
+        flowinfo: u32,
+        scope_id: u32,
+    ) -> Result<Address, GaiError> {
+        match host.parse() {
+            Ok(IpAddr::V4(ip)) => Ok(Address::V4(SocketAddrV4::new(ip, port))),
+            Ok(IpAddr::V6(ip)) => Ok(Address::V6(SocketAddrV6::new(ip, port, flowinfo, scope_id))),
+            Err(_) => Err(GaiError::from_raw(libc::EAI_NONAME)),
         }
     }
 }

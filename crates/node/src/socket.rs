@@ -297,7 +297,8 @@ pub fn sock_watch(h: &mut External<NativeSocket>, id: u32, events: i32) -> Resul
     reactor::watch(id, fd, events)
 }
 
-/// sendto with MSG_DONTWAIT: bytes or `-errno`; name resolution errors still throw.
+/// sendto under the socket's mode with the caller's flags (ts/ adds MSG_DONTWAIT; see
+/// lib.rs): bytes or `-errno`; name resolution errors still throw.
 #[napi(catch_unwind)]
 pub fn sock_try_sendto(
     h: &External<NativeSocket>,
@@ -313,11 +314,11 @@ pub fn sock_try_sendto(
     };
     let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
     let data = &data[..data.len().min(i32::MAX as usize)];
-    Ok(s.send_to(data, flags | libc::MSG_DONTWAIT, &addr)
-        .map_or_else(neg, |n| n as i32))
+    Ok(s.send_to(data, flags, &addr).map_or_else(neg, |n| n as i32))
 }
 
-/// recvfrom with MSG_DONTWAIT: `[bytes, address]` or `-errno`.
+/// recvfrom under the socket's mode with the caller's flags (ts/ adds MSG_DONTWAIT; see
+/// lib.rs): `[bytes, address]` or `-errno`.
 #[napi(
     catch_unwind,
     ts_return_type = "[number, [string, number] | [string, number, number, number] | string | null] | number"
@@ -333,7 +334,7 @@ pub fn sock_try_recvfrom_into(
     };
     let buf = writable(&mut buf);
     let n = (nbytes as usize).min(buf.len());
-    match s.recv_from_into(&mut buf[..n], flags | libc::MSG_DONTWAIT) {
+    match s.recv_from_into(&mut buf[..n], flags) {
         Ok((got, addr)) => Either::A((len(got), JsAddress(addr))),
         Err(e) => Either::B(neg(e)),
     }

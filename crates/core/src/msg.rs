@@ -77,11 +77,17 @@ pub struct Received {
     /// `msg_flags`: `MSG_TRUNC` (datagram longer than the buffers),
     /// `MSG_CTRUNC` (control data cut: descriptors that did not fit were closed by the kernel), `MSG_EOR`.
     /// Never `MSG_CMSG_CLOEXEC`: every call asks for it and Linux echoes it back, so it says
-    /// nothing. What is left is below 2^21 on every platform (the node fast path relies on it).
+    /// nothing. What is left is in `0..FLAGS_LIMIT`.
     pub flags: i32,
     /// The sender, when the kernel gave one (unconnected datagram sockets).
     pub address: Option<Address>,
 }
+
+/// [`Received::flags`] and [`ReceivedFds::flags`] are below this, 2^21, on every
+/// platform: the flags recvmsg(2) reports are small bits, and `MSG_CMSG_CLOEXEC` (2^30 on
+/// Linux) is taken out. So a count below 2^32 and the flags pack into one exact double
+/// (`nbytes + 2^32 * flags` < 2^53), as the Node binding's fast calls return them.
+pub const FLAGS_LIMIT: i32 = 1 << 21;
 
 /// `CMSG_LEN(len)`: a header plus `len` bytes, no trailing padding; `None` when it overflows.
 pub fn cmsg_len(len: usize) -> Option<usize> {

@@ -10,7 +10,9 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::thread;
 use std::time::Duration;
 
-use bsd_sockets_core::msg::{cmsg_len, cmsg_space, recv_fds, send_fds, Ancillary, Cmsg, Received};
+use bsd_sockets_core::msg::{
+    cmsg_len, cmsg_space, recv_fds, send_fds, Ancillary, Cmsg, Received, FLAGS_LIMIT,
+};
 use bsd_sockets_core::{Address, Errno, Socket};
 use util::{closed_fd, is_cloexec, is_open, udp_socket, unix_pair, WAIT};
 
@@ -176,6 +178,41 @@ fn recv_fds_keeps_what_fits_and_closes_the_rest() {
         rd.read_to_end(&mut rest).unwrap(); // EOF at once, no writer left: closed
         assert!(rest.is_empty());
     }
+}
+
+#[test]
+fn received_flags_stay_below_the_limit_the_packing_relies_on() {
+    // nbytes (below 2^32) + 2^32 * flags is an exact double only below 2^53.
+    assert_eq!(i64::from(FLAGS_LIMIT) << 32, 1 << 53);
+    // Every flag recvmsg(2) reports on the sockets served here is below the limit.
+    for flag in [
+        libc::MSG_OOB,
+        libc::MSG_EOR,
+        libc::MSG_TRUNC,
+        libc::MSG_CTRUNC,
+    ] {
+        assert!((0..FLAGS_LIMIT).contains(&flag), "{flag:#x}");
+    }
+    // Linux's error-queue reads (IP_RECVERR) report one more flag.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    assert!((0..FLAGS_LIMIT).contains(&libc::MSG_ERRQUEUE));
+    // And for real: a datagram and its descriptors both cut short. Linux echoes the
+    // MSG_CMSG_CLOEXEC every call asks for (2^30), which must not show.
+    let (a, b) = unix_pair(libc::SOCK_DGRAM);
+    let (_rd, wr) = pipe();
+    let w = wr.as_fd();
+    send_fds(
+        a.as_fd(),
+        &[IoSlice::new(b"longer")],
+        &[w, w],
+        0,
+        a.timeout(),
+    )
+    .unwrap();
+    let mut buf = [0u8; 2];
+    let r = recv_fds(b.as_fd(), &mut buf, 1, 0, b.timeout()).unwrap();
+    assert_eq!(r.flags, libc::MSG_TRUNC | libc::MSG_CTRUNC);
+    assert!((0..FLAGS_LIMIT).contains(&r.flags));
 }
 
 #[test]

@@ -30,9 +30,15 @@ pub const REACTOR_READABLE: i32 = uv::UV_READABLE;
 #[napi]
 pub const REACTOR_WRITABLE: i32 = uv::UV_WRITABLE;
 
-/// Event bit for "libuv reported an error and stopped the handle", sent with both bits
-/// above: JS retries its operations (the syscall then reports the real errno) and re-arms.
-/// Outside the bits a watch asks libuv for, so libuv never reports it itself.
+/// Event bit: the peer shut down its side (libuv's `UV_DISCONNECT`, EPOLLRDHUP), reported
+/// only to a watch that asked for it (Poller.watch does, with readable).
+#[napi]
+pub const REACTOR_DISCONNECT: i32 = uv::UV_DISCONNECT;
+
+/// Event bit for "libuv reported an error and stopped the handle", sent with the readable
+/// and writable bits: JS retries its operations (the syscall then reports the real errno)
+/// and re-arms. libuv's own 8 is `UV_PRIORITIZED`, which no watch asks for, so libuv
+/// never reports it itself.
 #[napi]
 pub const REACTOR_ERROR: i32 = 8;
 

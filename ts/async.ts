@@ -2,6 +2,8 @@
 // that is likely to succeed, else queued (FIFO per direction) on the socket's Watcher
 // (ts/reactor.ts) until the loop says the socket is ready, with timeouts (ts/deadlines.ts),
 // abort signals and ref/unref. The Socket's methods delegate here with their State.
+// Every attempt adds MSG_DONTWAIT to its flags itself: the native calls never add it
+// (crates/node/src/lib.rs).
 import type { AddressInput, SocketAddress } from './address.js'
 import { type NativeSocket, native } from './binding.js'
 import { AF_UNIX, errno, MSG_DONTWAIT, SO_ERROR, SOL_SOCKET } from './constants.js'
@@ -336,7 +338,7 @@ export function recvfromAsync(
     'recvfrom',
     () => {
       const n = v.recvSize(bufsize)
-      const f = v.cint(flags, 'flags')
+      const f = v.cint(flags, 'flags') | MSG_DONTWAIT
       return () => {
         const buf = Buffer.allocUnsafe(n)
         const r = native.sockTryRecvfromInto(h, buf, n, f)
@@ -450,7 +452,7 @@ export function sendtoAsync(
     'sendto',
     () => {
       const b = v.bytes(data)
-      const flags = withFlags ? v.cint(a1, 'flags') : 0
+      const flags = (withFlags ? v.cint(a1, 'flags') : 0) | MSG_DONTWAIT
       const a = v.address(withFlags ? a2 : a1, s.family, 'address')
       return () => {
         try {

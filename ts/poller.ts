@@ -65,7 +65,7 @@ const SYSCALLS: Record<PollerBackend, { create: string; ctl: string; wait: strin
 const UV_SYSCALL = 'watch'
 /** libuv's `UV_DISCONNECT`: the peer shut down its side (EPOLLRDHUP), asked with readable. */
 const UV_DISCONNECT = 4
-/** The reactor's error bit (crates/node/src/reactor.rs `EV_ERROR`): libuv stopped the handle. */
+/** The reactor's error bit (crates/node/src/reactor.rs `REACTOR_ERROR`): libuv stopped the handle. */
 const UV_ERROR = 8
 
 const EBADF = errno.EBADF as number

@@ -1,11 +1,11 @@
 //! Socket addresses in Python's shapes, to and from the kernel's `sockaddr`.
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::net::{SocketAddrV4, SocketAddrV6};
 use std::os::unix::ffi::OsStrExt;
 
 use socket2::SockAddr;
 
-use crate::{getaddrinfo, AddrInfoHints, Errno, GaiError};
+use crate::Errno;
 
 /// A socket address: what `bind`, `connect` and `sendto` take and what
 /// `accept`, `getsockname` and `recvfrom` give back.
@@ -74,70 +74,6 @@ impl Address {
             Address::Other(i32::from(addr.family()))
         }
     }
-
-    /// Builds an address of `family` from Python's pieces, resolving `host`
-    /// through getaddrinfo when it is not a numeric address.
-    ///
-    /// `""` is the any-address and `"<broadcast>"` INADDR_BROADCAST, as in
-    /// Python. For `AF_UNIX`, `host` is the path and the numbers are unused.
-    ///
-    /// # Errors
-    /// A [`GaiError`] when the name does not resolve (`EAI_NONAME`) or the
-    /// family is not one of `AF_INET`, `AF_INET6`, `AF_UNIX` (`EAI_FAMILY`).
-    pub fn resolve(
-        family: i32,
-        host: &str,
-        port: u16,
-        flowinfo: u32,
-        scope_id: u32,
-    ) -> Result<Address, GaiError> {
-        match family {
-            libc::AF_UNIX => Ok(Address::Unix(host.as_bytes().to_vec())),
-            libc::AF_INET => {
-                let ip = match host {
-                    "" => Ipv4Addr::UNSPECIFIED,
-                    "<broadcast>" => Ipv4Addr::BROADCAST,
-                    _ => match host.parse() {
-                        Ok(ip) => ip,
-                        Err(_) => match lookup(family, host)? {
-                            Address::V4(a) => *a.ip(),
-                            _ => return Err(GaiError::from_raw(libc::EAI_FAMILY)),
-                        },
-                    },
-                };
-                Ok(Address::V4(SocketAddrV4::new(ip, port)))
-            }
-            libc::AF_INET6 => {
-                let (ip, scope) = match host {
-                    "" => (Ipv6Addr::UNSPECIFIED, scope_id),
-                    _ => match host.parse() {
-                        Ok(ip) => (ip, scope_id),
-                        // getaddrinfo also reads a "%eth0" zone into the scope id.
-                        Err(_) => match lookup(family, host)? {
-                            Address::V6(a) if scope_id == 0 => (*a.ip(), a.scope_id()),
-                            Address::V6(a) => (*a.ip(), scope_id),
-                            _ => return Err(GaiError::from_raw(libc::EAI_FAMILY)),
-                        },
-                    },
-                };
-                Ok(Address::V6(SocketAddrV6::new(ip, port, flowinfo, scope)))
-            }
-            _ => Err(GaiError::from_raw(libc::EAI_FAMILY)),
-        }
-    }
-}
-
-/// First address getaddrinfo gives for `host` in `family`.
-fn lookup(family: i32, host: &str) -> Result<Address, GaiError> {
-    let hints = AddrInfoHints {
-        family,
-        ..AddrInfoHints::default()
-    };
-    getaddrinfo(Some(host), None, hints)?
-        .into_iter()
-        .next()
-        .map(|info| info.address)
-        .ok_or(GaiError::from_raw(libc::EAI_NONAME))
 }
 
 fn unix_path_capacity() -> usize {

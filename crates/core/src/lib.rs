@@ -5,6 +5,26 @@
 //! a poll(2)-based [`select`], sendmsg/recvmsg with descriptor passing
 //! ([`msg`]), batched datagrams ([`batch`]), [`TcpInfo`], and [`Errno`] so
 //! every error keeps its OS number.
+//!
+//! # Layers
+//!
+//! `a -> b`: `b` is built on `a` and may use it; `a` never uses `b`, nor anything
+//! after it. So each module reads with only what is below it in mind, and there
+//! is no cycle.
+//!
+//! ```text
+//! errno                                under everything: every call returns Errno
+//! sys -> io -> {msg, batch} -> socket  the one -1 -> Errno and platform cfgs; Python's
+//!                                      three modes; sendmsg/recvmsg and recvmmsg/sendmmsg
+//!                                      on a borrowed fd; Socket, one method per syscall
+//! sys -> {select, poller, tcp_info}    beside io; socket also uses tcp_info
+//! addr -> resolve                      Address <-> sockaddr (msg, batch and socket use
+//!                                      it too); getaddrinfo, getnameinfo, Address::resolve
+//! inet                                 inet_pton/inet_ntop, over errno only
+//! ```
+//!
+//! A method of [`Socket`] that wraps a lower module's call lives in socket.rs,
+//! never as an `impl Socket` in the lower module: that would point upwards.
 #![deny(missing_docs)]
 
 mod addr;

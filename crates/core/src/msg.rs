@@ -7,7 +7,7 @@
 
 use std::io::{IoSlice, IoSliceMut};
 use std::mem;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::time::Duration;
 
@@ -15,7 +15,10 @@ use socket2::{SockAddr, SockAddrStorage};
 
 use crate::io::{call, deadline};
 use crate::sys::{self, cvt, SEND_FLAGS};
-use crate::{Address, Errno, Socket};
+use crate::{Address, Errno};
+
+// Defined in sys, which fills it, so that sys needs nothing above it.
+pub use crate::sys::PeerCredentials;
 
 /// One control message to send: `(level, type, data)`, Python's ancdata item.
 /// SCM_RIGHTS data is an array of native-endian C ints (the fds).
@@ -27,6 +30,23 @@ pub struct Cmsg<'a> {
     pub kind: i32,
     /// The payload, copied after the header.
     pub data: &'a [u8],
+}
+
+impl<'a> Cmsg<'a> {
+    /// A `SOL_SOCKET`/`SCM_RIGHTS` message passing descriptors: `data` holds them as
+    /// native-endian C ints, as [`rights_data`] lays them out.
+    pub fn rights(data: &'a [u8]) -> Cmsg<'a> {
+        Cmsg {
+            level: libc::SOL_SOCKET,
+            kind: libc::SCM_RIGHTS,
+            data,
+        }
+    }
+}
+
+/// The payload of an SCM_RIGHTS message carrying `fds`: each as a native-endian C int.
+pub fn rights_data(fds: impl IntoIterator<Item = RawFd>) -> Vec<u8> {
+    fds.into_iter().flat_map(RawFd::to_ne_bytes).collect()
 }
 
 /// One control message received.
@@ -57,11 +77,17 @@ pub struct Received {
     /// `msg_flags`: `MSG_TRUNC` (datagram longer than the buffers),
     /// `MSG_CTRUNC` (control data cut: descriptors that did not fit were closed by the kernel), `MSG_EOR`.
     /// Never `MSG_CMSG_CLOEXEC`: every call asks for it and Linux echoes it back, so it says
-    /// nothing. What is left is below 2^21 on every platform (the node fast path relies on it).
+    /// nothing. What is left is in `0..FLAGS_LIMIT`.
     pub flags: i32,
     /// The sender, when the kernel gave one (unconnected datagram sockets).
     pub address: Option<Address>,
 }
+
+/// [`Received::flags`] and [`ReceivedFds::flags`] are below this, 2^21, on every
+/// platform: the flags recvmsg(2) reports are small bits, and `MSG_CMSG_CLOEXEC` (2^30 on
+/// Linux) is taken out. So a count below 2^32 and the flags pack into one exact double
+/// (`nbytes + 2^32 * flags` < 2^53), as the Node binding's fast calls return them.
+pub const FLAGS_LIMIT: i32 = 1 << 21;
 
 /// `CMSG_LEN(len)`: a header plus `len` bytes, no trailing padding; `None` when it overflows.
 pub fn cmsg_len(len: usize) -> Option<usize> {
@@ -178,16 +204,8 @@ pub fn send_fds(
     flags: i32,
     timeout: Option<Duration>,
 ) -> Result<usize, Errno> {
-    let ints: Vec<u8> = fds
-        .iter()
-        .flat_map(|f| f.as_raw_fd().to_ne_bytes())
-        .collect();
-    let rights = Cmsg {
-        level: libc::SOL_SOCKET,
-        kind: libc::SCM_RIGHTS,
-        data: &ints,
-    };
-    sendmsg(fd, bufs, &[rights], flags, None, timeout)
+    let data = rights_data(fds.iter().map(AsRawFd::as_raw_fd));
+    sendmsg(fd, bufs, &[Cmsg::rights(&data)], flags, None, timeout)
 }
 
 /// Receives one message, scattered over `bufs` in order, with up to
@@ -232,6 +250,58 @@ pub fn recvmsg(
             flags: msg.msg_flags & !sys::RECV_CMSG_FLAGS,
             address,
         })
+    })
+}
+
+/// What [`recv_fds`] returns: Python's `recv_fds` result.
+#[derive(Debug)]
+pub struct ReceivedFds {
+    /// Bytes received into the buffer; 0 at end of stream.
+    pub nbytes: usize,
+    /// The descriptors received, CLOEXEC and owned: at most the `maxfds` asked for.
+    pub fds: Vec<OwnedFd>,
+    /// As [`Received::flags`]: `MSG_CTRUNC` says more descriptors came than fit (closed).
+    pub flags: i32,
+    /// The sender, when the kernel gave one (unconnected datagram sockets).
+    pub address: Option<Address>,
+}
+
+/// Receives into `buf` with room for `maxfds` descriptors: Python's `socket.recv_fds`.
+/// Other control messages are dropped, as Python drops them. Descriptors that do not
+/// fit are closed, never left open: the kernel does so for those past the control
+/// buffer (and sets `MSG_CTRUNC`), and any a platform installed beyond `maxfds` anyway
+/// are closed here.
+///
+/// # Errors
+/// As [`recvmsg`]; `EINVAL` when room for `maxfds` descriptors overflows.
+pub fn recv_fds(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    maxfds: usize,
+    flags: i32,
+    timeout: Option<Duration>,
+) -> Result<ReceivedFds, Errno> {
+    // CMSG_LEN, as Python sizes it: CMSG_SPACE's padding could hold one more int.
+    let ancbufsize = maxfds
+        .checked_mul(mem::size_of::<RawFd>())
+        .and_then(cmsg_len)
+        .ok_or(Errno::EINVAL)?;
+    let r = recvmsg(fd, &mut [IoSliceMut::new(buf)], ancbufsize, flags, timeout)?;
+    let mut fds: Vec<OwnedFd> = r
+        .ancillary
+        .into_iter()
+        .filter_map(|a| match a {
+            Ancillary::Fds(fds) => Some(fds),
+            Ancillary::Data { .. } => None,
+        })
+        .flatten()
+        .collect();
+    fds.truncate(maxfds);
+    Ok(ReceivedFds {
+        nbytes: r.nbytes,
+        fds,
+        flags: r.flags,
+        address: r.address,
     })
 }
 
@@ -290,62 +360,5 @@ unsafe fn parse_control(msg: &libc::msghdr) -> Result<Vec<Ancillary>, Errno> {
     match pending_error {
         Some(e) => Err(e),
         None => Ok(out),
-    }
-}
-
-/// The credentials of the process at the other end of an AF_UNIX socket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PeerCredentials {
-    /// Its process id, where the platform tells (Linux SO_PEERCRED, macOS LOCAL_PEERPID).
-    pub pid: Option<i32>,
-    /// Its effective user id.
-    pub uid: u32,
-    /// Its effective group id.
-    pub gid: u32,
-}
-
-impl Socket {
-    /// [`sendmsg`] under the socket's mode.
-    ///
-    /// # Errors
-    /// As [`sendmsg`].
-    pub fn sendmsg(
-        &self,
-        bufs: &[IoSlice<'_>],
-        cmsgs: &[Cmsg<'_>],
-        flags: i32,
-        addr: Option<&Address>,
-    ) -> Result<usize, Errno> {
-        sendmsg(self.as_fd(), bufs, cmsgs, flags, addr, self.timeout())
-    }
-
-    /// [`recvmsg`] under the socket's mode.
-    ///
-    /// # Errors
-    /// As [`recvmsg`].
-    pub fn recvmsg(
-        &self,
-        bufs: &mut [IoSliceMut<'_>],
-        ancbufsize: usize,
-        flags: i32,
-    ) -> Result<Received, Errno> {
-        recvmsg(self.as_fd(), bufs, ancbufsize, flags, self.timeout())
-    }
-
-    /// The peer's pid (where known), uid and gid, as the kernel recorded them at connect time.
-    ///
-    /// Corresponds to `getsockopt(SO_PEERCRED)` on Linux, getpeereid(3) (and
-    /// `LOCAL_PEERPID` on macOS) on the BSDs.
-    ///
-    /// # Errors
-    /// `EOPNOTSUPP` if the socket is not AF_UNIX, `ENOTCONN` if it has no peer: checked
-    /// first, because Linux answers SO_PEERCRED there too, with a pid of 0 (or, on a
-    /// listening socket, its own credentials).
-    pub fn peer_credentials(&self) -> Result<PeerCredentials, Errno> {
-        if self.family() != libc::AF_UNIX {
-            return Err(Errno::EOPNOTSUPP);
-        }
-        self.peer_addr()?;
-        sys::peer_credentials(self.as_raw_fd())
     }
 }

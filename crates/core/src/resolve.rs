@@ -1,7 +1,9 @@
-//! getaddrinfo(3) with Python's result shape, and its own error kind.
+//! getaddrinfo(3) and getnameinfo(3) with Python's shapes, their own error kind, and
+//! [`Address::resolve`] and [`Address::numeric`] (Python's address pieces to an Address).
 
 use std::ffi::{CStr, CString};
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 use socket2::SockAddr;
 
@@ -177,6 +179,93 @@ impl Drop for FreeOnDrop {
         // SAFETY: the pointer came from a successful getaddrinfo and is freed once, here.
         unsafe { libc::freeaddrinfo(self.0) };
     }
+}
+
+/// Python's address pieces to an [`Address`]: here rather than in addr, so that addr
+/// (which the resolver's results are made of) needs no resolver.
+impl Address {
+    /// Builds an address of `family` from Python's pieces, resolving `host`
+    /// through getaddrinfo when it is not a numeric address.
+    ///
+    /// `""` is the any-address and `"<broadcast>"` INADDR_BROADCAST, as in
+    /// Python. For `AF_UNIX`, `host` is the path and the numbers are unused.
+    ///
+    /// # Errors
+    /// A [`GaiError`] when the name does not resolve (`EAI_NONAME`) or the
+    /// family is not one of `AF_INET`, `AF_INET6`, `AF_UNIX` (`EAI_FAMILY`).
+    pub fn resolve(
+        family: i32,
+        host: &str,
+        port: u16,
+        flowinfo: u32,
+        scope_id: u32,
+    ) -> Result<Address, GaiError> {
+        match family {
+            libc::AF_UNIX => Ok(Address::Unix(host.as_bytes().to_vec())),
+            libc::AF_INET => {
+                let ip = match host {
+                    "" => Ipv4Addr::UNSPECIFIED,
+                    "<broadcast>" => Ipv4Addr::BROADCAST,
+                    _ => match host.parse() {
+                        Ok(ip) => ip,
+                        Err(_) => match lookup(family, host)? {
+                            Address::V4(a) => *a.ip(),
+                            _ => return Err(GaiError::from_raw(libc::EAI_FAMILY)),
+                        },
+                    },
+                };
+                Ok(Address::V4(SocketAddrV4::new(ip, port)))
+            }
+            libc::AF_INET6 => {
+                let (ip, scope) = match host {
+                    "" => (Ipv6Addr::UNSPECIFIED, scope_id),
+                    _ => match host.parse() {
+                        Ok(ip) => (ip, scope_id),
+                        // getaddrinfo also reads a "%eth0" zone into the scope id.
+                        Err(_) => match lookup(family, host)? {
+                            Address::V6(a) if scope_id == 0 => (*a.ip(), a.scope_id()),
+                            Address::V6(a) => (*a.ip(), scope_id),
+                            _ => return Err(GaiError::from_raw(libc::EAI_FAMILY)),
+                        },
+                    },
+                };
+                Ok(Address::V6(SocketAddrV6::new(ip, port, flowinfo, scope)))
+            }
+            _ => Err(GaiError::from_raw(libc::EAI_FAMILY)),
+        }
+    }
+
+    /// An IPv4 or IPv6 address of Python's pieces when `host` is a numeric address, its
+    /// family read from the text. No name is looked up: Python's `getnameinfo` reads its
+    /// sockaddr this way (`AI_NUMERICHOST`), and so ours refuses names as Python does.
+    ///
+    /// # Errors
+    /// `EAI_NONAME` when `host` is not a numeric IPv4 or IPv6 address.
+    pub fn numeric(
+        host: &str,
+        port: u16,
+        flowinfo: u32,
+        scope_id: u32,
+    ) -> Result<Address, GaiError> {
+        match host.parse() {
+            Ok(IpAddr::V4(ip)) => Ok(Address::V4(SocketAddrV4::new(ip, port))),
+            Ok(IpAddr::V6(ip)) => Ok(Address::V6(SocketAddrV6::new(ip, port, flowinfo, scope_id))),
+            Err(_) => Err(GaiError::from_raw(libc::EAI_NONAME)),
+        }
+    }
+}
+
+/// First address getaddrinfo gives for `host` in `family`.
+fn lookup(family: i32, host: &str) -> Result<Address, GaiError> {
+    let hints = AddrInfoHints {
+        family,
+        ..AddrInfoHints::default()
+    };
+    getaddrinfo(Some(host), None, hints)?
+        .into_iter()
+        .next()
+        .map(|info| info.address)
+        .ok_or(GaiError::from_raw(libc::EAI_NONAME))
 }
 
 /// The host and service names of `addr` (IPv4 or IPv6), as getnameinfo(3)

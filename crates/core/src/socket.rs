@@ -1,5 +1,6 @@
 //! `Socket`: an owned socket fd with Python's blocking / timeout / non-blocking modes.
 
+use std::io::{IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use socket2::{Domain, Protocol, Type};
 
 use crate::batch::{self, BatchPath, RecvMeta};
 use crate::io;
+use crate::msg::{self, Cmsg, PeerCredentials, Received};
 use crate::sys::{self, cvt, wait_fd};
 use crate::{Address, Errno, TcpInfo};
 
@@ -255,6 +257,16 @@ impl Socket {
         }
     }
 
+    /// [`Socket::connect`]'s outcome as an errno value, 0 on success: Python's
+    /// `connect_ex`, which a caller driving a non-blocking connect calls again and
+    /// again (`EINPROGRESS`, `EALREADY`, then 0 or `EISCONN`).
+    ///
+    /// # Errors
+    /// None as `Err`: each errno [`Socket::connect`] can fail with is the value.
+    pub fn connect_ex(&self, addr: &Address) -> i32 {
+        self.connect(addr).map_or_else(Errno::raw, |()| 0)
+    }
+
     fn finish_connect(&self, deadline: Option<Instant>) -> Result<(), Errno> {
         if !wait_fd(self.as_raw_fd(), libc::POLLOUT, deadline)? {
             return Err(Errno::ETIMEDOUT);
@@ -366,6 +378,33 @@ impl Socket {
         )
     }
 
+    /// [`msg::sendmsg`] under the socket's mode.
+    ///
+    /// # Errors
+    /// As [`msg::sendmsg`].
+    pub fn sendmsg(
+        &self,
+        bufs: &[IoSlice<'_>],
+        cmsgs: &[Cmsg<'_>],
+        flags: i32,
+        addr: Option<&Address>,
+    ) -> Result<usize, Errno> {
+        msg::sendmsg(self.as_fd(), bufs, cmsgs, flags, addr, self.timeout)
+    }
+
+    /// [`msg::recvmsg`] under the socket's mode.
+    ///
+    /// # Errors
+    /// As [`msg::recvmsg`].
+    pub fn recvmsg(
+        &self,
+        bufs: &mut [IoSliceMut<'_>],
+        ancbufsize: usize,
+        flags: i32,
+    ) -> Result<Received, Errno> {
+        msg::recvmsg(self.as_fd(), bufs, ancbufsize, flags, self.timeout)
+    }
+
     /// The TCP connection's state and counters. See [`crate::tcp_info`].
     ///
     /// # Errors
@@ -378,6 +417,23 @@ impl Socket {
             return Err(Errno::EOPNOTSUPP);
         }
         crate::tcp_info(self.as_fd())
+    }
+
+    /// The peer's pid (where known), uid and gid, as the kernel recorded them at connect time.
+    ///
+    /// Corresponds to `getsockopt(SO_PEERCRED)` on Linux, getpeereid(3) (and
+    /// `LOCAL_PEERPID` on macOS) on the BSDs.
+    ///
+    /// # Errors
+    /// `EOPNOTSUPP` if the socket is not AF_UNIX, `ENOTCONN` if it has no peer: checked
+    /// first, because Linux answers SO_PEERCRED there too, with a pid of 0 (or, on a
+    /// listening socket, its own credentials).
+    pub fn peer_credentials(&self) -> Result<PeerCredentials, Errno> {
+        if self.family() != libc::AF_UNIX {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.peer_addr()?;
+        sys::peer_credentials(self.as_raw_fd())
     }
 
     /// Shuts down reading (`SHUT_RD`), writing (`SHUT_WR`) or both (`SHUT_RDWR`).

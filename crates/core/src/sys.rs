@@ -186,13 +186,24 @@ mod cmsg_cloexec {
 
 pub(crate) use cmsg_cloexec::{set_received_cloexec, RECV_CMSG_FLAGS};
 
+/// The credentials of the process at the other end of an AF_UNIX socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerCredentials {
+    /// Its process id, where the platform tells (Linux SO_PEERCRED, macOS LOCAL_PEERPID).
+    pub pid: Option<i32>,
+    /// Its effective user id.
+    pub uid: u32,
+    /// Its effective group id.
+    pub gid: u32,
+}
+
 /// Linux: SO_PEERCRED's `struct ucred`.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) fn peer_credentials(fd: RawFd) -> Result<crate::msg::PeerCredentials, Errno> {
+pub(crate) fn peer_credentials(fd: RawFd) -> Result<PeerCredentials, Errno> {
     // SAFETY: ucred is plain old data (three integers).
     let (cred, _) =
         unsafe { getsockopt_struct::<libc::ucred>(fd, libc::SOL_SOCKET, libc::SO_PEERCRED)? };
-    Ok(crate::msg::PeerCredentials {
+    Ok(PeerCredentials {
         pid: Some(cred.pid),
         uid: cred.uid,
         gid: cred.gid,
@@ -208,11 +219,11 @@ pub(crate) fn peer_credentials(fd: RawFd) -> Result<crate::msg::PeerCredentials,
     target_os = "openbsd",
     target_os = "dragonfly"
 ))]
-pub(crate) fn peer_credentials(fd: RawFd) -> Result<crate::msg::PeerCredentials, Errno> {
+pub(crate) fn peer_credentials(fd: RawFd) -> Result<PeerCredentials, Errno> {
     let (mut uid, mut gid) = (0, 0);
     // SAFETY: `uid` and `gid` are valid out-pointers.
     cvt(unsafe { libc::getpeereid(fd, &mut uid, &mut gid) })?;
-    Ok(crate::msg::PeerCredentials {
+    Ok(PeerCredentials {
         pid: peer_pid(fd),
         uid,
         gid,
@@ -249,6 +260,6 @@ fn peer_pid(_fd: RawFd) -> Option<i32> {
     target_os = "openbsd",
     target_os = "dragonfly"
 )))]
-pub(crate) fn peer_credentials(_fd: RawFd) -> Result<crate::msg::PeerCredentials, Errno> {
+pub(crate) fn peer_credentials(_fd: RawFd) -> Result<PeerCredentials, Errno> {
     Err(Errno::EOPNOTSUPP)
 }

@@ -423,6 +423,27 @@ fn getnameinfo_numeric_and_its_errors() {
 }
 
 #[test]
+fn numeric_addresses_take_their_family_from_the_text_and_never_look_up() {
+    assert_eq!(
+        Address::numeric("127.0.0.1", 80, 9, 9),
+        Ok(Address::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 80)))
+    );
+    assert_eq!(
+        Address::numeric("::1", 443, 5, 6),
+        Ok(Address::V6(SocketAddrV6::new(
+            Ipv6Addr::LOCALHOST,
+            443,
+            5,
+            6
+        )))
+    );
+    let no_name = Err(GaiError::from_raw(libc::EAI_NONAME));
+    for host in ["localhost", "", "<broadcast>", "1.2.3", "::1%lo"] {
+        assert_eq!(Address::numeric(host, 80, 0, 0), no_name, "{host:?}");
+    }
+}
+
+#[test]
 fn inet_text_and_packed_forms_agree_with_address_parsing() {
     let packed = inet_pton(libc::AF_INET6, "2001:db8::7").unwrap().unwrap();
     assert_eq!(

@@ -103,7 +103,22 @@ fn einprogress_on_nonblocking_connect() {
         let again = client.connect(&addr);
         assert!(again.is_ok() || again == Err(Errno::EISCONN), "{again:?}");
         assert_eq!(client.connect(&addr), Err(Errno::EISCONN));
+        assert_eq!(client.connect_ex(&addr), libc::EISCONN);
     }
+}
+
+#[test]
+fn connect_ex_returns_the_errno_as_a_value() {
+    let (_holder, refused) = unlistened_port(libc::AF_INET);
+    let client = socket(libc::AF_INET, libc::SOCK_STREAM);
+    assert_eq!(client.connect_ex(&refused), libc::ECONNREFUSED);
+    let (_listener, addr) = tcp_listener(libc::AF_INET);
+    let client = socket(libc::AF_INET, libc::SOCK_STREAM);
+    assert_eq!(client.connect_ex(&addr), 0);
+    // An address the kernel cannot take fails the same way: a value, not an Err.
+    let unix = Socket::new(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
+    let long = Address::Unix(vec![b'x'; 4096]);
+    assert_eq!(unix.connect_ex(&long), libc::ENAMETOOLONG);
 }
 
 /// A loopback port that is bound (so nobody else takes it) but not listening.

@@ -10,7 +10,9 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::thread;
 use std::time::Duration;
 
-use bsd_sockets_core::msg::{cmsg_len, cmsg_space, send_fds, Ancillary, Cmsg, Received};
+use bsd_sockets_core::msg::{
+    cmsg_len, cmsg_space, recv_fds, send_fds, Ancillary, Cmsg, Received, FLAGS_LIMIT,
+};
 use bsd_sockets_core::{Address, Errno, Socket};
 use util::{closed_fd, is_cloexec, is_open, udp_socket, unix_pair, WAIT};
 
@@ -145,6 +147,72 @@ fn fds_that_do_not_fit_are_closed_and_flagged() {
         rd.read_to_end(&mut rest).unwrap();
         assert_eq!(rest, if room == 1 { &b"!"[..] } else { &b""[..] });
     }
+}
+
+#[test]
+fn recv_fds_keeps_what_fits_and_closes_the_rest() {
+    // Three pipes' write ends travel, room for one. A pipe's read end sees EOF only once
+    // every copy of its write end is closed, wherever its number: so EOF on the other two
+    // proves that no copy of theirs is open anywhere in this process.
+    let (a, b) = unix_pair(libc::SOCK_STREAM);
+    let (reads, writes): (Vec<File>, Vec<File>) = (0..3).map(|_| pipe()).unzip();
+    let ends: Vec<_> = writes.iter().map(AsFd::as_fd).collect();
+    send_fds(a.as_fd(), &[IoSlice::new(b"fds")], &ends, 0, a.timeout()).unwrap();
+    drop(writes);
+    let mut buf = [0u8; 16];
+    let r = recv_fds(b.as_fd(), &mut buf, 1, 0, b.timeout()).unwrap();
+    assert_eq!(&buf[..r.nbytes], b"fds");
+    assert_ne!(r.flags & libc::MSG_CTRUNC, 0, "two fds did not fit");
+    assert_eq!(r.address, None);
+    let [kept]: [OwnedFd; 1] = r.fds.try_into().expect("exactly the one fd asked for");
+    // F_GETFD: the kept fd is open, and CLOEXEC.
+    assert!(is_open(kept.as_raw_fd()) && is_cloexec(&kept));
+    let mut reads = reads.into_iter();
+    let mut first = reads.next().unwrap();
+    File::from(kept).write_all(b"first").unwrap(); // and closed by the drop here
+    let mut text = Vec::new();
+    first.read_to_end(&mut text).unwrap();
+    assert_eq!(text, b"first");
+    for mut rd in reads {
+        let mut rest = Vec::new();
+        rd.read_to_end(&mut rest).unwrap(); // EOF at once, no writer left: closed
+        assert!(rest.is_empty());
+    }
+}
+
+#[test]
+fn received_flags_stay_below_the_limit_the_packing_relies_on() {
+    // nbytes (below 2^32) + 2^32 * flags is an exact double only below 2^53.
+    assert_eq!(i64::from(FLAGS_LIMIT) << 32, 1 << 53);
+    // Every flag recvmsg(2) reports on the sockets served here is below the limit.
+    for flag in [
+        libc::MSG_OOB,
+        libc::MSG_EOR,
+        libc::MSG_TRUNC,
+        libc::MSG_CTRUNC,
+    ] {
+        assert!((0..FLAGS_LIMIT).contains(&flag), "{flag:#x}");
+    }
+    // Linux's error-queue reads (IP_RECVERR) report one more flag.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    assert!((0..FLAGS_LIMIT).contains(&libc::MSG_ERRQUEUE));
+    // And for real: a datagram and its descriptors both cut short. Linux echoes the
+    // MSG_CMSG_CLOEXEC every call asks for (2^30), which must not show.
+    let (a, b) = unix_pair(libc::SOCK_DGRAM);
+    let (_rd, wr) = pipe();
+    let w = wr.as_fd();
+    send_fds(
+        a.as_fd(),
+        &[IoSlice::new(b"longer")],
+        &[w, w],
+        0,
+        a.timeout(),
+    )
+    .unwrap();
+    let mut buf = [0u8; 2];
+    let r = recv_fds(b.as_fd(), &mut buf, 1, 0, b.timeout()).unwrap();
+    assert_eq!(r.flags, libc::MSG_TRUNC | libc::MSG_CTRUNC);
+    assert!((0..FLAGS_LIMIT).contains(&r.flags));
 }
 
 #[test]
@@ -324,6 +392,9 @@ fn errnos() {
         d1.sendmsg(&[IoSlice::new(&huge)], &[], 0, None),
         Err(Errno::EMSGSIZE)
     );
+    // EINVAL: room for more descriptors than a control buffer can size.
+    let got = recv_fds(b.as_fd(), &mut buf, usize::MAX, 0, b.timeout());
+    assert_eq!(got.map(|r| r.nbytes), Err(Errno::EINVAL));
     // Nothing of the failed sends arrived.
     drop(a);
     assert_eq!(util::recv_exact(&b, 1), b"");

@@ -15,8 +15,42 @@ use std::time::Duration;
 
 use bsd_sockets_core::{io, msg, Errno};
 use napi::sys;
+use napi_derive::napi;
 
 use crate::socket::neg;
+
+// The packed results of these calls, exported to JS so that ts/ reads each value from
+// here instead of keeping a copy of it.
+
+/// `recvKeptFd`'s answer when `fd` has no buffer kept under the caller's token (another
+/// Socket kept the last one): below every `-errno`, so never mistaken for one.
+#[napi]
+pub const NOT_KEPT: i32 = -0x4000_0000;
+
+/// `sendallFd` fails with `-(errno + SENDALL_SENT_RADIX * sent)`: the errno and the bytes
+/// that went out before it in one exact double (every errno is far below the radix).
+#[napi]
+pub const SENDALL_SENT_RADIX: u32 = 4096;
+
+/// `recvmsgIntoFd` and `recvFdsFd` return `nbytes + RECVMSG_FLAGS_RADIX * msgFlags`: a
+/// count below 2^32 and flags below core's `msg::FLAGS_LIMIT`, one exact double.
+#[napi]
+pub const RECVMSG_FLAGS_RADIX: f64 = 4_294_967_296.0;
+
+// Exact: the flags take at most the 53 - 32 bits of a double's mantissa the count leaves.
+const _: () = assert!((msg::FLAGS_LIMIT as u64) << 32 <= 1 << f64::MANTISSA_DIGITS);
+
+/// `sendStrFd` returns `sent + SEND_STR_RADIX * encodedLength` (both below the radix).
+#[napi]
+pub const SEND_STR_RADIX: u32 = 65536;
+
+/// Longest UTF-8 `sendStrFd` encodes on the stack, with the NUL N-API adds.
+const STR_BUF: usize = 16384;
+
+/// The longest string `sendStrFd` takes, in UTF-16 units: each is 3 UTF-8 bytes at
+/// most, so the encoding always fits STR_BUF and is never cut short.
+#[napi]
+pub const SEND_STR_MAX: u32 = ((STR_BUF - 1) / 3) as u32;
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
@@ -274,12 +308,11 @@ impl<const N: usize> Args<N> {
         out
     }
 
-    /// A recvmsg's `nbytes + 2^32 * msgFlags`, or `-errno`. The flags are core's
-    /// `Received::flags` (below 2^21) and the count below 2^32, so the sum is an exact double.
+    /// A recvmsg's `nbytes + RECVMSG_FLAGS_RADIX * msgFlags`, or `-errno`.
     fn ret_received(&self, result: Result<(usize, i32), Errno>) -> sys::napi_value {
         self.ret_f64(match result {
             Ok((n, flags)) => {
-                (n.min(u32::MAX as usize) as f64) + 4_294_967_296.0 * f64::from(flags)
+                (n.min(u32::MAX as usize) as f64) + RECVMSG_FLAGS_RADIX * f64::from(flags)
             }
             Err(e) => f64::from(neg(e)),
         })
@@ -367,9 +400,6 @@ thread_local! {
     static KEPT: std::cell::RefCell<Vec<Option<Kept>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `recvKeptFd`'s answer when `fd` has no buffer kept under the caller's token.
-const NOT_KEPT: i32 = -0x4000_0000;
-
 /// `recvKeepFd(fd, token, buf, flags)`: recv into all of `buf`, without waiting,
 /// and keep `buf` as `fd`'s receive buffer under `token` for `recvKeptFd`.
 unsafe fn recv_keep_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
@@ -437,13 +467,9 @@ unsafe fn send_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys
     a.ret(borrow(fd).and_then(|fd| io::send(fd, &buf[..len], flags, timeout)))
 }
 
-/// Longest UTF-8 `sendStrFd` encodes on the stack; ts/transport.ts passes strings of at
-/// most a third of it in UTF-16 units (3 bytes each at most), so none is cut short.
-const STR_BUF: usize = 16384;
-
 /// `sendStrFd(fd, str, flags)`: one send of `str` as UTF-8, without a Buffer made of it
-/// first: `sent + 65536 * encodedLength`, or `-errno`. ts/ checked the string is well
-/// formed (N-API would turn a lone surrogate into U+FFFD) and short enough for STR_BUF.
+/// first: `sent + SEND_STR_RADIX * encodedLength`, or `-errno`. ts/ checked the string is
+/// well formed (N-API would turn a lone surrogate into U+FFFD) and at most SEND_STR_MAX long.
 unsafe fn send_str_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
     let Some(a) = (unsafe { Args::<3>::new(env, info) }) else {
@@ -465,14 +491,13 @@ unsafe fn send_str_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) ->
     // SAFETY: N-API wrote `len` bytes at `data` (len < STR_BUF).
     let bytes = unsafe { std::slice::from_raw_parts(data, len) };
     match borrow(fd).and_then(|fd| io::send(fd, bytes, flags, None)) {
-        Ok(sent) => a.ret_f64(sent as f64 + 65536.0 * len as f64),
+        Ok(sent) => a.ret_f64(sent as f64 + f64::from(SEND_STR_RADIX) * len as f64),
         Err(e) => a.ret(Err(e)),
     }
 }
 
 /// `sendallFd(fd, buf, flags, timeout)`: the byte count on success; on error
-/// `-(errno + 4096 * sent)`, so the bytes that went out are not lost (errno
-/// values are far below 4096 and the result stays an exact double).
+/// `-(errno + SENDALL_SENT_RADIX * sent)`, so the bytes that went out are not lost.
 unsafe fn sendall_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
     let Some(a) = (unsafe { Args::<4>::new(env, info) }) else {
@@ -488,7 +513,7 @@ unsafe fn sendall_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
     a.ret_f64(
         match borrow(fd).and_then(|fd| io::sendall(fd, buf, flags, timeout, &mut sent)) {
             Ok(()) => sent as f64,
-            Err(e) => f64::from(neg(e)) - 4096.0 * sent as f64,
+            Err(e) => f64::from(neg(e)) - f64::from(SENDALL_SENT_RADIX) * sent as f64,
         },
     )
 }
@@ -518,11 +543,7 @@ unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
         .collect();
     // SAFETY: as above.
     let data = rights.map(|(p, n)| unsafe { slice(p, n) });
-    let cmsg = data.map(|data| msg::Cmsg {
-        level: libc::SOL_SOCKET,
-        kind: libc::SCM_RIGHTS,
-        data,
-    });
+    let cmsg = data.map(msg::Cmsg::rights);
     let cmsgs = cmsg.as_slice();
     // Linux caps one call at INT_MAX bytes less a page, so the count fits `ret`'s i32.
     a.ret(borrow(fd).and_then(|fd| msg::sendmsg(fd, &iov, cmsgs, flags, None, timeout)))
@@ -530,8 +551,7 @@ unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
 
 /// `recvmsgIntoFd(fd, buffers, flags, timeout)`: recvmsg into `buffers` (ts/ checked
 /// that none overlap) with no control buffer, for stream sockets (which report no
-/// address): `nbytes + 2^32 * msgFlags`, or `-errno`. The flags are core's
-/// `Received::flags` (below 2^21) and the count below 2^32, so the sum is an exact double.
+/// address): `nbytes + RECVMSG_FLAGS_RADIX * msgFlags`, or `-errno`.
 unsafe fn recvmsg_into_fd_impl(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -558,12 +578,11 @@ unsafe fn recvmsg_into_fd_impl(
     )
 }
 
-/// `recvFdsFd(fd, buf, fds, flags, timeout)`: Python's `recv_fds` on a stream
-/// socket: recvmsg into `buf` with room for `fds.length - 1` descriptors, which
-/// are written to `fds[1..]` with their count in `fds[0]` (other control
-/// messages are dropped, as `recv_fds` drops them). Returns `nbytes + 2^32 *
-/// msgFlags`, as `recvmsgIntoFd`, or `-errno`. Descriptors that do not fit in
-/// `fds` (none, with the room asked for) are closed, never leaked.
+/// `recvFdsFd(fd, buf, fds, flags, timeout)`: core's `msg::recv_fds` into `buf` with
+/// room for `fds.length - 1` descriptors, written to `fds[1..]` with their count in
+/// `fds[0]`. Returns `nbytes + RECVMSG_FLAGS_RADIX * msgFlags` or `-errno`, as
+/// `recvmsgIntoFd`; ts/
+/// calls it on stream sockets only, which report no address.
 unsafe fn recv_fds_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: N-API passes this callback's own env and info.
     let Some(a) = (unsafe { Args::<5>::new(env, info) }) else {
@@ -584,25 +603,13 @@ unsafe fn recv_fds_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) ->
         a.type_error::<()>(c"expected room for the count");
         return ptr::null_mut();
     };
-    let Some(ancbufsize) = msg::cmsg_len(slots.len() * 4) else {
-        return a.ret(Err(Errno::EINVAL));
-    };
-    let mut iov = [IoSliceMut::new(buf)];
-    let received = borrow(fd).and_then(|fd| msg::recvmsg(fd, &mut iov, ancbufsize, flags, timeout));
+    let received = borrow(fd).and_then(|fd| msg::recv_fds(fd, buf, slots.len(), flags, timeout));
     a.ret_received(received.map(|r| {
-        let fds = r.ancillary.into_iter().filter_map(|c| match c {
-            msg::Ancillary::Fds(fds) => Some(fds),
-            msg::Ancillary::Data { .. } => None,
-        });
-        let mut n = 0;
-        for owned in fds.flatten() {
-            // Past the room asked for, `owned` drops here and closes.
-            if let Some(slot) = slots.get_mut(n) {
-                *slot = owned.into_raw_fd();
-                n += 1;
-            }
+        // recv_fds returns at most `slots.len()` descriptors: none is dropped here.
+        *count = r.fds.len() as i32;
+        for (slot, owned) in slots.iter_mut().zip(r.fds) {
+            *slot = owned.into_raw_fd();
         }
-        *count = n as i32;
         (r.nbytes, r.flags)
     }))
 }

@@ -31,12 +31,11 @@ impl ToNapiValue for Recvmsg {
             .into_iter()
             .map(|a| match a {
                 Ancillary::Fds(fds) => {
-                    let ints: Vec<u8> = fds
-                        .iter()
-                        .flat_map(|fd| fd.as_raw_fd().to_ne_bytes())
-                        .collect();
+                    let data = msg::rights_data(fds.iter().map(AsRawFd::as_raw_fd));
                     owned.extend(fds);
-                    (libc::SOL_SOCKET, libc::SCM_RIGHTS, Copied(ints))
+                    // The very message send_fds would send them in.
+                    let Cmsg { level, kind, .. } = Cmsg::rights(&data);
+                    (level, kind, Copied(data))
                 }
                 Ancillary::Data { level, kind, data } => (level, kind, Copied(data)),
             })

@@ -19,9 +19,28 @@ use crate::error::{errno_error, Result};
 use crate::uv::{self, Handle};
 use bsd_sockets_core::Errno;
 
-/// Event bit for "libuv reported an error and stopped the handle": JS retries
-/// its operations (the syscall then reports the real errno) and re-arms.
-const EV_ERROR: c_int = 8;
+// The event bits of the `[id, events]` pairs (and of the `events` a watch asks for),
+// exported so that ts/ reads them from here.
+
+/// Event bit: the fd is readable (libuv's `UV_READABLE`).
+#[napi]
+pub const REACTOR_READABLE: i32 = uv::UV_READABLE;
+
+/// Event bit: the fd is writable (libuv's `UV_WRITABLE`).
+#[napi]
+pub const REACTOR_WRITABLE: i32 = uv::UV_WRITABLE;
+
+/// Event bit: the peer shut down its side (libuv's `UV_DISCONNECT`, EPOLLRDHUP), reported
+/// only to a watch that asked for it (Poller.watch does, with readable).
+#[napi]
+pub const REACTOR_DISCONNECT: i32 = uv::UV_DISCONNECT;
+
+/// Event bit for "libuv reported an error and stopped the handle", sent with the readable
+/// and writable bits: JS retries its operations (the syscall then reports the real errno)
+/// and re-arms. libuv's own 8 is `UV_PRIORITIZED`, which no watch asks for, so libuv
+/// never reports it itself.
+#[napi]
+pub const REACTOR_ERROR: i32 = 8;
 
 struct Reactor {
     env: sys::napi_env,
@@ -244,7 +263,7 @@ unsafe extern "C" fn on_poll(handle: *mut Handle, status: c_int, events: c_int) 
     // SAFETY: libuv passes back a live handle whose data we set to the watch id.
     let id = unsafe { uv::data::<c_void>(handle) } as usize as u32;
     let ev = if status < 0 {
-        EV_ERROR | uv::UV_READABLE | uv::UV_WRITABLE
+        REACTOR_ERROR | REACTOR_READABLE | REACTOR_WRITABLE
     } else {
         events
     };

@@ -1,8 +1,6 @@
 //! `getaddrinfo()`: name resolution in Python's result shape.
 
-use std::net::{IpAddr, SocketAddrV4, SocketAddrV6};
-
-use bsd_sockets_core::{AddrInfoHints, Address, GaiError};
+use bsd_sockets_core::{AddrInfoHints, Address};
 use napi_derive::napi;
 
 use crate::address::JsAddress;
@@ -46,8 +44,7 @@ pub fn getaddrinfo(
 }
 
 /// Python's getnameinfo of `[host, port, flowinfo, scopeId]`: `[host, service]`.
-/// The host must be a numeric address (`EAI_NONAME` otherwise, as Python's
-/// `AI_NUMERICHOST` lookup says): no name is looked up to build the address.
+/// The host must be numeric (core's `Address::numeric`).
 #[napi(catch_unwind)]
 pub fn getnameinfo(
     host: String,
@@ -56,15 +53,7 @@ pub fn getnameinfo(
     scope_id: u32,
     flags: i32,
 ) -> Result<(String, String)> {
-    let ip: IpAddr = host
-        .parse()
-        .map_err(|_| GaiError::from_raw(libc::EAI_NONAME))
-        .js()?;
     // ts/ has checked the port range; the cast cannot truncate.
-    let port = port as u16;
-    let addr = match ip {
-        IpAddr::V4(ip) => Address::V4(SocketAddrV4::new(ip, port)),
-        IpAddr::V6(ip) => Address::V6(SocketAddrV6::new(ip, port, flowinfo, scope_id)),
-    };
+    let addr = Address::numeric(&host, port as u16, flowinfo, scope_id).js()?;
     bsd_sockets_core::getnameinfo(&addr, flags).js()
 }

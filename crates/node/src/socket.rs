@@ -179,8 +179,7 @@ pub fn sock_connect_ex(
     scope_id: u32,
 ) -> Result<i32> {
     let s = h.get()?;
-    let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
-    Ok(s.connect(&addr).map_or_else(Errno::raw, |()| 0))
+    Ok(s.connect_ex(&resolve(s.family(), &host, port, flowinfo, scope_id)?))
 }
 
 #[napi(catch_unwind)]
@@ -298,7 +297,8 @@ pub fn sock_watch(h: &mut External<NativeSocket>, id: u32, events: i32) -> Resul
     reactor::watch(id, fd, events)
 }
 
-/// sendto with MSG_DONTWAIT: bytes or `-errno`; name resolution errors still throw.
+/// sendto under the socket's mode with the caller's flags (ts/ adds MSG_DONTWAIT; see
+/// lib.rs): bytes or `-errno`; name resolution errors still throw.
 #[napi(catch_unwind)]
 pub fn sock_try_sendto(
     h: &External<NativeSocket>,
@@ -314,11 +314,11 @@ pub fn sock_try_sendto(
     };
     let addr = resolve(s.family(), &host, port, flowinfo, scope_id)?;
     let data = &data[..data.len().min(i32::MAX as usize)];
-    Ok(s.send_to(data, flags | libc::MSG_DONTWAIT, &addr)
-        .map_or_else(neg, |n| n as i32))
+    Ok(s.send_to(data, flags, &addr).map_or_else(neg, |n| n as i32))
 }
 
-/// recvfrom with MSG_DONTWAIT: `[bytes, address]` or `-errno`.
+/// recvfrom under the socket's mode with the caller's flags (ts/ adds MSG_DONTWAIT; see
+/// lib.rs): `[bytes, address]` or `-errno`.
 #[napi(
     catch_unwind,
     ts_return_type = "[number, [string, number] | [string, number, number, number] | string | null] | number"
@@ -334,7 +334,7 @@ pub fn sock_try_recvfrom_into(
     };
     let buf = writable(&mut buf);
     let n = (nbytes as usize).min(buf.len());
-    match s.recv_from_into(&mut buf[..n], flags | libc::MSG_DONTWAIT) {
+    match s.recv_from_into(&mut buf[..n], flags) {
         Ok((got, addr)) => Either::A((len(got), JsAddress(addr))),
         Err(e) => Either::B(neg(e)),
     }
@@ -349,41 +349,67 @@ pub fn sock_try_accept(
 ) -> Option<External<NativeSocket>> {
     let out = slots(&mut out)?;
     let Some(s) = h.sock.as_ref() else {
-        out[0] = neg(Errno::EBADF);
+        out[ACCEPTED_FD as usize] = neg(Errno::EBADF);
         return None;
     };
     match s.accept() {
         Ok(conn) => Some(accepted(conn, out)),
         Err(e) => {
-            out[0] = neg(e);
+            out[ACCEPTED_FD as usize] = neg(e);
             None
         }
     }
 }
 
-/// An accepted connection as JS gets it: the socket, with `out` = `[fd, port,
-/// IPv4 address bits, 1]` for an IPv4 peer, else `[fd, 0, 0, 0]` and the
-/// address kept for `acceptedAddress()`. Per connection this saves ts/ an
-/// `info()` call and the two JS arrays of a returned tuple (~0.7 µs in all).
-fn accepted((sock, addr): (Socket, Address), out: &mut [i32; 4]) -> External<NativeSocket> {
-    out[0] = std::os::fd::AsRawFd::as_raw_fd(&sock);
+// `sockAccept` and `sockTryAccept` report into an Int32Array of the caller's rather than
+// return a tuple: per connection this saves ts/ an `info()` call and the two JS arrays of
+// a returned tuple (~0.7 µs in all). Its layout, exported so that ts/ reads it from here:
+
+/// The length of the Int32Array `sockAccept` and `sockTryAccept` report into.
+#[napi]
+pub const ACCEPTED_LEN: u32 = 4;
+
+/// Slot of the accepted socket's fd; `-errno` instead when `sockTryAccept` returns null.
+#[napi]
+pub const ACCEPTED_FD: u32 = 0;
+
+/// Slot of an IPv4 peer's port (0 for any other peer).
+#[napi]
+pub const ACCEPTED_PORT: u32 = 1;
+
+/// Slot of an IPv4 peer's address as its 32 bits (`a.b.c.d` is `a << 24 | ...`, read as a
+/// signed int); 0 for any other peer.
+#[napi]
+pub const ACCEPTED_IPV4: u32 = 2;
+
+/// Slot holding 1 for an IPv4 peer (in the two slots above), 0 for any other: then
+/// `sockAcceptedAddress(conn)` gives that peer's address.
+#[napi]
+pub const ACCEPTED_IS_IPV4: u32 = 3;
+
+/// An accepted connection as JS gets it: the socket, with the peer in `out` when it is
+/// IPv4, else kept for `acceptedAddress()`.
+fn accepted(
+    (sock, addr): (Socket, Address),
+    out: &mut [i32; ACCEPTED_LEN as usize],
+) -> External<NativeSocket> {
+    out[ACCEPTED_FD as usize] = std::os::fd::AsRawFd::as_raw_fd(&sock);
     let mut conn = NativeSocket::wrap(sock);
-    match addr {
-        Address::V4(a) => {
-            out[1] = i32::from(a.port());
-            out[2] = u32::from(*a.ip()) as i32;
-            out[3] = 1;
-        }
+    let (port, ip, is_ipv4) = match addr {
+        Address::V4(a) => (i32::from(a.port()), u32::from(*a.ip()) as i32, 1),
         other => {
-            out[1..4].fill(0);
             conn.peer = Some(other);
+            (0, 0, 0)
         }
-    }
+    };
+    out[ACCEPTED_PORT as usize] = port;
+    out[ACCEPTED_IPV4 as usize] = ip;
+    out[ACCEPTED_IS_IPV4 as usize] = is_ipv4;
     conn
 }
 
-/// The 4 slots `accept` reports into, or `None` when ts/ passed fewer.
-fn slots<'a>(out: &'a mut Int32ArraySlice) -> Option<&'a mut [i32; 4]> {
+/// The slots `accept` reports into, or `None` when ts/ passed fewer.
+fn slots<'a>(out: &'a mut Int32ArraySlice) -> Option<&'a mut [i32; ACCEPTED_LEN as usize]> {
     // SAFETY: as in `writable`: synchronous on the JS thread, for this call only.
     unsafe { out.as_mut() }.first_chunk_mut()
 }

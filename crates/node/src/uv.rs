@@ -18,6 +18,7 @@ pub const UV_POLL: c_int = 8;
 /// `uv_poll_event` bits.
 pub const UV_READABLE: c_int = 1;
 pub const UV_WRITABLE: c_int = 2;
+pub const UV_DISCONNECT: c_int = 4;
 
 pub type PollCb = unsafe extern "C" fn(handle: *mut Handle, status: c_int, events: c_int);
 pub type CheckCb = unsafe extern "C" fn(handle: *mut Handle);

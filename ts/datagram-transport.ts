@@ -10,7 +10,15 @@ import { type AbortError, errnoError, type SocketError } from './errors.js'
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
 import type { BaseProtocol } from './protocols.js'
-import { registerRooted, type Target, unregister, watchFd } from './reactor.js'
+import {
+  ERROR,
+  READABLE,
+  registerRooted,
+  type Target,
+  unregister,
+  WRITABLE,
+  watchFd,
+} from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import { extraInfo } from './transport.js'
 import type { BytesLike } from './validate.js'
@@ -28,9 +36,6 @@ export interface DatagramProtocol extends BaseProtocol<DatagramTransport> {
    */
   errorReceived?(err: SocketError): void
 }
-const READABLE = 1
-const WRITABLE = 2
-const ERROR = 8
 
 /** Datagrams taken per recvmmsg, and rounds per loop turn (fairness to other sockets). */
 const BATCH = 16

@@ -22,6 +22,20 @@ const {
   recvFdsFd,
 } = native
 
+// The packing of the calls' answers and accept's slots, as crates/node/src/fast.rs exports
+// them: each value is declared once, in Rust (see its doc comments).
+const {
+  ACCEPTED_FD,
+  ACCEPTED_IPV4,
+  ACCEPTED_IS_IPV4,
+  ACCEPTED_LEN,
+  ACCEPTED_PORT,
+  NOT_KEPT,
+  RECVMSG_FLAGS_RADIX,
+  SEND_STR_RADIX,
+  SENDALL_SENT_RADIX,
+} = native
+
 const EAGAIN = errno.EAGAIN as number
 const EWOULDBLOCK = errno.EWOULDBLOCK as number
 
@@ -62,9 +76,6 @@ export function writev(fd: number, bufs: Uint8Array[], flags: number): number {
   return sendmsgFd(fd, bufs, null, flags, 0)
 }
 
-/** How sendStrFd packs its answer: `sent + STR_RADIX * encodedLength` (fast.rs's STR_BUF is less). */
-const STR_RADIX = 65536
-
 /** The UTF-8 length of the string the last `sendStr` encoded. */
 export let strLength = 0
 
@@ -75,8 +86,8 @@ export let strLength = 0
 export function sendStr(fd: number, str: string, flags: number): number {
   const r = sendStrFd(fd, str, flags)
   if (r < 0) return r
-  const sent = r % STR_RADIX
-  strLength = (r - sent) / STR_RADIX
+  const sent = r % SEND_STR_RADIX
+  strLength = (r - sent) / SEND_STR_RADIX
   return sent
 }
 
@@ -84,9 +95,8 @@ export function sendStr(fd: number, str: string, flags: number): number {
 export function sendall(fd: number, buf: Uint8Array, flags: number, timeout: number): void {
   const r = sendallFd(fd, buf, flags, timeout)
   if (r < 0) {
-    // -(errno + 4096 * bytesSent): see crates/node/src/fast.rs.
-    const e = errnoError(-r % 4096, 'send')
-    e.bytesSent = Math.floor(-r / 4096)
+    const e = errnoError(-r % SENDALL_SENT_RADIX, 'send')
+    e.bytesSent = Math.floor(-r / SENDALL_SENT_RADIX)
     throw e
   }
 }
@@ -114,10 +124,9 @@ export function recvmsgInto(
   flags: number,
   timeout: number,
 ): [nbytes: number, ancdata: [], msgFlags: number, address: null] {
-  // `nbytes + 2 ** 32 * msgFlags`, or -errno (fast.rs).
   const r = recvmsgIntoFd(fd, bufs, flags, timeout)
   if (r < 0) throw errnoError(-r, 'recvmsg')
-  return [r % 2 ** 32, [], Math.floor(r / 2 ** 32), null]
+  return [r % RECVMSG_FLAGS_RADIX, [], Math.floor(r / RECVMSG_FLAGS_RADIX), null]
 }
 
 /**
@@ -134,13 +143,11 @@ export function recvFds(
   // Packed as recvmsgIntoFd's result.
   const r = recvFdsFd(fd, buf, fds, flags, timeout)
   if (r < 0) throw errnoError(-r, 'recvmsg')
-  return [r % 2 ** 32, Math.floor(r / 2 ** 32)]
+  return [r % RECVMSG_FLAGS_RADIX, Math.floor(r / RECVMSG_FLAGS_RADIX)]
 }
 
 /** Kept-buffer tokens (recvKeepFd): one per Socket that keeps one, never reused. */
 let keepers = 0
-/** recvKeptFd's answer when the fd's kept buffer is not this Socket's (someone else kept one). */
-const NOT_KEPT = -0x40000000
 
 /**
  * recv into all of `buffer` without waiting: bytes or `-errno`. A buffer used again (the
@@ -168,7 +175,7 @@ export function unkeep(s: State): void {
  * ~0.7 µs a connection): `[fd, port, IPv4 bits, 1]` for an IPv4 peer, `[fd, 0, 0, 0]` for
  * others (then `acceptedAddress()` has the peer), or `[-errno]` when tryAccept got none.
  */
-const ACCEPTED = new Int32Array(4)
+const ACCEPTED = new Int32Array(ACCEPTED_LEN)
 
 /** accept(2), waiting as the socket's timeout says: the new handle (see `peer`, `acceptedFd`); throws the native error. */
 export function accept(h: NativeSocket): NativeSocket {
@@ -177,17 +184,19 @@ export function accept(h: NativeSocket): NativeSocket {
 
 /** accept(2) without waiting: the new handle (see `peer`, `acceptedFd`), or `-errno`. */
 export function tryAccept(h: NativeSocket): NativeSocket | number {
-  return native.sockTryAccept(h, ACCEPTED) ?? (ACCEPTED[0] as number)
+  return native.sockTryAccept(h, ACCEPTED) ?? (ACCEPTED[ACCEPTED_FD] as number)
 }
 
 /** The fd of `conn`, the connection `accept` or `tryAccept` just returned. */
 export function acceptedFd(): number {
-  return ACCEPTED[0] as number
+  return ACCEPTED[ACCEPTED_FD] as number
 }
 
 /** The peer address of `conn`, the connection `accept` or `tryAccept` just returned. */
 export function peer(conn: NativeSocket): SocketAddress {
-  const [, port, ip, v4] = ACCEPTED as unknown as [number, number, number, number]
+  const port = ACCEPTED[ACCEPTED_PORT] as number
+  const ip = ACCEPTED[ACCEPTED_IPV4] as number
+  const v4 = ACCEPTED[ACCEPTED_IS_IPV4] as number
   return (v4 ? [ipv4(ip), port] : native.sockAcceptedAddress(conn)) as SocketAddress
 }
 

@@ -5,6 +5,8 @@ import { onClose } from './close-hooks.js'
 import { errno, POLLERR, POLLHUP, POLLIN, POLLOUT } from './constants.js'
 import { errnoError, SocketError, toSocketError } from './errors.js'
 import {
+  DISCONNECT,
+  ERROR,
   READABLE,
   register as registerTarget,
   setActive,
@@ -63,10 +65,6 @@ const SYSCALLS: Record<PollerBackend, { create: string; ctl: string; wait: strin
 
 /** The syscall named in watch() errors, which are libuv's (a second uv_poll on one fd is `EEXIST`). */
 const UV_SYSCALL = 'watch'
-/** libuv's `UV_DISCONNECT`: the peer shut down its side (EPOLLRDHUP), asked with readable. */
-const UV_DISCONNECT = 4
-/** The reactor's error bit (crates/node/src/reactor.rs `REACTOR_ERROR`): libuv stopped the handle. */
-const UV_ERROR = 8
 
 const EBADF = errno.EBADF as number
 const MASK_BITS = 0xffff | POLLER_EDGE | POLLER_ONESHOT
@@ -80,13 +78,13 @@ const REVENTS = Array.from(
   (_, ev) =>
     (ev & READABLE ? POLLIN : 0) |
     (ev & WRITABLE ? POLLOUT : 0) |
-    (ev & UV_DISCONNECT ? POLLHUP : 0) |
-    (ev & UV_ERROR ? POLLERR : 0),
+    (ev & DISCONNECT ? POLLHUP : 0) |
+    (ev & ERROR ? POLLERR : 0),
 )
 
 /** The uv_poll events an event mask asks for. */
 function uvEvents(mask: number): number {
-  return (mask & POLLIN ? READABLE | UV_DISCONNECT : 0) | (mask & POLLOUT ? WRITABLE : 0)
+  return (mask & POLLIN ? READABLE | DISCONNECT : 0) | (mask & POLLOUT ? WRITABLE : 0)
 }
 
 function checkMask(value: unknown): number {
@@ -122,9 +120,9 @@ class Entry implements Target {
     s.pending.push([this.fd, (REVENTS[ev & 15] as number) & (this.mask | POLLERR | POLLHUP)])
     if (this.mask & POLLER_ONESHOT) {
       // One report, then silent until modify() re-arms it.
-      if (!(ev & UV_ERROR)) native.reactorWatchFd(this.id, this.fd, 0)
+      if (!(ev & ERROR)) native.reactorWatchFd(this.id, this.fd, 0)
       this.uv = 0
-    } else if (ev & UV_ERROR) {
+    } else if (ev & ERROR) {
       // Level-triggered: a lasting error is reported again, once libuv's handle is restarted.
       this.uv = 0
       s.rearm.push(this)

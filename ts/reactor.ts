@@ -4,10 +4,13 @@ import { type NativeSocket, native } from './binding.js'
 import { type Deadline, setRef } from './deadlines.js'
 import { SocketError, toSocketError } from './errors.js'
 
-export const READABLE = 1
-export const WRITABLE = 2
+/** The event bits of a watch and of `dispatch` (crates/node/src/reactor.rs): libuv's. */
+export const READABLE = native.REACTOR_READABLE
+export const WRITABLE = native.REACTOR_WRITABLE
+/** The peer shut down its side (libuv's `UV_DISCONNECT`, EPOLLRDHUP), asked with readable. */
+export const DISCONNECT = native.REACTOR_DISCONNECT
 /** libuv reported an error and stopped the handle: retry both queues (the syscall tells the errno), re-arm. */
-const ERROR = 8
+export const ERROR = native.REACTOR_ERROR
 
 /** A pending operation: `run` tries the non-blocking call; true once it has settled its promise. */
 export interface Op {

@@ -10,12 +10,11 @@ import { errnoError } from './errors.js'
 import { callExceptionHandler } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
 import type { ProtocolFactory } from './protocols.js'
-import { register, setActive, type Target, unregister, watchFd } from './reactor.js'
+import { READABLE, register, setActive, type Target, unregister, watchFd } from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import { type StreamProtocol, Transport, type TransportOptions } from './transport.js'
 
 const { reactorSetRef, reactorUnwatch } = native
-const READABLE = 1
 /** Connections one listener accepts per loop turn, so one busy port cannot starve the rest. */
 const ACCEPT_BATCH = 128
 

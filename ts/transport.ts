@@ -21,17 +21,20 @@ import { type AbortError, errnoError, type SocketError, toSocketError } from './
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { recvAt, send, sendStr, strLength, wouldBlock, writev } from './fast.js'
 import type { BaseProtocol } from './protocols.js'
-import { registerRooted, type Target, unregister, watchFd } from './reactor.js'
+import {
+  ERROR,
+  READABLE,
+  registerRooted,
+  type Target,
+  unregister,
+  WRITABLE,
+  watchFd,
+} from './reactor.js'
 import { RELEASE_WATCH, type Socket } from './socket.js'
 import type { BytesLike } from './validate.js'
 import * as v from './validate.js'
 
 const { reactorSetRef, reactorUnwatch } = native
-
-// The reactor's event bits (ts/reactor.ts), which are libuv's UV_READABLE / UV_WRITABLE.
-const READABLE = 1
-const WRITABLE = 2
-const ERROR = 8
 
 const ETIMEDOUT = errno.ETIMEDOUT as number
 const ENOTCONN = errno.ENOTCONN as number
@@ -53,7 +56,7 @@ const FastBuffer = (
 )[Symbol.species]
 
 /** Strings up to this many UTF-16 units are encoded by the send itself (fast.ts sendStr), no Buffer. */
-const STR_MAX = 5461
+const STR_MAX = native.SEND_STR_MAX
 
 /** asyncio's defaults: pause the protocol above 64 KiB buffered, resume at a quarter of that. */
 const HIGH_WATER = 65536

@@ -26,7 +26,7 @@ export function sendFds(
   const list = Array.isArray(fds) ? fds : fdList(fds)
   if (list.length > MAX_FDS) throw tooManyFds(`${list.length}`)
   // A Buffer (from Node's pool) rather than a new Int32Array: V8 keeps small typed arrays
-  // in its heap and must move one out when N-API asks where its bytes are (~0.5 µs).
+  // in its heap and must move one out when N-API asks where its bytes are (~0.5 µs, 2026-11-25).
   const rights = Buffer.allocUnsafe(list.length * INT)
   for (let i = 0; i < list.length; i++) {
     const item = list[i]

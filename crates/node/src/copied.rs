@@ -1,7 +1,8 @@
 //! Small byte results (ancillary data, option values) as Buffers copied into
 //! V8's heap. napi-rs's `Buffer` from a `Vec` makes an external buffer with a
 //! finalizer: a boxed Vec, a finalizer to run and external memory to account,
-//! which cost far more than copying a few bytes (0.9 µs of an fd round trip).
+//! which cost far more than copying a few bytes (0.9 µs of an fd round trip,
+//! measured 2026-11-25).
 
 use std::ptr;
 

@@ -1,6 +1,6 @@
 //! The hot no-throw calls as plain N-API callbacks taking an fd.
 //!
-//! Measured here (benchmark/README.md): a `#[napi]` class method costs ~350 ns
+//! Measured 2026-11-24 (benchmark/README.md): a `#[napi]` class method costs ~350 ns
 //! a call and a `#[napi]` free function ~130 ns, while a hand-registered N-API
 //! callback costs ~25 ns, so the per-call cost of `tryRecvInto` on EAGAIN would
 //! be dominated by the wrapper. These take the fd ts/socket.ts keeps (-1 once

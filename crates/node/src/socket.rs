@@ -15,7 +15,7 @@ use crate::reactor;
 ///
 /// JS holds it as an `External` and calls free functions on it (`sockBind(h,
 /// ...)`): ~150 ns a call against ~370 ns for a `#[napi]` class method, and
-/// ~0.6 µs to create where a class instance costs ~1.2 µs more (benchmark/README.md).
+/// ~0.6 µs to create where a class instance costs ~1.2 µs more (2026-11-25, benchmark/README.md).
 /// `#[napi]` only names the type for the generated TypeScript.
 #[napi]
 pub struct NativeSocket {
@@ -363,7 +363,7 @@ pub fn sock_try_accept(
 
 // `sockAccept` and `sockTryAccept` report into an Int32Array of the caller's rather than
 // return a tuple: per connection this saves ts/ an `info()` call and the two JS arrays of
-// a returned tuple (~0.7 µs in all). Its layout, exported so that ts/ reads it from here:
+// a returned tuple (~0.7 µs in all, 2026-11-25). Its layout, exported so that ts/ reads it from here:
 
 /// The length of the Int32Array `sockAccept` and `sockTryAccept` report into.
 #[napi]

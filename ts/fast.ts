@@ -172,8 +172,9 @@ export function unkeep(s: State): void {
 
 /**
  * Where accept reports, instead of returning a tuple (two JS arrays built by N-API cost
- * ~0.7 µs a connection, measured 2026-11-25): `[fd, port, IPv4 bits, 1]` for an IPv4 peer, `[fd, 0, 0, 0]` for
- * others (then `acceptedAddress()` has the peer), or `[-errno]` when tryAccept got none.
+ * ~0.7 µs a connection, measured 2026-11-25): `[fd, port, IPv4 bits, 1]` for an IPv4
+ * peer, `[fd, 0, 0, 0]` for others (then `acceptedAddress()` has the peer), or `[-errno]`
+ * when tryAccept got none; the slot indices are the addon's `ACCEPTED_*`.
  */
 const ACCEPTED = new Int32Array(ACCEPTED_LEN)
 

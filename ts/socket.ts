@@ -1,3 +1,7 @@
+// Socket: Python's socket object. SyncSocket (ts/sync-socket.ts) holds the calls that run on
+// the calling thread; this class adds the ones that construct sockets (accept, dup), the
+// event-loop forms (async, try*, the batch forms) and ref/unref. Each is a short delegation to
+// the module holding its work: ts/fast.ts, ts/async.ts, ts/batch.ts, ts/msg.ts.
 import { accepting } from './accept-errors.js'
 import type { AddressInput, Destinations, SocketAddress } from './address.js'
 import { adoption, type HandleInfo } from './adoption.js'

@@ -1,7 +1,9 @@
 // HTTP/1.1 keep-alive under wrk: server CPU per request for the same request handling on
 // a transport (loop.createServer), on node:net, and node:http for reference, plus the
 // transport example itself (examples/http-server.ts). Server on cpu 0, wrk on cpu 1, so wrk
-// is not charged to the server; CPU is read from /proc/<pid>/stat over the wrk run.
+// is not charged to the server; CPU is read from /proc/<pid>/stat over the wrk run, split
+// into user space (the server's own code) and kernel (recv, send, epoll: the same work for
+// every server).
 //
 //   npm run build && npx tsc -p tsconfig.examples.json && node benchmark/http.mjs
 //   node benchmark/http.mjs --conns 50 --duration 5 --rounds 3
@@ -35,11 +37,11 @@ const SERVERS = [
   { id: 'node:http', cmd: [path.join(root, 'benchmark/http/servers.mjs'), 'http'] },
 ]
 
-/** utime + stime of `pid`, in seconds. */
+/** `[utime, stime]` of `pid`, in seconds. */
 function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) / 100
+  return [Number(f[11]) / 100, Number(f[12]) / 100]
 }
 
 async function start(server) {
@@ -83,12 +85,15 @@ for (let r = 0; r < rounds; r++) {
     wrk(port, Number(opt.warmup)) // JIT warm-up, not measured
     const before = cpuSeconds(child.pid)
     const requests = wrk(port, Number(opt.duration))
-    const cpu = cpuSeconds(child.pid) - before
+    const after = cpuSeconds(child.pid)
+    const user = after[0] - before[0]
+    const cpu = user + after[1] - before[1]
     child.kill()
     results[server.id] ??= []
     results[server.id].push({
       rps: requests / Number(opt.duration),
       usPerReq: (cpu / requests) * 1e6,
+      userPerReq: (user / requests) * 1e6,
     })
     process.stderr.write(
       `  ${server.id.padEnd(10)} ${Math.round(requests / Number(opt.duration))} req/s, ${((cpu / requests) * 1e6).toFixed(2)} µs CPU/req\n`,
@@ -102,12 +107,16 @@ const httpRef = median(results['node:http'].map((x) => x.usPerReq))
 console.log(
   `\nwrk -t1 -c${conns} -d${opt.duration}s, server on cpu 0, wrk on cpu 1, median of ${rounds}`,
 )
-console.log('| server | req/s | server CPU/req | vs node:net | vs node:http |')
-console.log('| --- | --- | --- | --- | --- |')
+console.log(
+  '| server | req/s | server CPU/req | of which user space | vs node:net | vs node:http | user space vs node:http |',
+)
+console.log('| --- | --- | --- | --- | --- | --- | --- |')
+const httpUser = median(results['node:http'].map((x) => x.userPerReq))
 for (const [id, runs] of Object.entries(results)) {
   const us = median(runs.map((x) => x.usPerReq))
   const rps = median(runs.map((x) => x.rps))
+  const user = median(runs.map((x) => x.userPerReq))
   console.log(
-    `| ${id} | ${Math.round(rps).toLocaleString('en-US')} | ${us.toFixed(2)} µs | ${(us / net).toFixed(2)} | ${(us / httpRef).toFixed(2)} |`,
+    `| ${id} | ${Math.round(rps).toLocaleString('en-US')} | ${us.toFixed(2)} µs | ${user.toFixed(2)} µs | ${(us / net).toFixed(2)} | ${(us / httpRef).toFixed(2)} | ${(user / httpUser).toFixed(2)} |`,
   )
 }

@@ -1,0 +1,89 @@
+//! The Unix side of the seam: libc's constants and calls under the names the
+//! rest of the crate uses on every platform.
+
+use std::os::fd::RawFd;
+
+use super::cvt;
+use crate::Errno;
+
+pub(crate) use libc::{
+    AF_INET, AF_INET6, AF_UNIX, IPPROTO_TCP, MSG_DONTWAIT, POLLERR, POLLHUP, POLLIN, POLLNVAL,
+    POLLOUT, POLLPRI, SOCK_STREAM,
+};
+
+/// True when a connect(2) goes on in the background: `EINPROGRESS`.
+pub(crate) fn connect_in_progress(e: Errno) -> bool {
+    e == Errno::EINPROGRESS
+}
+
+/// One entry of the array poll(2) takes.
+pub(crate) type PollFd = libc::pollfd;
+
+/// An entry poll(2) skips: a negative fd.
+pub(crate) const SKIP_FD: RawFd = -1;
+
+/// True for a number that can name an open fd (not negative).
+pub(crate) fn is_valid(fd: RawFd) -> bool {
+    fd >= 0
+}
+
+/// An entry watching `fd` for `events`.
+pub(crate) fn pollfd(fd: RawFd, events: libc::c_short) -> PollFd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}
+
+/// poll(2) over `fds` for up to `millis` (-1: forever).
+pub(crate) fn poll(fds: &mut [PollFd], millis: libc::c_int) -> Result<libc::c_int, Errno> {
+    // SAFETY: `fds` is a valid array of `fds.len()` pollfds for the call.
+    cvt(unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) })
+}
+
+/// `EBADF` unless `fd` is open.
+pub(crate) fn ensure_open(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: F_GETFD takes no pointer and only reads the descriptor table.
+    cvt(unsafe { libc::fcntl(fd, libc::F_GETFD) }).map(drop)
+}
+
+/// `EBADF` unless `fd` is open, `ENOTSOCK` unless it is a socket.
+pub(crate) fn ensure_socket(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: fstat only reads the inode; all-zero is a valid `stat`.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid out-pointer for fstat.
+    cvt(unsafe { libc::fstat(fd, &mut st) })?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return Err(Errno::ENOTSOCK);
+    }
+    Ok(())
+}
+
+/// close(2), once. EINTR is not retried: on Linux the fd is already gone when
+/// close returns EINTR.
+pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: the caller owned `fd` and gives it to close exactly once.
+    cvt(unsafe { libc::close(fd) }).map(drop)
+}
+
+/// shutdown(2).
+pub(crate) fn shutdown(fd: RawFd, how: i32) -> Result<(), Errno> {
+    // SAFETY: plain syscall on an fd the caller owns.
+    cvt(unsafe { libc::shutdown(fd, how) }).map(drop)
+}
+
+/// setsockopt(2) from raw bytes.
+pub(crate) fn setsockopt(fd: RawFd, level: i32, name: i32, value: &[u8]) -> Result<(), Errno> {
+    let len = libc::socklen_t::try_from(value.len()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `value` is valid for `len` bytes for the duration of the call.
+    cvt(unsafe { libc::setsockopt(fd, level, name, value.as_ptr().cast(), len) }).map(drop)
+}
+
+/// getsockopt(2) into `buf`, returning the length the kernel wrote.
+pub(crate) fn getsockopt(fd: RawFd, level: i32, name: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut len = libc::socklen_t::try_from(buf.len()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `buf` is writable for `len` bytes and `len` is a valid in/out pointer.
+    cvt(unsafe { libc::getsockopt(fd, level, name, buf.as_mut_ptr().cast(), &mut len) })?;
+    Ok(len as usize)
+}

@@ -1,0 +1,138 @@
+//! The Windows side of the seam: Winsock's constants and calls (windows-sys)
+//! under the names and C types the Unix side gives, so the callers read the same.
+//!
+//! A socket is a `SOCKET` handle (`RawSocket`, which `rustix::fd::RawFd` names
+//! here), never a C runtime fd. Every call reports through `WSAGetLastError`,
+//! which [`Errno::last`] reads.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use rustix::fd::RawFd;
+use windows_sys::Win32::Networking::WinSock as ws;
+
+use super::cvt;
+use crate::Errno;
+
+pub(crate) const AF_INET: i32 = ws::AF_INET as i32;
+pub(crate) const AF_INET6: i32 = ws::AF_INET6 as i32;
+pub(crate) const AF_UNIX: i32 = ws::AF_UNIX as i32;
+pub(crate) const IPPROTO_TCP: i32 = ws::IPPROTO_TCP;
+pub(crate) const SOCK_STREAM: i32 = ws::SOCK_STREAM;
+/// Winsock has no per-call "don't wait" flag; 0 keeps `flags & MSG_DONTWAIT` false,
+/// so only the socket's own mode decides.
+pub(crate) const MSG_DONTWAIT: i32 = 0;
+
+pub(crate) const POLLIN: i16 = ws::POLLIN;
+pub(crate) const POLLOUT: i16 = ws::POLLOUT;
+pub(crate) const POLLERR: i16 = ws::POLLERR;
+pub(crate) const POLLHUP: i16 = ws::POLLHUP;
+pub(crate) const POLLNVAL: i16 = ws::POLLNVAL;
+/// WSAPoll refuses `POLLPRI` (WSAEINVAL); Winsock reports out-of-band data, which
+/// select(2)'s exceptional set stands for, as `POLLRDBAND`.
+pub(crate) const POLLPRI: i16 = ws::POLLRDBAND;
+
+/// True when a connect goes on in the background: Winsock says `WSAEWOULDBLOCK`
+/// where Unix says `EINPROGRESS` (Python's connect checks both there).
+pub(crate) fn connect_in_progress(e: Errno) -> bool {
+    e == Errno::EWOULDBLOCK || e == Errno::EINPROGRESS
+}
+
+/// One entry of the array WSAPoll takes (the same fields as `struct pollfd`).
+pub(crate) type PollFd = ws::WSAPOLLFD;
+
+/// An entry WSAPoll skips: `INVALID_SOCKET`, the "negative" handle its docs name.
+pub(crate) const SKIP_FD: ws::SOCKET = ws::INVALID_SOCKET;
+
+/// True for a handle that can name an open socket (not `INVALID_SOCKET`).
+pub(crate) fn is_valid(fd: RawFd) -> bool {
+    fd as ws::SOCKET != ws::INVALID_SOCKET
+}
+
+/// An entry watching `fd` for `events`.
+pub(crate) fn pollfd(fd: RawFd, events: i16) -> PollFd {
+    ws::WSAPOLLFD {
+        fd: fd as ws::SOCKET,
+        events,
+        revents: 0,
+    }
+}
+
+/// Winsock's WSAStartup, once per process, before any call that takes no
+/// socket (socket2 and std make theirs when a socket is created; the resolver
+/// and a poll of handles from elsewhere may come first). Never undone: the
+/// process's exit is the cleanup.
+pub(crate) fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        // SAFETY: WSADATA is plain old data; all-zero is a valid out-value.
+        let mut data: ws::WSADATA = unsafe { std::mem::zeroed() };
+        // SAFETY: `data` is a valid out-pointer. A failure shows up as
+        // WSANOTINITIALISED from the next call, which is the clearer place to see it.
+        let _ = unsafe { ws::WSAStartup(0x202, &mut data) };
+    });
+}
+
+/// WSAPoll over `fds` for up to `millis` (-1: forever). WSAPoll refuses an
+/// empty array (WSAEINVAL) where poll(2) sleeps, so an empty set sleeps here.
+pub(crate) fn poll(fds: &mut [PollFd], millis: i32) -> Result<i32, Errno> {
+    init();
+    if fds.is_empty() {
+        match u64::try_from(millis) {
+            Ok(ms) => std::thread::sleep(Duration::from_millis(ms)),
+            Err(_) => loop {
+                std::thread::park();
+            },
+        }
+        return Ok(0);
+    }
+    let n = u32::try_from(fds.len()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `fds` is a valid array of `n` WSAPOLLFDs for the call.
+    cvt(unsafe { ws::WSAPoll(fds.as_mut_ptr(), n, millis) })
+}
+
+/// `EBADF` unless `fd` is an open socket: Winsock has no descriptor table to
+/// ask, so a socket option every socket has is read (WSAENOTSOCK otherwise).
+pub(crate) fn ensure_open(fd: RawFd) -> Result<(), Errno> {
+    ensure_socket(fd).map_err(|e| {
+        if e == Errno::ENOTSOCK {
+            Errno::EBADF
+        } else {
+            e
+        }
+    })
+}
+
+/// `ENOTSOCK` unless `fd` is an open socket (a closed handle and a non-socket
+/// look alike to Winsock).
+pub(crate) fn ensure_socket(fd: RawFd) -> Result<(), Errno> {
+    let mut buf = [0u8; 4];
+    getsockopt(fd, ws::SOL_SOCKET, ws::SO_TYPE, &mut buf).map(drop)
+}
+
+/// closesocket.
+pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: the caller owned `fd` and gives it to closesocket exactly once.
+    cvt(unsafe { ws::closesocket(fd as ws::SOCKET) }).map(drop)
+}
+
+/// shutdown: `SD_RECEIVE`, `SD_SEND`, `SD_BOTH` are 0, 1, 2, as `SHUT_*`.
+pub(crate) fn shutdown(fd: RawFd, how: i32) -> Result<(), Errno> {
+    // SAFETY: plain call on a socket the caller owns.
+    cvt(unsafe { ws::shutdown(fd as ws::SOCKET, how) }).map(drop)
+}
+
+/// setsockopt from raw bytes.
+pub(crate) fn setsockopt(fd: RawFd, level: i32, name: i32, value: &[u8]) -> Result<(), Errno> {
+    let len = i32::try_from(value.len()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `value` is valid for `len` bytes for the duration of the call.
+    cvt(unsafe { ws::setsockopt(fd as ws::SOCKET, level, name, value.as_ptr(), len) }).map(drop)
+}
+
+/// getsockopt into `buf`, returning the length Winsock wrote.
+pub(crate) fn getsockopt(fd: RawFd, level: i32, name: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut len = i32::try_from(buf.len()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `buf` is writable for `len` bytes and `len` is a valid in/out pointer.
+    cvt(unsafe { ws::getsockopt(fd as ws::SOCKET, level, name, buf.as_mut_ptr(), &mut len) })?;
+    Ok(len as usize)
+}

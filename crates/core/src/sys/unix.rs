@@ -1,11 +1,18 @@
 //! The Unix side of the seam: libc's constants and calls under the names the
 //! rest of the crate uses on every platform.
 
+use std::ffi::OsStr;
 use std::os::fd::RawFd;
+use std::os::unix::ffi::OsStrExt;
+
+use socket2::SockAddr;
 
 use super::cvt;
 use crate::Errno;
 
+pub(crate) use libc::{
+    addrinfo, freeaddrinfo, getaddrinfo, getnameinfo, EAI_FAMILY, EAI_MEMORY, EAI_NONAME,
+};
 pub(crate) use libc::{
     AF_INET, AF_INET6, AF_UNIX, IPPROTO_TCP, MSG_DONTWAIT, POLLERR, POLLHUP, POLLIN, POLLNVAL,
     POLLOUT, POLLPRI, SOCK_STREAM,
@@ -86,4 +93,43 @@ pub(crate) fn getsockopt(fd: RawFd, level: i32, name: i32, buf: &mut [u8]) -> Re
     // SAFETY: `buf` is writable for `len` bytes and `len` is a valid in/out pointer.
     cvt(unsafe { libc::getsockopt(fd, level, name, buf.as_mut_ptr().cast(), &mut len) })?;
     Ok(len as usize)
+}
+
+/// Unix hands an abstract AF_UNIX name (leading NUL) to the kernel, which says
+/// whether it has them (Linux does).
+pub(crate) const REFUSES_ABSTRACT_NAMES: bool = false;
+
+/// The room in `sun_path`: 108 bytes on Linux, 104 on the BSDs.
+pub(crate) fn unix_path_capacity() -> usize {
+    // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
+    let un: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    un.sun_path.len()
+}
+
+/// A Unix socket path's bytes as the `OsStr` socket2 takes: any bytes.
+pub(crate) fn path_from_bytes(path: &[u8]) -> Result<&OsStr, Errno> {
+    Ok(OsStr::from_bytes(path))
+}
+
+/// The raw path bytes of an AF_UNIX address, NUL terminator dropped; a leading
+/// NUL for an abstract name.
+pub(crate) fn unix_path_bytes(addr: &SockAddr) -> Vec<u8> {
+    if let Some(name) = addr.as_abstract_namespace() {
+        let mut bytes = Vec::with_capacity(name.len() + 1);
+        bytes.push(0);
+        bytes.extend_from_slice(name);
+        bytes
+    } else if let Some(path) = addr.as_pathname() {
+        path.as_os_str().as_bytes().to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
+/// gai_strerror(3)'s text for an `EAI_*` code.
+pub(crate) fn gai_strerror(code: i32) -> String {
+    // SAFETY: gai_strerror returns a pointer to a static NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(code)) }
+        .to_string_lossy()
+        .into_owned()
 }

@@ -5,10 +5,13 @@
 //! here), never a C runtime fd. Every call reports through `WSAGetLastError`,
 //! which [`Errno::last`] reads.
 
+use std::ffi::OsStr;
+use std::mem;
 use std::sync::Once;
 use std::time::Duration;
 
 use rustix::fd::RawFd;
+use socket2::SockAddr;
 use windows_sys::Win32::Networking::WinSock as ws;
 
 use super::cvt;
@@ -19,6 +22,11 @@ pub(crate) const AF_INET6: i32 = ws::AF_INET6 as i32;
 pub(crate) const AF_UNIX: i32 = ws::AF_UNIX as i32;
 pub(crate) const IPPROTO_TCP: i32 = ws::IPPROTO_TCP;
 pub(crate) const SOCK_STREAM: i32 = ws::SOCK_STREAM;
+pub(crate) use ws::{freeaddrinfo, ADDRINFOA as addrinfo};
+// ws2tcpip.h's EAI_* are Winsock codes.
+pub(crate) const EAI_FAMILY: i32 = ws::WSAEAFNOSUPPORT;
+pub(crate) const EAI_MEMORY: i32 = ws::WSA_NOT_ENOUGH_MEMORY;
+pub(crate) const EAI_NONAME: i32 = ws::WSAHOST_NOT_FOUND;
 /// Winsock has no per-call "don't wait" flag; 0 keeps `flags & MSG_DONTWAIT` false,
 /// so only the socket's own mode decides.
 pub(crate) const MSG_DONTWAIT: i32 = 0;
@@ -135,4 +143,79 @@ pub(crate) fn getsockopt(fd: RawFd, level: i32, name: i32, buf: &mut [u8]) -> Re
     // SAFETY: `buf` is writable for `len` bytes and `len` is a valid in/out pointer.
     cvt(unsafe { ws::getsockopt(fd as ws::SOCKET, level, name, buf.as_mut_ptr(), &mut len) })?;
     Ok(len as usize)
+}
+
+/// Windows' AF_UNIX has no abstract names (a leading NUL) that it documents:
+/// refused with `EOPNOTSUPP` before the call.
+pub(crate) const REFUSES_ABSTRACT_NAMES: bool = true;
+
+/// The room in `sun_path` (afunix.h): 108 bytes.
+pub(crate) fn unix_path_capacity() -> usize {
+    // SAFETY: SOCKADDR_UN is plain old data; all-zero is a valid value.
+    let un: ws::SOCKADDR_UN = unsafe { mem::zeroed() };
+    un.sun_path.len()
+}
+
+/// A Unix socket path's bytes as the `OsStr` socket2 takes: Windows paths are
+/// text, so the bytes must be UTF-8 (`EINVAL` otherwise), as Python encodes them.
+pub(crate) fn path_from_bytes(path: &[u8]) -> Result<&OsStr, Errno> {
+    std::str::from_utf8(path)
+        .map(OsStr::new)
+        .map_err(|_| Errno::EINVAL)
+}
+
+/// The raw path bytes of an AF_UNIX address, up to its NUL terminator (socket2
+/// decodes `sockaddr_un` on Unix only).
+pub(crate) fn unix_path_bytes(addr: &SockAddr) -> Vec<u8> {
+    let offset = mem::offset_of!(ws::SOCKADDR_UN, sun_path);
+    let len = usize::try_from(addr.len())
+        .unwrap_or(0)
+        .saturating_sub(offset);
+    // SAFETY: the storage holds a SOCKADDR_UN (the family is AF_UNIX) and is at
+    // least as large; only its `sun_path` is read, up to the length Winsock gave.
+    let un = unsafe { &*addr.as_ptr().cast::<ws::SOCKADDR_UN>() };
+    un.sun_path[..len.min(un.sun_path.len())]
+        .iter()
+        .map(|&c| c as u8)
+        .take_while(|&b| b != 0)
+        .collect()
+}
+
+/// getaddrinfo, after WSAStartup: a resolve may come before any socket.
+///
+/// # Safety
+/// As `getaddrinfo`: NUL-terminated strings or null, valid hints and out-pointer.
+pub(crate) unsafe fn getaddrinfo(
+    node: *const u8,
+    service: *const u8,
+    hints: *const addrinfo,
+    res: *mut *mut addrinfo,
+) -> i32 {
+    init();
+    // SAFETY: the caller's promises are getaddrinfo's.
+    unsafe { ws::getaddrinfo(node, service, hints, res) }
+}
+
+/// getnameinfo, after WSAStartup.
+///
+/// # Safety
+/// As `getnameinfo`: a valid sockaddr of `len` bytes, buffers writable for their lengths.
+pub(crate) unsafe fn getnameinfo(
+    sa: *const ws::SOCKADDR,
+    len: i32,
+    host: *mut u8,
+    host_len: u32,
+    service: *mut u8,
+    service_len: u32,
+    flags: i32,
+) -> i32 {
+    init();
+    // SAFETY: the caller's promises are getnameinfo's.
+    unsafe { ws::getnameinfo(sa, len, host, host_len, service, service_len, flags) }
+}
+
+/// The text of an `EAI_*` code: Winsock's message for it (ws2_32 exports no
+/// gai_strerror; ws2tcpip.h's inline one reads the same system message table).
+pub(crate) fn gai_strerror(code: i32) -> String {
+    std::io::Error::from_raw_os_error(code).to_string()
 }

@@ -11,7 +11,8 @@ use super::cvt;
 use crate::Errno;
 
 pub(crate) use libc::{
-    addrinfo, freeaddrinfo, getaddrinfo, getnameinfo, EAI_FAMILY, EAI_MEMORY, EAI_NONAME,
+    addrinfo, freeaddrinfo, getaddrinfo, getnameinfo, sockaddr_storage, AF_UNSPEC, EAI_FAMILY,
+    EAI_MEMORY, EAI_NONAME, MSG_TRUNC,
 };
 pub(crate) use libc::{
     AF_INET, AF_INET6, AF_UNIX, IPPROTO_TCP, MSG_DONTWAIT, POLLERR, POLLHUP, POLLIN, POLLNVAL,

@@ -22,7 +22,9 @@ pub(crate) const AF_INET6: i32 = ws::AF_INET6 as i32;
 pub(crate) const AF_UNIX: i32 = ws::AF_UNIX as i32;
 pub(crate) const IPPROTO_TCP: i32 = ws::IPPROTO_TCP;
 pub(crate) const SOCK_STREAM: i32 = ws::SOCK_STREAM;
-pub(crate) use ws::{freeaddrinfo, ADDRINFOA as addrinfo};
+pub(crate) use ws::{freeaddrinfo, ADDRINFOA as addrinfo, SOCKADDR_STORAGE as sockaddr_storage};
+pub(crate) const AF_UNSPEC: i32 = ws::AF_UNSPEC as i32;
+pub(crate) const MSG_TRUNC: i32 = ws::MSG_TRUNC as i32;
 // ws2tcpip.h's EAI_* are Winsock codes.
 pub(crate) const EAI_FAMILY: i32 = ws::WSAEAFNOSUPPORT;
 pub(crate) const EAI_MEMORY: i32 = ws::WSA_NOT_ENOUGH_MEMORY;

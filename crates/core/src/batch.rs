@@ -335,30 +335,14 @@ fn send_batch(
     Ok(sent)
 }
 
-/// Windows: no batch path (see the module docs).
 #[cfg(windows)]
-fn recv_batch(
-    _: BorrowedFd<'_>,
-    _: &mut [&mut [u8]],
-    _: &mut [RecvMeta],
-    _: i32,
-    _: Option<Duration>,
-    _: BatchPath,
-) -> Result<usize, Errno> {
-    Err(Errno::EOPNOTSUPP)
-}
-
-/// Windows: no batch path (see the module docs).
-#[cfg(windows)]
-fn send_batch(
-    _: BorrowedFd<'_>,
-    _: &[&[u8]],
-    _: &[SockAddr],
-    _: i32,
-    _: Option<Duration>,
-    _: BatchPath,
-) -> Result<usize, Errno> {
-    Err(Errno::EOPNOTSUPP)
+sys::unsupported! {
+    /// Windows: no batch path (see the module docs).
+    fn recv_batch(BorrowedFd<'_>, &mut [&mut [u8]], &mut [RecvMeta], i32, Option<Duration>, BatchPath)
+        -> Result<usize, Errno>;
+    /// Windows: no batch path (see the module docs).
+    fn send_batch(BorrowedFd<'_>, &[&[u8]], &[SockAddr], i32, Option<Duration>, BatchPath)
+        -> Result<usize, Errno>;
 }
 
 /// The one-syscall path. Platform cfg outside sys.rs: these calls are this module's reason to be.

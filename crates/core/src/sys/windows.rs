@@ -22,6 +22,21 @@ pub(crate) const AF_INET6: i32 = ws::AF_INET6 as i32;
 pub(crate) const AF_UNIX: i32 = ws::AF_UNIX as i32;
 pub(crate) const IPPROTO_TCP: i32 = ws::IPPROTO_TCP;
 pub(crate) const SOCK_STREAM: i32 = ws::SOCK_STREAM;
+/// Declares functions that Windows lacks as ones failing with `EOPNOTSUPP`:
+/// `[pub] fn name(ArgType, ...) -> Result<T, Errno>;`, each with its doc, so a
+/// caller compiles and learns it at run time, never a panic.
+macro_rules! unsupported {
+    ($($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ty),* $(,)?) -> $ret:ty;)*) => {
+        $(
+            $(#[$meta])*
+            $vis fn $name($(_: $arg),*) -> $ret {
+                Err($crate::Errno::EOPNOTSUPP)
+            }
+        )*
+    };
+}
+pub(crate) use unsupported;
+
 pub(crate) use ws::{freeaddrinfo, ADDRINFOA as addrinfo, SOCKADDR_STORAGE as sockaddr_storage};
 pub(crate) const AF_UNSPEC: i32 = ws::AF_UNSPEC as i32;
 pub(crate) const MSG_TRUNC: i32 = ws::MSG_TRUNC as i32;

@@ -3,7 +3,7 @@
 //!
 //! `timeout`: `None` blocks, `Some(ZERO)` never waits (`EAGAIN`), `Some(d)`
 //! waits with poll(2) up to `d` in all, then fails with `ETIMEDOUT`. EINTR is
-//! retried (PEP 475). `MSG_DONTWAIT` in `flags` also means "never wait".
+//! retried (PEP 475). `MSG_DONTWAIT` in `flags` also means "never wait" (Unix).
 //!
 //! [`Socket`]: crate::Socket
 
@@ -42,7 +42,7 @@ pub(crate) fn call<T>(
     flags: i32,
     mut f: impl FnMut() -> Result<T, Errno>,
 ) -> Result<T, Errno> {
-    let timed = matches!(timeout, Some(d) if !d.is_zero()) && flags & sys::MSG_DONTWAIT == 0;
+    let timed = matches!(timeout, Some(d) if !d.is_zero()) && !sys::dont_wait(flags);
     loop {
         match f() {
             Err(e) if e == Errno::EINTR => continue,

@@ -47,11 +47,58 @@ impl Socket {
     ///
     /// # Errors
     /// `EAFNOSUPPORT` outside `AF_UNIX`, `EOPNOTSUPP`, `EMFILE`.
+    #[cfg(unix)]
     pub fn pair(family: i32, socktype: i32, protocol: i32) -> Result<(Socket, Socket), Errno> {
         let (a, b) =
             socket2::Socket::pair(Domain::from(family), Type::from(socktype), proto(protocol))?;
         let timeout = sys::initial_timeout(socktype);
         Ok((Socket::wrap(a, timeout)?, Socket::wrap(b, timeout)?))
+    }
+
+    /// Creates a connected pair, both blocking: on Windows, which has no
+    /// socketpair(2), a TCP connection over loopback, made as Python's
+    /// `socket.socketpair` makes it there (Lib/socket.py): listen on an ephemeral
+    /// port, connect, accept, and check that the accepted peer is our own socket.
+    /// Platform cfg outside sys: it is built of this type's own calls.
+    ///
+    /// # Errors
+    /// `EAFNOSUPPORT` outside `AF_INET`/`AF_INET6`, `EOPNOTSUPP` for a type other
+    /// than `SOCK_STREAM`, `EPROTONOSUPPORT` for a protocol other than 0 (Python's
+    /// `ValueError`s), `ECONNABORTED` when another local connection came first, `EMFILE`.
+    #[cfg(windows)]
+    pub fn pair(family: i32, socktype: i32, protocol: i32) -> Result<(Socket, Socket), Errno> {
+        use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+        let loopback = match family {
+            sys::AF_INET => Address::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)),
+            sys::AF_INET6 => Address::V6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 0, 0, 0)),
+            _ => return Err(Errno::EAFNOSUPPORT),
+        };
+        if socktype != sys::SOCK_STREAM {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        if protocol != 0 {
+            return Err(Errno::EPROTONOSUPPORT);
+        }
+        let listener = Socket::new(family, socktype, protocol)?;
+        listener.bind(&loopback)?;
+        listener.listen(1)?;
+        let mut client = Socket::new(family, socktype, protocol)?;
+        // Non-blocking, so the connect cannot wait on an accept that comes after it.
+        client.set_timeout(Some(Duration::ZERO))?;
+        match client.connect(&listener.local_addr()?) {
+            Err(e) if !sys::connect_in_progress(e) && e != Errno::EINTR => return Err(e),
+            _ => {}
+        }
+        client.set_timeout(None)?;
+        let (server, _) = listener.accept()?;
+        // Anyone on the machine may connect to the port: only our own client will do.
+        if server.local_addr()? != client.peer_addr()?
+            || client.local_addr()? != server.peer_addr()?
+        {
+            return Err(Errno::ECONNABORTED);
+        }
+        Ok((server, client))
     }
 
     /// Takes ownership of `fd` after checking that it is an open socket, and

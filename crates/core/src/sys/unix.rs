@@ -15,9 +15,14 @@ pub(crate) use libc::{
     EAI_MEMORY, EAI_NONAME, MSG_TRUNC,
 };
 pub(crate) use libc::{
-    AF_INET, AF_INET6, AF_UNIX, IPPROTO_TCP, MSG_DONTWAIT, POLLERR, POLLHUP, POLLIN, POLLNVAL,
-    POLLOUT, POLLPRI, SOCK_STREAM,
+    AF_INET, AF_INET6, AF_UNIX, IPPROTO_TCP, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI,
+    SOCK_STREAM,
 };
+
+/// True when `flags` ask a call never to wait (`MSG_DONTWAIT`).
+pub(crate) fn dont_wait(flags: i32) -> bool {
+    flags & libc::MSG_DONTWAIT != 0
+}
 
 /// True when a connect(2) goes on in the background: `EINPROGRESS`.
 pub(crate) fn connect_in_progress(e: Errno) -> bool {

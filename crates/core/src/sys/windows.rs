@@ -44,9 +44,6 @@ pub(crate) const MSG_TRUNC: i32 = ws::MSG_TRUNC as i32;
 pub(crate) const EAI_FAMILY: i32 = ws::WSAEAFNOSUPPORT;
 pub(crate) const EAI_MEMORY: i32 = ws::WSA_NOT_ENOUGH_MEMORY;
 pub(crate) const EAI_NONAME: i32 = ws::WSAHOST_NOT_FOUND;
-/// Winsock has no per-call "don't wait" flag; 0 keeps `flags & MSG_DONTWAIT` false,
-/// so only the socket's own mode decides.
-pub(crate) const MSG_DONTWAIT: i32 = 0;
 
 pub(crate) const POLLIN: i16 = ws::POLLIN;
 pub(crate) const POLLOUT: i16 = ws::POLLOUT;
@@ -56,6 +53,12 @@ pub(crate) const POLLNVAL: i16 = ws::POLLNVAL;
 /// WSAPoll refuses `POLLPRI` (WSAEINVAL); Winsock reports out-of-band data, which
 /// select(2)'s exceptional set stands for, as `POLLRDBAND`.
 pub(crate) const POLLPRI: i16 = ws::POLLRDBAND;
+
+/// Never: Winsock has no per-call "don't wait" flag (`MSG_DONTWAIT`), so only
+/// the socket's own mode decides.
+pub(crate) fn dont_wait(_flags: i32) -> bool {
+    false
+}
 
 /// True when a connect goes on in the background: Winsock says `WSAEWOULDBLOCK`
 /// where Unix says `EINPROGRESS` (Python's connect checks both there).

@@ -164,7 +164,7 @@ impl Socket {
 
     /// `(family, type, protocol)` as the kernel reports them.
     fn describe(inner: &socket2::Socket) -> Result<(i32, i32, i32), Errno> {
-        let family = i32::from(inner.local_addr()?.domain());
+        let family = sys::socket_family(inner)?;
         let socktype = i32::from(inner.r#type()?);
         Ok((family, socktype, sys::socket_protocol(inner)?))
     }

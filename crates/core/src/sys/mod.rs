@@ -126,8 +126,14 @@ pub(crate) fn initial_timeout(_socktype: libc::c_int) -> Option<Duration> {
 pub(crate) const ACCEPT_INHERITS_NONBLOCK: bool =
     !cfg!(any(target_os = "linux", target_os = "android"));
 
-/// The socket's protocol, where the platform can tell (SO_PROTOCOL).
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+/// The socket's protocol, where the platform can tell (SO_PROTOCOL; Windows'
+/// SO_PROTOCOL_INFOW).
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    windows
+))]
 pub(crate) fn socket_protocol(sock: &socket2::Socket) -> Result<i32, Errno> {
     sock.protocol()
         .map(|p| p.map_or(0, i32::from))
@@ -135,7 +141,12 @@ pub(crate) fn socket_protocol(sock: &socket2::Socket) -> Result<i32, Errno> {
 }
 
 /// macOS has no SO_PROTOCOL: report 0, "the default for the type", as Python does.
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    windows
+)))]
 pub(crate) fn socket_protocol(_sock: &socket2::Socket) -> Result<i32, Errno> {
     Ok(0)
 }

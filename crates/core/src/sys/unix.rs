@@ -19,6 +19,12 @@ pub(crate) use libc::{
     SOCK_STREAM,
 };
 
+/// The socket's address family, from getsockname(2): a Unix socket has a local
+/// address of its family from the start, bound or not.
+pub(crate) fn socket_family(sock: &socket2::Socket) -> Result<i32, Errno> {
+    Ok(i32::from(sock.local_addr()?.domain()))
+}
+
 /// True when `flags` ask a call never to wait (`MSG_DONTWAIT`).
 pub(crate) fn dont_wait(flags: i32) -> bool {
     flags & libc::MSG_DONTWAIT != 0

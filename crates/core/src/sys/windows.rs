@@ -54,6 +54,27 @@ pub(crate) const POLLNVAL: i16 = ws::POLLNVAL;
 /// select(2)'s exceptional set stands for, as `POLLRDBAND`.
 pub(crate) const POLLPRI: i16 = ws::POLLRDBAND;
 
+/// The socket's address family, from `SO_PROTOCOL_INFOW`: getsockname fails
+/// with WSAEINVAL on a socket not yet bound.
+pub(crate) fn socket_family(sock: &socket2::Socket) -> Result<i32, Errno> {
+    use rustix::fd::AsRawFd;
+
+    // SAFETY: WSAPROTOCOL_INFOW is plain old data; all-zero is a valid value.
+    let mut info: ws::WSAPROTOCOL_INFOW = unsafe { mem::zeroed() };
+    let mut len = mem::size_of_val(&info) as i32;
+    // SAFETY: `info` is writable for `len` bytes and `len` is a valid in/out pointer.
+    cvt(unsafe {
+        ws::getsockopt(
+            sock.as_raw_fd() as ws::SOCKET,
+            ws::SOL_SOCKET,
+            ws::SO_PROTOCOL_INFOW,
+            (&mut info as *mut ws::WSAPROTOCOL_INFOW).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(info.iAddressFamily)
+}
+
 /// Never: Winsock has no per-call "don't wait" flag (`MSG_DONTWAIT`), so only
 /// the socket's own mode decides.
 pub(crate) fn dont_wait(_flags: i32) -> bool {

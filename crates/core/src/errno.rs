@@ -151,6 +151,12 @@ impl fmt::Debug for Errno {
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Windows: below Winsock's base are the C runtime's numbers (EEXIST, 17), which
+        // std would read as Win32 codes and describe as another error: the name alone.
+        #[cfg(windows)]
+        if self.0 < windows_sys::Win32::Networking::WinSock::WSABASEERR {
+            return write!(f, "{self:?}");
+        }
         let text = std::io::Error::from_raw_os_error(self.0);
         write!(f, "{:?}: {text}", self)
     }

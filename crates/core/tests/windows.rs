@@ -58,6 +58,11 @@ fn errnos_are_winsock_codes_with_their_names() {
     assert_eq!(Errno::ECONNREFUSED.name(), Some("WSAECONNREFUSED"));
     assert_eq!(Errno::ECANCELED.name(), Some("WSAECANCELLED"));
     assert!(Errno::EWOULDBLOCK.is_would_block());
+    assert!(Errno::ECONNREFUSED
+        .to_string()
+        .starts_with("WSAECONNREFUSED: "));
+    // The C runtime's numbers are no Win32 codes: no text of another error.
+    assert_eq!(Errno::EEXIST.to_string(), "EEXIST");
 }
 
 #[test]

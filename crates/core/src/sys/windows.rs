@@ -124,6 +124,10 @@ pub(crate) fn init() {
 
 /// WSAPoll over `fds` for up to `millis` (-1: forever). WSAPoll refuses an
 /// empty array (WSAEINVAL) where poll(2) sleeps, so an empty set sleeps here.
+///
+/// Known gap: before Windows 10 2004, WSAPoll did not report a connect that
+/// failed (no POLLERR/POLLHUP), so a timed connect to a closed port waits out
+/// its timeout there; libuv and mio use AFD polling for this reason.
 pub(crate) fn poll(fds: &mut [PollFd], millis: i32) -> Result<i32, Errno> {
     init();
     if fds.is_empty() {

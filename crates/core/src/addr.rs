@@ -1,10 +1,10 @@
 //! Socket addresses in Python's shapes, to and from the kernel's `sockaddr`.
 
 use std::net::{SocketAddrV4, SocketAddrV6};
-use std::os::unix::ffi::OsStrExt;
 
 use socket2::SockAddr;
 
+use crate::sys::{self, AF_INET, AF_INET6, AF_UNIX};
 use crate::Errno;
 
 /// A socket address: what `bind`, `connect` and `sendto` take and what
@@ -26,9 +26,9 @@ impl Address {
     /// The address family (`AF_INET`, ...).
     pub fn family(&self) -> i32 {
         match self {
-            Address::V4(_) => libc::AF_INET,
-            Address::V6(_) => libc::AF_INET6,
-            Address::Unix(_) => libc::AF_UNIX,
+            Address::V4(_) => AF_INET,
+            Address::V6(_) => AF_INET6,
+            Address::Unix(_) => AF_UNIX,
             Address::Other(family) => *family,
         }
     }
@@ -37,7 +37,9 @@ impl Address {
     ///
     /// # Errors
     /// `ENAMETOOLONG` for a Unix path that does not fit `sun_path`,
-    /// `EINVAL` for a NUL inside a (non-abstract) path, `EAFNOSUPPORT` for `Other`.
+    /// `EINVAL` for a NUL inside a (non-abstract) path (on Windows also for a path
+    /// that is not UTF-8), `EOPNOTSUPP` for an abstract name where the platform has
+    /// none (Windows), `EAFNOSUPPORT` for `Other`.
     pub fn to_sockaddr(&self) -> Result<SockAddr, Errno> {
         match self {
             Address::V4(a) => Ok(SockAddr::from(*a)),
@@ -50,13 +52,16 @@ impl Address {
                 if !abstract_name && rest.contains(&0) {
                     return Err(Errno::EINVAL);
                 }
-                // sun_path is 108 bytes on Linux, 104 on the BSDs; a pathname
-                // also needs its terminating NUL, an abstract name does not.
-                let room = unix_path_capacity() - usize::from(!abstract_name);
+                if abstract_name && sys::REFUSES_ABSTRACT_NAMES {
+                    return Err(Errno::EOPNOTSUPP);
+                }
+                // sun_path is 108 bytes on Linux and Windows, 104 on the BSDs; a
+                // pathname also needs its terminating NUL, an abstract name does not.
+                let room = sys::unix_path_capacity() - usize::from(!abstract_name);
                 if path.len() > room {
                     return Err(Errno::ENAMETOOLONG);
                 }
-                SockAddr::unix(std::ffi::OsStr::from_bytes(path)).map_err(Errno::from)
+                SockAddr::unix(sys::path_from_bytes(path)?).map_err(Errno::from)
             }
             Address::Other(_) => Err(Errno::EAFNOSUPPORT),
         }
@@ -69,29 +74,9 @@ impl Address {
         } else if let Some(a) = addr.as_socket_ipv6() {
             Address::V6(a)
         } else if addr.is_unix() {
-            Address::Unix(unix_path_bytes(addr))
+            Address::Unix(sys::unix_path_bytes(addr))
         } else {
             Address::Other(i32::from(addr.family()))
         }
-    }
-}
-
-fn unix_path_capacity() -> usize {
-    // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
-    let un: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    un.sun_path.len()
-}
-
-/// The raw path bytes of an AF_UNIX address, NUL terminator dropped.
-fn unix_path_bytes(addr: &SockAddr) -> Vec<u8> {
-    if let Some(name) = addr.as_abstract_namespace() {
-        let mut bytes = Vec::with_capacity(name.len() + 1);
-        bytes.push(0);
-        bytes.extend_from_slice(name);
-        bytes
-    } else if let Some(path) = addr.as_pathname() {
-        path.as_os_str().as_bytes().to_vec()
-    } else {
-        Vec::new()
     }
 }

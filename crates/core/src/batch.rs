@@ -10,16 +10,27 @@
 //! between datagrams, which a UDP socket seldom needs.)
 //! An error after the first datagram ends the batch and is not reported
 //! (sendmmsg(2) drops it too; recvmmsg(2) leaves it for the next call).
+//!
+//! Windows has neither path: Winsock has no recvmmsg, and no per-call
+//! `MSG_DONTWAIT` for the loop's "never wait after the first", so a batch
+//! fails with `EOPNOTSUPP` there after the argument checks (platform cfg
+//! outside sys.rs: the paths are this module's whole body).
 
 use std::mem;
-use std::os::fd::{AsRawFd, BorrowedFd};
+#[cfg(unix)]
+use std::os::fd::AsRawFd;
+#[cfg(unix)]
 use std::ptr;
 use std::time::Duration;
 
-use socket2::{SockAddr, SockAddrStorage};
+use rustix::fd::BorrowedFd;
+use socket2::{socklen_t, SockAddr, SockAddrStorage};
 
+#[cfg(unix)]
 use crate::io::{call, deadline};
-use crate::sys::{self, cvt, SEND_FLAGS};
+use crate::sys;
+#[cfg(unix)]
+use crate::sys::{cvt, SEND_FLAGS};
 use crate::{Address, Errno};
 
 /// Most datagrams one call takes: Linux caps sendmmsg(2)'s `vlen` at
@@ -54,7 +65,7 @@ pub struct RecvMeta {
     len: usize,
     flags: i32,
     addr: SockAddrStorage,
-    addr_len: libc::socklen_t,
+    addr_len: socklen_t,
 }
 
 impl Default for RecvMeta {
@@ -98,7 +109,7 @@ impl RecvMeta {
 
     /// Whether the datagram was cut to fit the buffer.
     pub fn truncated(&self) -> bool {
-        self.flags & libc::MSG_TRUNC != 0
+        self.flags & sys::MSG_TRUNC != 0
     }
 
     /// The sender's address; `Address::Other(AF_UNSPEC)` when the kernel gave
@@ -107,14 +118,14 @@ impl RecvMeta {
         // The slot's storage still holds the previous datagram's sender (slots
         // are reused from call to call): with no address, its family is stale.
         if self.addr_len == 0 {
-            return Address::Other(libc::AF_UNSPEC);
+            return Address::Other(sys::AF_UNSPEC);
         }
         let mut storage = SockAddrStorage::zeroed();
         // SAFETY: both are sockaddr_storage; the kernel wrote `addr_len` bytes
         // of a sockaddr of the family it set (zeroes, family 0, if none).
         unsafe {
-            *storage.view_as::<libc::sockaddr_storage>() =
-                *(&self.addr as *const SockAddrStorage).cast::<libc::sockaddr_storage>();
+            *storage.view_as::<sys::sockaddr_storage>() =
+                *(&self.addr as *const SockAddrStorage).cast::<sys::sockaddr_storage>();
             Address::from_sockaddr(&SockAddr::new(storage, self.addr_len))
         }
     }
@@ -131,15 +142,18 @@ impl RecvMeta {
         unsafe { std::slice::from_raw_parts((&self.addr as *const SockAddrStorage).cast(), len) }
     }
 
+    #[cfg(unix)]
     fn name_ptr(&mut self) -> *mut libc::c_void {
         (&mut self.addr as *mut SockAddrStorage).cast()
     }
 }
 
 /// Room for any sender's address.
+#[cfg(unix)]
 const NAME_LEN: libc::socklen_t = mem::size_of::<SockAddrStorage>() as libc::socklen_t;
 
 /// A msghdr over one iovec and an optional address.
+#[cfg(unix)]
 fn msghdr(
     name: *mut libc::c_void,
     name_len: libc::socklen_t,
@@ -163,7 +177,7 @@ fn msghdr(
 /// # Errors
 /// `EAGAIN` (non-blocking, nothing there), `ETIMEDOUT` (timed), `EINVAL` for
 /// more than [`MAX_BATCH`] buffers, `ECONNREFUSED` (a connected UDP peer's
-/// ICMP), `EBADF`, `ENOTSOCK`.
+/// ICMP), `EBADF`, `ENOTSOCK`; `EOPNOTSUPP` on Windows.
 pub fn recv_many(
     fd: BorrowedFd<'_>,
     bufs: &mut [&mut [u8]],
@@ -179,14 +193,26 @@ pub fn recv_many(
     if n > MAX_BATCH {
         return Err(Errno::EINVAL);
     }
-    let mut iovs: Vec<libc::iovec> = bufs[..n]
+    recv_batch(fd, &mut bufs[..n], &mut meta[..n], flags, timeout, path)
+}
+
+/// [`recv_many`] past its checks: as many `meta` as `bufs`, 1 to [`MAX_BATCH`].
+#[cfg(unix)]
+fn recv_batch(
+    fd: BorrowedFd<'_>,
+    bufs: &mut [&mut [u8]],
+    meta: &mut [RecvMeta],
+    flags: i32,
+    timeout: Option<Duration>,
+    path: BatchPath,
+) -> Result<usize, Errno> {
+    let mut iovs: Vec<libc::iovec> = bufs
         .iter_mut()
         .map(|b| libc::iovec {
             iov_base: b.as_mut_ptr().cast(),
             iov_len: b.len(),
         })
         .collect();
-    let meta = &mut meta[..n];
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if path == BatchPath::Mmsg {
         return mmsg::recv(fd, &mut iovs, meta, flags, timeout);
@@ -230,7 +256,8 @@ pub fn recv_many(
 /// # Errors
 /// `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE` (the first datagram is too large),
 /// `EDESTADDRREQ` (no address, not connected), `EISCONN`, `ECONNREFUSED`,
-/// `EINVAL` for more than [`MAX_BATCH`] buffers or an `addrs` of another length.
+/// `EINVAL` for more than [`MAX_BATCH`] buffers or an `addrs` of another length;
+/// `EOPNOTSUPP` on Windows.
 pub fn send_many(
     fd: BorrowedFd<'_>,
     bufs: &[&[u8]],
@@ -246,6 +273,19 @@ pub fn send_many(
     if n > MAX_BATCH || !(addrs.len() <= 1 || addrs.len() == n) {
         return Err(Errno::EINVAL);
     }
+    send_batch(fd, bufs, addrs, flags, timeout, path)
+}
+
+/// [`send_many`] past its checks: 1 to [`MAX_BATCH`] buffers, 0, 1 or as many addresses.
+#[cfg(unix)]
+fn send_batch(
+    fd: BorrowedFd<'_>,
+    bufs: &[&[u8]],
+    addrs: &[SockAddr],
+    flags: i32,
+    timeout: Option<Duration>,
+    path: BatchPath,
+) -> Result<usize, Errno> {
     let mut iovs: Vec<libc::iovec> = bufs
         .iter()
         .map(|b| libc::iovec {
@@ -293,6 +333,16 @@ pub fn send_many(
         }
     }
     Ok(sent)
+}
+
+#[cfg(windows)]
+sys::unsupported! {
+    /// Windows: no batch path (see the module docs).
+    fn recv_batch(BorrowedFd<'_>, &mut [&mut [u8]], &mut [RecvMeta], i32, Option<Duration>, BatchPath)
+        -> Result<usize, Errno>;
+    /// Windows: no batch path (see the module docs).
+    fn send_batch(BorrowedFd<'_>, &[&[u8]], &[SockAddr], i32, Option<Duration>, BatchPath)
+        -> Result<usize, Errno>;
 }
 
 /// The one-syscall path. Platform cfg outside sys.rs: these calls are this module's reason to be.

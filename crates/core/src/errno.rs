@@ -9,23 +9,32 @@ use std::fmt;
 #[derive(Copy, Clone, PartialEq, Eq, Hash)]
 pub struct Errno(i32);
 
-/// Declares one const per name and the number -> name table, both from `libc`,
-/// so no number is ever typed by hand. Where two names share a number on a
-/// platform (EAGAIN/EWOULDBLOCK on Linux) the first listed wins in `name()`.
-/// A name may carry `#[cfg(...)]`: it then exists only where the platform has it.
+/// Declares one const per name and the number -> name table, both from the
+/// platform's own constants, so no number is ever typed by hand. Where two names
+/// share a number on a platform (EAGAIN/EWOULDBLOCK on Linux) the first listed
+/// wins in `name()`. A name may carry `#[cfg(...)]`: it then exists only where the
+/// platform has it. `NAME = WSANAME` (Windows) takes the value and the name from
+/// Winsock's constant: the const keeps the POSIX name the code tests against.
 macro_rules! errnos {
-    ($($(#[$cfg:meta])* $name:ident),* $(,)?) => {
+    (@name $name:ident) => { stringify!($name) };
+    (@name $name:ident $os:ident) => { stringify!($os) };
+    (@value $name:ident) => { libc::$name };
+    (@value $name:ident $os:ident) => { windows_sys::Win32::Networking::WinSock::$os };
+    ($($(#[$cfg:meta])* $name:ident $(= $os:ident)?),* $(,)?) => {
         impl Errno {
             $(
                 $(#[$cfg])*
-                #[doc = concat!("`", stringify!($name), "`")]
-                pub const $name: Errno = Errno(libc::$name);
+                #[doc = concat!("`", errnos!(@name $name $($os)?), "`")]
+                pub const $name: Errno = Errno(errnos!(@value $name $($os)?));
             )*
         }
-        const NAMES: &[(i32, &str)] = &[$($(#[$cfg])* (libc::$name, stringify!($name))),*];
+        const NAMES: &[(i32, &str)] = &[
+            $($(#[$cfg])* (errnos!(@value $name $($os)?), errnos!(@name $name $($os)?))),*
+        ];
     };
 }
 
+#[cfg(unix)]
 errnos! {
     EAGAIN, EWOULDBLOCK, EINPROGRESS, EALREADY, EINTR, EBADF, ENOTSOCK,
     ECONNREFUSED, ECONNRESET, ECONNABORTED, EPIPE, ETIMEDOUT, ENOTCONN, EISCONN,
@@ -47,6 +56,38 @@ errnos! {
     ECANCELED, EOWNERDEAD, ENOTRECOVERABLE, EMULTIHOP, ENOTBLK,
 }
 
+// Windows: a socket call fails with a Winsock code (WSAEWOULDBLOCK, 10035), so each
+// name Winsock has is its WSAE* value and name, as Python's errno module has them
+// there (errno.EWOULDBLOCK == 10035, errorcode[10035] == 'WSAEWOULDBLOCK'). Python's
+// OSError maps them to the same classes as on Unix (BlockingIOError, ...), except
+// that WSAEINTR, WSAEBADF, WSAEACCES, WSAEFAULT, WSAEINVAL and WSAEMFILE become the
+// C runtime's EINTR... (winerror_to_errno, PC/errmap.h). The rest are the C
+// runtime's numbers, which only this crate's own checks give (EEXIST, ENOENT of the
+// Poller's contract); Winsock never returns them.
+#[cfg(windows)]
+errnos! {
+    EAGAIN = WSAEWOULDBLOCK, EWOULDBLOCK = WSAEWOULDBLOCK, EINPROGRESS = WSAEINPROGRESS,
+    EALREADY = WSAEALREADY, EINTR = WSAEINTR, EBADF = WSAEBADF, ENOTSOCK = WSAENOTSOCK,
+    ECONNREFUSED = WSAECONNREFUSED, ECONNRESET = WSAECONNRESET,
+    ECONNABORTED = WSAECONNABORTED, EPIPE, ETIMEDOUT = WSAETIMEDOUT,
+    ENOTCONN = WSAENOTCONN, EISCONN = WSAEISCONN, EADDRINUSE = WSAEADDRINUSE,
+    EADDRNOTAVAIL = WSAEADDRNOTAVAIL, EAFNOSUPPORT = WSAEAFNOSUPPORT,
+    EPROTONOSUPPORT = WSAEPROTONOSUPPORT, EPROTOTYPE = WSAEPROTOTYPE,
+    EOPNOTSUPP = WSAEOPNOTSUPP, ENOTSUP = WSAEOPNOTSUPP, ENOPROTOOPT = WSAENOPROTOOPT,
+    EDESTADDRREQ = WSAEDESTADDRREQ, EMSGSIZE = WSAEMSGSIZE, ENETDOWN = WSAENETDOWN,
+    ENETUNREACH = WSAENETUNREACH, ENETRESET = WSAENETRESET, EHOSTDOWN = WSAEHOSTDOWN,
+    EHOSTUNREACH = WSAEHOSTUNREACH, ESHUTDOWN = WSAESHUTDOWN, ENOBUFS = WSAENOBUFS,
+    EPERM, ENOENT, ESRCH, EIO, ENXIO, E2BIG, ENOEXEC, ECHILD, ENOMEM, EACCES = WSAEACCES,
+    EFAULT = WSAEFAULT, EBUSY, EEXIST, EXDEV, ENODEV, ENOTDIR, EISDIR, EINVAL = WSAEINVAL,
+    ENFILE, EMFILE = WSAEMFILE, ENOTTY, ETXTBSY, EFBIG, ENOSPC, ESPIPE, EROFS, EMLINK,
+    EDOM, ERANGE, EDEADLK, ENAMETOOLONG = WSAENAMETOOLONG, ENOLCK, ENOSYS,
+    ENOTEMPTY = WSAENOTEMPTY, ELOOP = WSAELOOP, ENOMSG, EIDRM, ENOSTR, ENODATA, ETIME,
+    ENOSR, ENOLINK, EPROTO, EBADMSG, EOVERFLOW, EILSEQ, EUSERS = WSAEUSERS,
+    ESOCKTNOSUPPORT = WSAESOCKTNOSUPPORT, EPFNOSUPPORT = WSAEPFNOSUPPORT,
+    ETOOMANYREFS = WSAETOOMANYREFS, ESTALE = WSAESTALE, EDQUOT = WSAEDQUOT,
+    ECANCELED = WSAECANCELLED, EOWNERDEAD, ENOTRECOVERABLE,
+}
+
 impl Errno {
     /// Wraps a raw OS error number.
     pub const fn from_raw(errno: i32) -> Errno {
@@ -60,7 +101,12 @@ impl Errno {
 
     /// The calling thread's current `errno`, read right after a failed call.
     pub fn last() -> Errno {
-        Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        #[cfg(unix)]
+        return Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+        // Winsock's own accessor, as socket2 and std read it (the same slot as GetLastError).
+        #[cfg(windows)]
+        // SAFETY: WSAGetLastError takes nothing and only reads the thread's error slot.
+        return Errno(unsafe { windows_sys::Win32::Networking::WinSock::WSAGetLastError() });
     }
 
     /// The C name (`"EAGAIN"`), or `None` for a number this platform does not name.
@@ -78,7 +124,7 @@ impl From<std::io::Error> for Errno {
     /// Keeps the OS number; an error with none (a library's own `InvalidInput`)
     /// becomes `EINVAL`, the nearest errno for a rejected argument.
     fn from(err: std::io::Error) -> Errno {
-        Errno(err.raw_os_error().unwrap_or(libc::EINVAL))
+        Errno(err.raw_os_error().unwrap_or(Errno::EINVAL.0))
     }
 }
 
@@ -105,6 +151,12 @@ impl fmt::Debug for Errno {
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Windows: below Winsock's base are the C runtime's numbers (EEXIST, 17), which
+        // std would read as Win32 codes and describe as another error: the name alone.
+        #[cfg(windows)]
+        if self.0 < windows_sys::Win32::Networking::WinSock::WSABASEERR {
+            return write!(f, "{self:?}");
+        }
         let text = std::io::Error::from_raw_os_error(self.0);
         write!(f, "{:?}: {text}", self)
     }

@@ -4,6 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::sys::{AF_INET, AF_INET6};
 use crate::Errno;
 
 /// The packed form of `text` in `family`: 4 bytes for `AF_INET` (dotted quad
@@ -13,8 +14,8 @@ use crate::Errno;
 /// `EAFNOSUPPORT` for any other family.
 pub fn inet_pton(family: i32, text: &str) -> Result<Option<Vec<u8>>, Errno> {
     Ok(match family {
-        libc::AF_INET => text.parse::<Ipv4Addr>().ok().map(|a| a.octets().to_vec()),
-        libc::AF_INET6 => text.parse::<Ipv6Addr>().ok().map(|a| a.octets().to_vec()),
+        AF_INET => text.parse::<Ipv4Addr>().ok().map(|a| a.octets().to_vec()),
+        AF_INET6 => text.parse::<Ipv6Addr>().ok().map(|a| a.octets().to_vec()),
         _ => return Err(Errno::EAFNOSUPPORT),
     })
 }
@@ -28,10 +29,10 @@ pub fn inet_pton(family: i32, text: &str) -> Result<Option<Vec<u8>>, Errno> {
 /// `EAFNOSUPPORT` for any other family.
 pub fn inet_ntop(family: i32, packed: &[u8]) -> Result<Option<String>, Errno> {
     Ok(match family {
-        libc::AF_INET => <[u8; 4]>::try_from(packed)
+        AF_INET => <[u8; 4]>::try_from(packed)
             .ok()
             .map(|b| Ipv4Addr::from(b).to_string()),
-        libc::AF_INET6 => <[u8; 16]>::try_from(packed).ok().map(|b| {
+        AF_INET6 => <[u8; 16]>::try_from(packed).ok().map(|b| {
             if b[..12] == [0; 12] && (b[12] | b[13]) != 0 {
                 // IPv4-compatible: written `::a.b.c.d`, as the libc inet_ntop of Linux and
                 // the BSDs (and so Python) write it.

@@ -3,14 +3,14 @@
 //!
 //! `timeout`: `None` blocks, `Some(ZERO)` never waits (`EAGAIN`), `Some(d)`
 //! waits with poll(2) up to `d` in all, then fails with `ETIMEDOUT`. EINTR is
-//! retried (PEP 475). `MSG_DONTWAIT` in `flags` also means "never wait".
+//! retried (PEP 475). `MSG_DONTWAIT` in `flags` also means "never wait" (Unix).
 //!
 //! [`Socket`]: crate::Socket
 
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use rustix::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use crate::sys::{wait_fd, SEND_FLAGS};
+use crate::sys::{self, wait_fd, SEND_FLAGS};
 use crate::Errno;
 
 /// A timeout of `seconds` (>= 0) as a [`Duration`], for [`crate::Socket::set_timeout`]
@@ -36,13 +36,13 @@ pub(crate) fn deadline(timeout: Option<Duration>) -> Option<Instant> {
 /// syscall whenever data is already there.
 pub(crate) fn call<T>(
     fd: RawFd,
-    events: libc::c_short,
+    events: i16,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     flags: i32,
     mut f: impl FnMut() -> Result<T, Errno>,
 ) -> Result<T, Errno> {
-    let timed = matches!(timeout, Some(d) if !d.is_zero()) && flags & libc::MSG_DONTWAIT == 0;
+    let timed = matches!(timeout, Some(d) if !d.is_zero()) && !sys::dont_wait(flags);
     loop {
         match f() {
             Err(e) if e == Errno::EINTR => continue,
@@ -90,7 +90,7 @@ pub fn recv(
         return Ok(0);
     }
     let raw = fd.as_raw_fd();
-    call(raw, libc::POLLIN, timeout, deadline(timeout), flags, || {
+    call(raw, sys::POLLIN, timeout, deadline(timeout), flags, || {
         recv_once(fd, buf, flags)
     })
 }
@@ -108,14 +108,9 @@ pub fn send(
     timeout: Option<Duration>,
 ) -> Result<usize, Errno> {
     let raw = fd.as_raw_fd();
-    call(
-        raw,
-        libc::POLLOUT,
-        timeout,
-        deadline(timeout),
-        flags,
-        || send_once(fd, buf, flags),
-    )
+    call(raw, sys::POLLOUT, timeout, deadline(timeout), flags, || {
+        send_once(fd, buf, flags)
+    })
 }
 
 /// Sends all of `buf`, looping over partial sends; when timed, the timeout
@@ -136,7 +131,7 @@ pub fn sendall(
     *sent = 0;
     while *sent < buf.len() {
         let rest = &buf[*sent..];
-        *sent += call(raw, libc::POLLOUT, timeout, deadline, flags, || {
+        *sent += call(raw, sys::POLLOUT, timeout, deadline, flags, || {
             send_once(fd, rest, flags)
         })?;
     }

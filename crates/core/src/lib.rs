@@ -6,6 +6,17 @@
 //! ([`msg`]), batched datagrams ([`batch`]), [`TcpInfo`], and [`Errno`] so
 //! every error keeps its OS number.
 //!
+//! # Platforms
+//!
+//! Unix (Linux, macOS, the BSDs, Android) and Windows, where a socket is a
+//! Winsock `SOCKET` (the `RawFd` of the API is `rustix::fd::RawFd`, i.e.
+//! `RawSocket` there) and an [`Errno`] is Winsock's code (`WSAEWOULDBLOCK`).
+//! What Windows lacks fails with `EOPNOTSUPP` (`WSAEOPNOTSUPP`) rather than
+//! being absent: descriptor passing and control messages ([`msg`]), batched
+//! datagrams ([`batch`]), abstract Unix names, peer credentials, [`TcpInfo`].
+//! [`Socket::pair`] is Python's loopback emulation there; [`select`] and the
+//! poll [`Backend`] run on `WSAPoll`.
+//!
 //! # Layers
 //!
 //! `a -> b`: `b` is built on `a` and may use it; `a` never uses `b`, nor anything
@@ -14,13 +25,16 @@
 //!
 //! ```text
 //! errno                                under everything: every call returns Errno
-//! sys -> io -> {msg, batch} -> socket  the one -1 -> Errno and platform cfgs; Python's
-//!                                      three modes; sendmsg/recvmsg and recvmmsg/sendmmsg
-//!                                      on a borrowed fd; Socket, one method per syscall
+//! sys                                  the one -1 -> Errno, the platform seam (sys/unix.rs,
+//!                                      sys/windows.rs: constants, the few raw calls); all
+//!                                      below may use it
+//! sys -> io -> {msg, batch} -> socket  Python's three modes; sendmsg/recvmsg and
+//!                                      recvmmsg/sendmmsg on a borrowed fd; Socket, one
+//!                                      method per syscall
 //! sys -> {select, poller, tcp_info}    beside io; socket also uses tcp_info
 //! addr -> resolve                      Address <-> sockaddr (msg, batch and socket use
 //!                                      it too); getaddrinfo, getnameinfo, Address::resolve
-//! inet                                 inet_pton/inet_ntop, over errno only
+//! inet                                 inet_pton/inet_ntop, over errno and sys's AF_*
 //! ```
 //!
 //! A method of [`Socket`] that wraps a lower module's call lives in socket.rs,

@@ -4,17 +4,28 @@
 //! Neither socket2 (its `MsgHdrMut` does not report the sender's address
 //! length) nor rustix (no raw `(level, type, bytes)` messages) covers this, so
 //! the `msghdr` is filled here with libc's `CMSG_*` functions.
+//!
+//! Windows has no descriptor passing and no recvmsg(2) with arbitrary control
+//! messages (Python has no `sendmsg`/`recvmsg` there): the types are the same,
+//! and each call fails with `EOPNOTSUPP` (platform cfg outside sys.rs: the
+//! calls are this module's whole body).
 
 use std::io::{IoSlice, IoSliceMut};
-use std::mem;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::ptr;
 use std::time::Duration;
+#[cfg(unix)]
+use std::{mem, os::fd::FromRawFd, ptr};
 
+#[cfg(unix)]
+use rustix::fd::{AsRawFd, RawFd};
+use rustix::fd::{BorrowedFd, OwnedFd};
+#[cfg(unix)]
 use socket2::{SockAddr, SockAddrStorage};
 
+#[cfg(unix)]
 use crate::io::{call, deadline};
-use crate::sys::{self, cvt, SEND_FLAGS};
+use crate::sys;
+#[cfg(unix)]
+use crate::sys::{cvt, SEND_FLAGS};
 use crate::{Address, Errno};
 
 // Defined in sys, which fills it, so that sys needs nothing above it.
@@ -32,6 +43,7 @@ pub struct Cmsg<'a> {
     pub data: &'a [u8],
 }
 
+#[cfg(unix)]
 impl<'a> Cmsg<'a> {
     /// A `SOL_SOCKET`/`SCM_RIGHTS` message passing descriptors: `data` holds them as
     /// native-endian C ints, as [`rights_data`] lays them out.
@@ -45,6 +57,7 @@ impl<'a> Cmsg<'a> {
 }
 
 /// The payload of an SCM_RIGHTS message carrying `fds`: each as a native-endian C int.
+#[cfg(unix)]
 pub fn rights_data(fds: impl IntoIterator<Item = RawFd>) -> Vec<u8> {
     fds.into_iter().flat_map(RawFd::to_ne_bytes).collect()
 }
@@ -89,7 +102,9 @@ pub struct Received {
 /// (`nbytes + 2^32 * flags` < 2^53), as the Node binding's fast calls return them.
 pub const FLAGS_LIMIT: i32 = 1 << 21;
 
-/// `CMSG_LEN(len)`: a header plus `len` bytes, no trailing padding; `None` when it overflows.
+/// `CMSG_LEN(len)`: a header plus `len` bytes, no trailing padding; `None` when it
+/// overflows, and always on Windows (no control messages to size).
+#[cfg(unix)]
 pub fn cmsg_len(len: usize) -> Option<usize> {
     let len = libc::c_uint::try_from(len).ok()?;
     // SAFETY: CMSG_LEN is arithmetic on its argument only.
@@ -97,7 +112,9 @@ pub fn cmsg_len(len: usize) -> Option<usize> {
     (n >= len).then_some(n as usize)
 }
 
-/// `CMSG_SPACE(len)`: a header plus `len` bytes, padded for the next message; `None` when it overflows.
+/// `CMSG_SPACE(len)`: a header plus `len` bytes, padded for the next message; `None` when
+/// it overflows, and always on Windows (no control messages to size).
+#[cfg(unix)]
 pub fn cmsg_space(len: usize) -> Option<usize> {
     let len = libc::c_uint::try_from(len).ok()?;
     // SAFETY: CMSG_SPACE is arithmetic on its argument only.
@@ -106,11 +123,13 @@ pub fn cmsg_space(len: usize) -> Option<usize> {
 }
 
 /// A zeroed control buffer of `len` bytes, aligned for `cmsghdr` as the CMSG_* functions require.
+#[cfg(unix)]
 struct Control {
     buf: Vec<libc::cmsghdr>,
     len: usize,
 }
 
+#[cfg(unix)]
 impl Control {
     fn new(len: usize) -> Control {
         let n = len.div_ceil(mem::size_of::<libc::cmsghdr>());
@@ -140,7 +159,8 @@ impl Control {
 /// `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ENOTCONN`, `EDESTADDRREQ` (no peer, no address),
 /// `EISCONN`, `EMSGSIZE` (datagram too long, too many buffers), `EBADF` (an
 /// SCM_RIGHTS entry that is not an open fd), `EINVAL` (malformed control message),
-/// `ETOOMANYREFS`, `ENOBUFS`.
+/// `ETOOMANYREFS`, `ENOBUFS`; `EOPNOTSUPP` on Windows.
+#[cfg(unix)]
 pub fn sendmsg(
     fd: BorrowedFd<'_>,
     bufs: &[IoSlice<'_>],
@@ -197,6 +217,7 @@ pub fn sendmsg(
 ///
 /// # Errors
 /// As [`sendmsg`].
+#[cfg(unix)]
 pub fn send_fds(
     fd: BorrowedFd<'_>,
     bufs: &[IoSlice<'_>],
@@ -216,7 +237,8 @@ pub fn send_fds(
 ///
 /// # Errors
 /// `EAGAIN` (non-blocking), `ETIMEDOUT` (timed), `ENOTCONN`, `ECONNRESET`, `EMSGSIZE`
-/// (too many buffers), `EBADF`.
+/// (too many buffers), `EBADF`; `EOPNOTSUPP` on Windows.
+#[cfg(unix)]
 pub fn recvmsg(
     fd: BorrowedFd<'_>,
     bufs: &mut [IoSliceMut<'_>],
@@ -274,6 +296,7 @@ pub struct ReceivedFds {
 ///
 /// # Errors
 /// As [`recvmsg`]; `EINVAL` when room for `maxfds` descriptors overflows.
+#[cfg(unix)]
 pub fn recv_fds(
     fd: BorrowedFd<'_>,
     buf: &mut [u8],
@@ -311,6 +334,7 @@ pub fn recv_fds(
 /// `msg.msg_control` must hold `msg.msg_controllen` bytes written by recvmsg(2).
 // The length fields are size_t on glibc, socklen_t (u32) on musl and the BSDs: the casts are not no-ops everywhere.
 #[allow(clippy::unnecessary_cast)]
+#[cfg(unix)]
 unsafe fn parse_control(msg: &libc::msghdr) -> Result<Vec<Ancillary>, Errno> {
     let mut out = Vec::new();
     if msg.msg_control.is_null() {
@@ -361,4 +385,33 @@ unsafe fn parse_control(msg: &libc::msghdr) -> Result<Vec<Ancillary>, Errno> {
         Some(e) => Err(e),
         None => Ok(out),
     }
+}
+
+// The Windows side of each call: always `EOPNOTSUPP` (see the module docs).
+#[cfg(windows)]
+sys::unsupported! {
+    /// [`sendmsg`]: no sendmsg with control messages on Windows.
+    pub fn sendmsg(BorrowedFd<'_>, &[IoSlice<'_>], &[Cmsg<'_>], i32, Option<&Address>, Option<Duration>)
+        -> Result<usize, Errno>;
+    /// [`send_fds`]: no descriptor passing on Windows.
+    pub fn send_fds(BorrowedFd<'_>, &[IoSlice<'_>], &[BorrowedFd<'_>], i32, Option<Duration>)
+        -> Result<usize, Errno>;
+    /// [`recvmsg`]: no recvmsg with control messages on Windows.
+    pub fn recvmsg(BorrowedFd<'_>, &mut [IoSliceMut<'_>], usize, i32, Option<Duration>)
+        -> Result<Received, Errno>;
+    /// [`recv_fds`]: no descriptor passing on Windows.
+    pub fn recv_fds(BorrowedFd<'_>, &mut [u8], usize, i32, Option<Duration>)
+        -> Result<ReceivedFds, Errno>;
+}
+
+/// [`cmsg_len`]: nothing to size on Windows.
+#[cfg(windows)]
+pub fn cmsg_len(_: usize) -> Option<usize> {
+    None
+}
+
+/// [`cmsg_space`]: nothing to size on Windows.
+#[cfg(windows)]
+pub fn cmsg_space(_: usize) -> Option<usize> {
+    None
 }

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 use socket2::SockAddr;
 
+use crate::sys::{self, AF_INET, AF_INET6, AF_UNIX, EAI_FAMILY, EAI_MEMORY, EAI_NONAME};
 use crate::Address;
 
 /// A getaddrinfo(3) failure (`EAI_NONAME`, ...): outside the errno space,
@@ -14,16 +15,30 @@ use crate::Address;
 #[derive(Copy, Clone, PartialEq, Eq)]
 pub struct GaiError(i32);
 
-/// As `errnos!`: names from the platform's own constants, never typed numbers.
+/// As `errnos!`: names from the platform's own constants, never typed numbers;
+/// `NAME = WSANAME` takes the value of Winsock's constant (Windows).
 macro_rules! gai_names {
-    ($($name:ident),* $(,)?) => {
-        const GAI_NAMES: &[(i32, &str)] = &[$((libc::$name, stringify!($name))),*];
+    (@value $name:ident) => { libc::$name };
+    (@value $name:ident $os:ident) => { windows_sys::Win32::Networking::WinSock::$os };
+    ($($name:ident $(= $os:ident)?),* $(,)?) => {
+        const GAI_NAMES: &[(i32, &str)] = &[$((gai_names!(@value $name $($os)?), stringify!($name))),*];
     };
 }
 
+#[cfg(unix)]
 gai_names! {
     EAI_AGAIN, EAI_BADFLAGS, EAI_FAIL, EAI_FAMILY, EAI_MEMORY, EAI_NONAME,
     EAI_SERVICE, EAI_SOCKTYPE, EAI_SYSTEM, EAI_OVERFLOW,
+}
+
+// Windows: ws2tcpip.h defines each EAI_* as a Winsock code (Python's socket.EAI_NONAME
+// is 11001 there); it has no EAI_SYSTEM or EAI_OVERFLOW.
+#[cfg(windows)]
+gai_names! {
+    EAI_AGAIN = WSATRY_AGAIN, EAI_BADFLAGS = WSAEINVAL, EAI_FAIL = WSANO_RECOVERY,
+    EAI_FAMILY = WSAEAFNOSUPPORT, EAI_MEMORY = WSA_NOT_ENOUGH_MEMORY,
+    EAI_NONAME = WSAHOST_NOT_FOUND, EAI_SERVICE = WSATYPE_NOT_FOUND,
+    EAI_SOCKTYPE = WSAESOCKTNOSUPPORT,
 }
 
 impl GaiError {
@@ -47,10 +62,7 @@ impl GaiError {
 
     /// gai_strerror(3)'s text.
     pub fn message(self) -> String {
-        // SAFETY: gai_strerror returns a pointer to a static NUL-terminated string.
-        unsafe { CStr::from_ptr(libc::gai_strerror(self.0)) }
-            .to_string_lossy()
-            .into_owned()
+        sys::gai_strerror(self.0)
     }
 }
 
@@ -108,22 +120,25 @@ pub fn getaddrinfo(
     service: Option<&str>,
     hints: AddrInfoHints,
 ) -> Result<Vec<AddrInfo>, GaiError> {
-    let no_name = GaiError(libc::EAI_NONAME);
+    let no_name = GaiError(EAI_NONAME);
     let host = host.map(CString::new).transpose().map_err(|_| no_name)?;
     let service = service.map(CString::new).transpose().map_err(|_| no_name)?;
     // SAFETY: addrinfo is plain old data; all-zero is the documented "no hints" value.
-    let mut c_hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    let mut c_hints: sys::addrinfo = unsafe { std::mem::zeroed() };
     c_hints.ai_family = hints.family;
     c_hints.ai_socktype = hints.socktype;
     c_hints.ai_protocol = hints.protocol;
     c_hints.ai_flags = hints.flags;
-    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    let mut list: *mut sys::addrinfo = std::ptr::null_mut();
     // SAFETY: the strings are NUL-terminated or null, the hints are valid, and
     // `list` is freed below with freeaddrinfo.
     let rc = unsafe {
-        libc::getaddrinfo(
-            host.as_ref().map_or(std::ptr::null(), |h| h.as_ptr()),
-            service.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+        sys::getaddrinfo(
+            host.as_ref()
+                .map_or(std::ptr::null(), |h| h.as_ptr().cast()),
+            service
+                .as_ref()
+                .map_or(std::ptr::null(), |s| s.as_ptr().cast()),
             &c_hints,
             &mut list,
         )
@@ -141,7 +156,7 @@ pub fn getaddrinfo(
             String::new()
         } else {
             // SAFETY: a non-null ai_canonname is a NUL-terminated string owned by the list.
-            unsafe { CStr::from_ptr(ai.ai_canonname) }
+            unsafe { CStr::from_ptr(ai.ai_canonname.cast()) }
                 .to_string_lossy()
                 .into_owned()
         };
@@ -154,11 +169,11 @@ pub fn getaddrinfo(
                     storage.cast::<u8>(),
                     ai.ai_addrlen as usize,
                 );
-                *len = ai.ai_addrlen;
+                *len = ai.ai_addrlen as _;
                 Ok(())
             })
         }
-        .map_err(|_| GaiError(libc::EAI_MEMORY))?;
+        .map_err(|_| GaiError(EAI_MEMORY))?;
         out.push(AddrInfo {
             family: ai.ai_family,
             socktype: ai.ai_socktype,
@@ -172,12 +187,12 @@ pub fn getaddrinfo(
 }
 
 /// Frees a getaddrinfo list on every path out, early returns included.
-struct FreeOnDrop(*mut libc::addrinfo);
+struct FreeOnDrop(*mut sys::addrinfo);
 
 impl Drop for FreeOnDrop {
     fn drop(&mut self) {
         // SAFETY: the pointer came from a successful getaddrinfo and is freed once, here.
-        unsafe { libc::freeaddrinfo(self.0) };
+        unsafe { sys::freeaddrinfo(self.0) };
     }
 }
 
@@ -201,8 +216,8 @@ impl Address {
         scope_id: u32,
     ) -> Result<Address, GaiError> {
         match family {
-            libc::AF_UNIX => Ok(Address::Unix(host.as_bytes().to_vec())),
-            libc::AF_INET => {
+            AF_UNIX => Ok(Address::Unix(host.as_bytes().to_vec())),
+            AF_INET => {
                 let ip = match host {
                     "" => Ipv4Addr::UNSPECIFIED,
                     "<broadcast>" => Ipv4Addr::BROADCAST,
@@ -210,13 +225,13 @@ impl Address {
                         Ok(ip) => ip,
                         Err(_) => match lookup(family, host)? {
                             Address::V4(a) => *a.ip(),
-                            _ => return Err(GaiError::from_raw(libc::EAI_FAMILY)),
+                            _ => return Err(GaiError::from_raw(EAI_FAMILY)),
                         },
                     },
                 };
                 Ok(Address::V4(SocketAddrV4::new(ip, port)))
             }
-            libc::AF_INET6 => {
+            AF_INET6 => {
                 let (ip, scope) = match host {
                     "" => (Ipv6Addr::UNSPECIFIED, scope_id),
                     _ => match host.parse() {
@@ -225,13 +240,13 @@ impl Address {
                         Err(_) => match lookup(family, host)? {
                             Address::V6(a) if scope_id == 0 => (*a.ip(), a.scope_id()),
                             Address::V6(a) => (*a.ip(), scope_id),
-                            _ => return Err(GaiError::from_raw(libc::EAI_FAMILY)),
+                            _ => return Err(GaiError::from_raw(EAI_FAMILY)),
                         },
                     },
                 };
                 Ok(Address::V6(SocketAddrV6::new(ip, port, flowinfo, scope)))
             }
-            _ => Err(GaiError::from_raw(libc::EAI_FAMILY)),
+            _ => Err(GaiError::from_raw(EAI_FAMILY)),
         }
     }
 
@@ -250,7 +265,7 @@ impl Address {
         match host.parse() {
             Ok(IpAddr::V4(ip)) => Ok(Address::V4(SocketAddrV4::new(ip, port))),
             Ok(IpAddr::V6(ip)) => Ok(Address::V6(SocketAddrV6::new(ip, port, flowinfo, scope_id))),
-            Err(_) => Err(GaiError::from_raw(libc::EAI_NONAME)),
+            Err(_) => Err(GaiError::from_raw(EAI_NONAME)),
         }
     }
 }
@@ -265,7 +280,7 @@ fn lookup(family: i32, host: &str) -> Result<Address, GaiError> {
         .into_iter()
         .next()
         .map(|info| info.address)
-        .ok_or(GaiError::from_raw(libc::EAI_NONAME))
+        .ok_or(GaiError::from_raw(EAI_NONAME))
 }
 
 /// The host and service names of `addr` (IPv4 or IPv6), as getnameinfo(3)
@@ -276,7 +291,7 @@ fn lookup(family: i32, host: &str) -> Result<Address, GaiError> {
 /// The resolver's code: `EAI_NONAME` (`NI_NAMEREQD` and no name),
 /// `EAI_BADFLAGS`, `EAI_FAMILY` for a Unix address, ...
 pub fn getnameinfo(addr: &Address, flags: i32) -> Result<(String, String), GaiError> {
-    let family = GaiError(libc::EAI_FAMILY);
+    let family = GaiError(EAI_FAMILY);
     if !matches!(addr, Address::V4(_) | Address::V6(_)) {
         return Err(family);
     }
@@ -287,14 +302,14 @@ pub fn getnameinfo(addr: &Address, flags: i32) -> Result<(String, String), GaiEr
     // SAFETY: `sa` is a valid sockaddr of `sa.len()` bytes; both buffers are
     // writable for the lengths given, and getnameinfo NUL-terminates what it writes.
     let rc = unsafe {
-        libc::getnameinfo(
+        sys::getnameinfo(
             sa.as_ptr().cast(),
             sa.len(),
-            host.as_mut_ptr(),
+            host.as_mut_ptr().cast(),
             // The length type differs: socklen_t in glibc, musl and macOS,
             // size_t in FreeBSD's netdb.h; `as _` takes the one declared.
             host.len() as _,
-            service.as_mut_ptr(),
+            service.as_mut_ptr().cast(),
             service.len() as _,
             flags,
         )

@@ -1,10 +1,10 @@
 //! Python's `select.select()`, on poll(2) so there is no FD_SETSIZE limit.
 
+use rustix::fd::RawFd;
 use std::collections::HashMap;
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-use crate::sys::{cvt, poll_millis};
+use crate::sys::{self, poll_millis};
 use crate::Errno;
 
 /// Indices into the three lists given to [`select`] of the fds found ready.
@@ -19,9 +19,9 @@ pub struct Selected {
 }
 
 // select(2)'s sets expressed in poll(2) bits, as the Linux kernel maps them.
-const READ_SET: libc::c_short = libc::POLLIN | libc::POLLHUP | libc::POLLERR;
-const WRITE_SET: libc::c_short = libc::POLLOUT | libc::POLLERR;
-const EXCEPT_SET: libc::c_short = libc::POLLPRI;
+const READ_SET: i16 = sys::POLLIN | sys::POLLHUP | sys::POLLERR;
+const WRITE_SET: i16 = sys::POLLOUT | sys::POLLERR;
+const EXCEPT_SET: i16 = sys::POLLPRI;
 
 /// Waits until some of the fds are ready or `timeout` passes (`None` = forever).
 ///
@@ -37,20 +37,16 @@ pub fn select(
     except: &[RawFd],
     timeout: Option<Duration>,
 ) -> Result<Selected, Errno> {
-    let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(read.len() + write.len() + except.len());
+    let mut pfds: Vec<sys::PollFd> = Vec::with_capacity(read.len() + write.len() + except.len());
     let mut slot: HashMap<RawFd, usize> = HashMap::new();
     for (fds, events) in [
-        (read, libc::POLLIN),
-        (write, libc::POLLOUT),
-        (except, libc::POLLPRI),
+        (read, sys::POLLIN),
+        (write, sys::POLLOUT),
+        (except, sys::POLLPRI),
     ] {
         for &fd in fds {
             let i = *slot.entry(fd).or_insert_with(|| {
-                pfds.push(libc::pollfd {
-                    fd,
-                    events: 0,
-                    revents: 0,
-                });
+                pfds.push(sys::pollfd(fd, 0));
                 pfds.len() - 1
             });
             pfds[i].events |= events;
@@ -59,14 +55,7 @@ pub fn select(
     let deadline = timeout.map(|d| Instant::now() + d);
     loop {
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        // SAFETY: `pfds` is a valid array of `pfds.len()` pollfds for the call.
-        match cvt(unsafe {
-            libc::poll(
-                pfds.as_mut_ptr(),
-                pfds.len() as libc::nfds_t,
-                poll_millis(left),
-            )
-        }) {
+        match sys::poll(&mut pfds, poll_millis(left)) {
             Err(e) if e == Errno::EINTR => continue,
             Err(e) => return Err(e),
             // The ms cap can end a long wait early: only a passed deadline is a timeout.
@@ -74,10 +63,10 @@ pub fn select(
             Ok(0) => return Ok(Selected::default()),
             Ok(_) => {}
         }
-        if pfds.iter().any(|p| p.revents & libc::POLLNVAL != 0) {
+        if pfds.iter().any(|p| p.revents & sys::POLLNVAL != 0) {
             return Err(Errno::EBADF);
         }
-        let ready = |fds: &[RawFd], set: libc::c_short| -> Vec<usize> {
+        let ready = |fds: &[RawFd], set: i16| -> Vec<usize> {
             (0..fds.len())
                 .filter(|&i| pfds[slot[&fds[i]]].revents & set != 0)
                 .collect()
@@ -97,7 +86,7 @@ pub fn select(
         // so stop polling such fds (poll skips a negative fd) and wait on.
         for p in &mut pfds {
             if p.revents != 0 {
-                p.fd = -1;
+                p.fd = sys::SKIP_FD;
             }
         }
     }

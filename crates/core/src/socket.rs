@@ -1,8 +1,8 @@
 //! `Socket`: an owned socket fd with Python's blocking / timeout / non-blocking modes.
 
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::io::{IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Type};
@@ -10,7 +10,7 @@ use socket2::{Domain, Protocol, Type};
 use crate::batch::{self, BatchPath, RecvMeta};
 use crate::io;
 use crate::msg::{self, Cmsg, PeerCredentials, Received};
-use crate::sys::{self, cvt, wait_fd};
+use crate::sys::{self, wait_fd};
 use crate::{Address, Errno, TcpInfo};
 
 /// An owned socket. Dropping it closes the fd, exactly once.
@@ -47,11 +47,58 @@ impl Socket {
     ///
     /// # Errors
     /// `EAFNOSUPPORT` outside `AF_UNIX`, `EOPNOTSUPP`, `EMFILE`.
+    #[cfg(unix)]
     pub fn pair(family: i32, socktype: i32, protocol: i32) -> Result<(Socket, Socket), Errno> {
         let (a, b) =
             socket2::Socket::pair(Domain::from(family), Type::from(socktype), proto(protocol))?;
         let timeout = sys::initial_timeout(socktype);
         Ok((Socket::wrap(a, timeout)?, Socket::wrap(b, timeout)?))
+    }
+
+    /// Creates a connected pair, both blocking: on Windows, which has no
+    /// socketpair(2), a TCP connection over loopback, made as Python's
+    /// `socket.socketpair` makes it there (Lib/socket.py): listen on an ephemeral
+    /// port, connect, accept, and check that the accepted peer is our own socket.
+    /// Platform cfg outside sys: it is built of this type's own calls.
+    ///
+    /// # Errors
+    /// `EAFNOSUPPORT` outside `AF_INET`/`AF_INET6`, `EOPNOTSUPP` for a type other
+    /// than `SOCK_STREAM`, `EPROTONOSUPPORT` for a protocol other than 0 (Python's
+    /// `ValueError`s), `ECONNABORTED` when another local connection came first, `EMFILE`.
+    #[cfg(windows)]
+    pub fn pair(family: i32, socktype: i32, protocol: i32) -> Result<(Socket, Socket), Errno> {
+        use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+        let loopback = match family {
+            sys::AF_INET => Address::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)),
+            sys::AF_INET6 => Address::V6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 0, 0, 0)),
+            _ => return Err(Errno::EAFNOSUPPORT),
+        };
+        if socktype != sys::SOCK_STREAM {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        if protocol != 0 {
+            return Err(Errno::EPROTONOSUPPORT);
+        }
+        let listener = Socket::new(family, socktype, protocol)?;
+        listener.bind(&loopback)?;
+        listener.listen(1)?;
+        let mut client = Socket::new(family, socktype, protocol)?;
+        // Non-blocking, so the connect cannot wait on an accept that comes after it.
+        client.set_timeout(Some(Duration::ZERO))?;
+        match client.connect(&listener.local_addr()?) {
+            Err(e) if !sys::connect_in_progress(e) && e != Errno::EINTR => return Err(e),
+            _ => {}
+        }
+        client.set_timeout(None)?;
+        let (server, _) = listener.accept()?;
+        // Anyone on the machine may connect to the port: only our own client will do.
+        if server.local_addr()? != client.peer_addr()?
+            || client.local_addr()? != server.peer_addr()?
+        {
+            return Err(Errno::ECONNABORTED);
+        }
+        Ok((server, client))
     }
 
     /// Takes ownership of `fd` after checking that it is an open socket, and
@@ -65,13 +112,7 @@ impl Socket {
     /// The caller must own `fd` and give it up: nothing else may close it or
     /// keep using it as its own afterwards.
     pub unsafe fn from_raw_fd_checked(fd: RawFd) -> Result<Socket, Errno> {
-        // SAFETY: fcntl and fstat only read the descriptor table and inode.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: `st` is a valid out-pointer for fstat.
-        cvt(unsafe { libc::fstat(fd, &mut st) })?;
-        if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
-            return Err(Errno::ENOTSOCK);
-        }
+        sys::ensure_socket(fd)?;
         // SAFETY: the caller hands over ownership of an open fd (checked above).
         let inner = unsafe { socket2::Socket::from_raw_fd(fd) };
         match Socket::adopt(&inner).and_then(|timeout| Ok((timeout, Socket::describe(&inner)?))) {
@@ -91,12 +132,23 @@ impl Socket {
     }
 
     /// CLOEXEC on, mode read from O_NONBLOCK, for an fd we did not create.
+    #[cfg(unix)]
     fn adopt(inner: &socket2::Socket) -> Result<Option<Duration>, Errno> {
         inner.set_cloexec(true)?;
         #[cfg(any(target_os = "macos", target_os = "ios"))]
         // No MSG_NOSIGNAL there: sockets we create get SO_NOSIGPIPE from socket2, adopted ones here.
         inner.set_nosigpipe(true)?;
         Ok(inner.nonblocking()?.then_some(Duration::ZERO))
+    }
+
+    /// Windows: not inherited by child processes (CLOEXEC's counterpart), and
+    /// blocking: Winsock cannot tell a socket's mode, so it is set to the one
+    /// recorded (as Python assumes blocking for a socket it adopts there).
+    #[cfg(windows)]
+    fn adopt(inner: &socket2::Socket) -> Result<Option<Duration>, Errno> {
+        inner.set_no_inherit(true)?;
+        inner.set_nonblocking(false)?;
+        Ok(None)
     }
 
     fn wrap(inner: socket2::Socket, timeout: Option<Duration>) -> Result<Socket, Errno> {
@@ -112,7 +164,7 @@ impl Socket {
 
     /// `(family, type, protocol)` as the kernel reports them.
     fn describe(inner: &socket2::Socket) -> Result<(i32, i32, i32), Errno> {
-        let family = i32::from(inner.local_addr()?.domain());
+        let family = sys::socket_family(inner)?;
         let socktype = i32::from(inner.r#type()?);
         Ok((family, socktype, sys::socket_protocol(inner)?))
     }
@@ -142,10 +194,7 @@ impl Socket {
     /// # Errors
     /// `EIO` and friends from close(2); the fd is released either way.
     pub fn close(self) -> Result<(), Errno> {
-        let fd = self.inner.into_raw_fd();
-        // SAFETY: we owned `fd` and give it to close exactly once. EINTR is not
-        // retried: on Linux the fd is already gone when close returns EINTR.
-        cvt(unsafe { libc::close(fd) }).map(drop)
+        sys::close(self.inner.into_raw_fd())
     }
 
     /// A new Socket on a duplicate fd (CLOEXEC), in the same mode.
@@ -179,7 +228,7 @@ impl Socket {
     /// Runs `f` under the socket's mode (see [`crate::io`]).
     fn io<T>(
         &self,
-        events: libc::c_short,
+        events: i16,
         deadline: Option<Instant>,
         flags: i32,
         f: impl FnMut() -> Result<T, Errno>,
@@ -219,7 +268,7 @@ impl Socket {
     /// `EAGAIN` (non-blocking), `ETIMEDOUT` (timed), `EINVAL` (not listening),
     /// `ECONNABORTED`, `EMFILE`.
     pub fn accept(&self) -> Result<(Socket, Address), Errno> {
-        let (inner, addr) = self.io(libc::POLLIN, self.deadline(), 0, || {
+        let (inner, addr) = self.io(sys::POLLIN, self.deadline(), 0, || {
             Ok(self.inner.accept()?)
         })?;
         if sys::ACCEPT_INHERITS_NONBLOCK && self.timeout.is_some() {
@@ -250,7 +299,7 @@ impl Socket {
             // A blocking connect interrupted by a signal goes on in the kernel:
             // calling it again would say EALREADY, so wait for it instead (PEP 475).
             Err(e) if e == Errno::EINTR && self.timeout.is_none() => self.finish_connect(None),
-            Err(e) if (e == Errno::EINPROGRESS || e == Errno::EINTR) && deadline.is_some() => {
+            Err(e) if (sys::connect_in_progress(e) || e == Errno::EINTR) && deadline.is_some() => {
                 self.finish_connect(deadline)
             }
             Err(e) => Err(e),
@@ -268,7 +317,7 @@ impl Socket {
     }
 
     fn finish_connect(&self, deadline: Option<Instant>) -> Result<(), Errno> {
-        if !wait_fd(self.as_raw_fd(), libc::POLLOUT, deadline)? {
+        if !wait_fd(self.as_raw_fd(), sys::POLLOUT, deadline)? {
             return Err(Errno::ETIMEDOUT);
         }
         match self.inner.take_error()? {
@@ -306,7 +355,7 @@ impl Socket {
     /// As [`Socket::send`], plus `EISCONN`, `EACCES` (broadcast without SO_BROADCAST).
     pub fn send_to(&self, buf: &[u8], flags: i32, addr: &Address) -> Result<usize, Errno> {
         let sa = addr.to_sockaddr()?;
-        self.io(libc::POLLOUT, self.deadline(), flags, || {
+        self.io(sys::POLLOUT, self.deadline(), flags, || {
             Ok(self
                 .inner
                 .send_to_with_flags(buf, &sa, flags | sys::SEND_FLAGS)?)
@@ -331,7 +380,7 @@ impl Socket {
     /// As [`Socket::recv_into`].
     pub fn recv_from_into(&self, buf: &mut [u8], flags: i32) -> Result<(usize, Address), Errno> {
         let buf = uninit(buf);
-        let (n, addr) = self.io(libc::POLLIN, self.deadline(), flags, || {
+        let (n, addr) = self.io(sys::POLLIN, self.deadline(), flags, || {
             Ok(self.inner.recv_from_with_flags(buf, flags)?)
         })?;
         Ok((n, Address::from_sockaddr(&addr)))
@@ -411,9 +460,9 @@ impl Socket {
     /// `EOPNOTSUPP` on a socket that is not TCP (checked first: kernels answer
     /// `ENOPROTOOPT` or `EOPNOTSUPP` depending on the family and protocol).
     pub fn tcp_info(&self) -> Result<TcpInfo, Errno> {
-        let inet = matches!(self.family(), libc::AF_INET | libc::AF_INET6);
-        let tcp = matches!(self.protocol(), 0 | libc::IPPROTO_TCP);
-        if !inet || !tcp || self.socktype() != libc::SOCK_STREAM {
+        let inet = matches!(self.family(), sys::AF_INET | sys::AF_INET6);
+        let tcp = matches!(self.protocol(), 0 | sys::IPPROTO_TCP);
+        if !inet || !tcp || self.socktype() != sys::SOCK_STREAM {
             return Err(Errno::EOPNOTSUPP);
         }
         crate::tcp_info(self.as_fd())
@@ -429,7 +478,7 @@ impl Socket {
     /// first, because Linux answers SO_PEERCRED there too, with a pid of 0 (or, on a
     /// listening socket, its own credentials).
     pub fn peer_credentials(&self) -> Result<PeerCredentials, Errno> {
-        if self.family() != libc::AF_UNIX {
+        if self.family() != sys::AF_UNIX {
             return Err(Errno::EOPNOTSUPP);
         }
         self.peer_addr()?;
@@ -443,8 +492,7 @@ impl Socket {
     /// # Errors
     /// `ENOTCONN`, `EINVAL` for an unknown `how`.
     pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
-        // SAFETY: plain syscall on an fd we own.
-        cvt(unsafe { libc::shutdown(self.as_raw_fd(), how) }).map(drop)
+        sys::shutdown(self.as_raw_fd(), how)
     }
 
     /// The address the socket is bound to.
@@ -469,7 +517,7 @@ impl Socket {
 }
 
 /// Generic options: neither socket2 nor rustix exposes setsockopt with a raw
-/// level/name/bytes, so these call libc directly.
+/// level/name/bytes, so these call the platform's own (sys).
 impl Socket {
     /// Sets an integer option.
     ///
@@ -486,10 +534,7 @@ impl Socket {
     /// # Errors
     /// As [`Socket::setsockopt_int`].
     pub fn setsockopt_bytes(&self, level: i32, name: i32, value: &[u8]) -> Result<(), Errno> {
-        let len = libc::socklen_t::try_from(value.len()).map_err(|_| Errno::EINVAL)?;
-        // SAFETY: `value` is valid for `len` bytes for the duration of the call.
-        cvt(unsafe { libc::setsockopt(self.as_raw_fd(), level, name, value.as_ptr().cast(), len) })
-            .map(drop)
+        sys::setsockopt(self.as_raw_fd(), level, name, value)
     }
 
     /// Reads an integer option.
@@ -513,18 +558,7 @@ impl Socket {
     /// # Errors
     /// As [`Socket::getsockopt_int`].
     pub fn getsockopt_into(&self, level: i32, name: i32, buf: &mut [u8]) -> Result<usize, Errno> {
-        let mut len = libc::socklen_t::try_from(buf.len()).map_err(|_| Errno::EINVAL)?;
-        // SAFETY: `buf` is writable for `len` bytes and `len` is a valid in/out pointer.
-        cvt(unsafe {
-            libc::getsockopt(
-                self.as_raw_fd(),
-                level,
-                name,
-                buf.as_mut_ptr().cast(),
-                &mut len,
-            )
-        })?;
-        Ok(len as usize)
+        sys::getsockopt(self.as_raw_fd(), level, name, buf)
     }
 }
 
@@ -539,14 +573,32 @@ fn uninit(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
     unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) }
 }
 
-impl AsRawFd for Socket {
+// Platform cfg outside sys: the std traits a socket type implements are named
+// per platform (rustix::fd's AsFd and AsRawFd come with them on Windows).
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for Socket {
     fn as_raw_fd(&self) -> RawFd {
         self.inner.as_raw_fd()
     }
 }
 
-impl AsFd for Socket {
+#[cfg(unix)]
+impl std::os::fd::AsFd for Socket {
     fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for Socket {
+    fn as_raw_socket(&self) -> RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for Socket {
+    fn as_socket(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }
 }

@@ -6,7 +6,7 @@
 //! kernel does not give is `None` (Linux grew the struct over the years:
 //! the kernel copies only the part it knows and says how long it was).
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use rustix::fd::{AsRawFd, BorrowedFd};
 
 use crate::Errno;
 
@@ -195,7 +195,7 @@ mod imp {
     use super::TcpInfo;
     use crate::Errno;
 
-    pub(super) fn tcp_info(_fd: i32) -> Result<TcpInfo, Errno> {
+    pub(super) fn tcp_info(_fd: rustix::fd::RawFd) -> Result<TcpInfo, Errno> {
         Err(Errno::EOPNOTSUPP)
     }
 }

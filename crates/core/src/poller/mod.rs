@@ -9,12 +9,12 @@
 //! the kernel's `EBADF`, which is part of the contract), and poll(2)'s trick of
 //! parking a disarmed entry on fd -1 has no `BorrowedFd` form.
 
+use rustix::fd::RawFd;
 use std::fmt;
 use std::ops::BitOr;
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-use crate::sys::cvt;
+use crate::sys;
 use crate::Errno;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -252,10 +252,11 @@ impl fmt::Debug for Poller {
     }
 }
 
-/// `EBADF` for a negative fd, before any backend sees it (as the kernel
-/// would say; and kqueue would take it for a huge unsigned ident).
+/// `EBADF` for a negative fd (Windows: `INVALID_SOCKET`), before any backend
+/// sees it (as the kernel would say; and kqueue would take it for a huge
+/// unsigned ident).
 fn check_fd(fd: RawFd) -> Result<(), Errno> {
-    if fd < 0 {
+    if !sys::is_valid(fd) {
         return Err(Errno::EBADF);
     }
     Ok(())
@@ -264,8 +265,7 @@ fn check_fd(fd: RawFd) -> Result<(), Errno> {
 /// `EBADF` unless `fd` is open: for the backends that keep their own table
 /// and so get no answer from the kernel about the fd itself.
 fn ensure_open(fd: RawFd) -> Result<(), Errno> {
-    // SAFETY: F_GETFD takes no pointer and only reads the descriptor table.
-    cvt(unsafe { libc::fcntl(fd, libc::F_GETFD) }).map(drop)
+    sys::ensure_open(fd)
 }
 
 /// A way of waiting for readiness; see [`Poller::with_backend`].
@@ -344,10 +344,10 @@ impl Interest {
     /// (error and hangup are always reported, as in poll(2)).
     pub const fn from_poll_events(events: i16) -> Interest {
         let mut bits = 0;
-        if events & libc::POLLIN != 0 {
+        if events & sys::POLLIN != 0 {
             bits |= Self::READ;
         }
-        if events & libc::POLLOUT != 0 {
+        if events & sys::POLLOUT != 0 {
             bits |= Self::WRITE;
         }
         Interest(bits)
@@ -357,10 +357,10 @@ impl Interest {
     pub const fn poll_events(self) -> i16 {
         let mut events = 0;
         if self.is_readable() {
-            events |= libc::POLLIN;
+            events |= sys::POLLIN;
         }
         if self.is_writable() {
-            events |= libc::POLLOUT;
+            events |= sys::POLLOUT;
         }
         events
     }
@@ -490,16 +490,16 @@ impl Readiness {
     pub const fn poll_events(self) -> i16 {
         let mut events = 0;
         if self.is_readable() {
-            events |= libc::POLLIN;
+            events |= sys::POLLIN;
         }
         if self.is_writable() {
-            events |= libc::POLLOUT;
+            events |= sys::POLLOUT;
         }
         if self.is_error() {
-            events |= libc::POLLERR;
+            events |= sys::POLLERR;
         }
         if self.is_hangup() {
-            events |= libc::POLLHUP;
+            events |= sys::POLLHUP;
         }
         events
     }

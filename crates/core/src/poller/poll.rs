@@ -10,25 +10,25 @@
 //! one-shot is emulated by leaving a fired fd out of poll(2), as fd -1, which
 //! poll(2) skips, until `modify` re-arms it.
 
+use rustix::fd::RawFd;
 use std::collections::HashMap;
-use std::os::fd::RawFd;
 use std::time::Duration;
 
 use super::{ensure_open, Event, Events, Interest, Readiness, Selector};
-use crate::sys::{cvt, poll_millis};
+use crate::sys::{self, poll_millis};
 use crate::Errno;
 
 /// `POLLRDHUP` (peer shut down writing) where poll(2) has it; elsewhere a
 /// peer's close shows as `POLLHUP` alone.
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-const POLLRDHUP: libc::c_short = libc::POLLRDHUP;
+const POLLRDHUP: i16 = libc::POLLRDHUP;
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
-const POLLRDHUP: libc::c_short = 0;
+const POLLRDHUP: i16 = 0;
 
 /// The registered fds, as the array poll(2) takes plus what it cannot hold.
 pub(super) struct PollSet {
     /// Given to poll(2) as is; `fd` is -1 while a one-shot entry is disarmed.
-    pollfds: Vec<libc::pollfd>,
+    pollfds: Vec<sys::PollFd>,
     /// Parallel to `pollfds`.
     entries: Vec<Entry>,
     /// fd -> its index in `pollfds` and `entries`.
@@ -66,27 +66,23 @@ impl PollSet {
 }
 
 /// The armed pollfd for `fd` with `interest`.
-fn pollfd(fd: RawFd, interest: Interest) -> libc::pollfd {
+fn pollfd(fd: RawFd, interest: Interest) -> sys::PollFd {
     let mut events = 0;
     if interest.is_readable() {
-        events |= libc::POLLIN | POLLRDHUP;
+        events |= sys::POLLIN | POLLRDHUP;
     }
     if interest.is_writable() {
-        events |= libc::POLLOUT;
+        events |= sys::POLLOUT;
     }
-    libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    }
+    sys::pollfd(fd, events)
 }
 
-fn readiness(revents: libc::c_short) -> Readiness {
+fn readiness(revents: i16) -> Readiness {
     Readiness::new(
-        revents & libc::POLLIN != 0,
-        revents & libc::POLLOUT != 0,
-        revents & libc::POLLERR != 0,
-        revents & (libc::POLLHUP | POLLRDHUP) != 0,
+        revents & sys::POLLIN != 0,
+        revents & sys::POLLOUT != 0,
+        revents & sys::POLLERR != 0,
+        revents & (sys::POLLHUP | POLLRDHUP) != 0,
     )
 }
 
@@ -123,14 +119,7 @@ impl Selector for PollSet {
     }
 
     fn wait(&mut self, events: &mut Events, timeout: Option<Duration>) -> Result<(), Errno> {
-        // SAFETY: `pollfds` is a valid array of `len` pollfds for the call.
-        let ready = cvt(unsafe {
-            libc::poll(
-                self.pollfds.as_mut_ptr(),
-                self.pollfds.len() as libc::nfds_t,
-                poll_millis(timeout),
-            )
-        })?;
+        let ready = sys::poll(&mut self.pollfds, poll_millis(timeout))?;
         if ready == 0 {
             return Ok(());
         }
@@ -145,7 +134,7 @@ impl Selector for PollSet {
             if revents == 0 {
                 continue;
             }
-            if revents & libc::POLLNVAL != 0 {
+            if revents & sys::POLLNVAL != 0 {
                 closed.push(i);
                 continue;
             }
@@ -158,7 +147,7 @@ impl Selector for PollSet {
                 readiness: readiness(revents),
             });
             if self.entries[i].interest.is_oneshot() {
-                self.pollfds[i].fd = -1;
+                self.pollfds[i].fd = sys::SKIP_FD;
             }
             self.next = i + 1;
         }

@@ -1,10 +1,25 @@
 //! The one place where a C `-1` becomes an [`Errno`], the poll(2) wait every
 //! timed call uses, and the platform differences.
+//!
+//! `unix.rs` and `windows.rs` give the same names (constants, `PollFd`, the few
+//! calls no crate wraps) over libc and over Winsock, as std and mio split theirs;
+//! what differs only between Unixes stays here, by `target_os`. Descriptors are
+//! named through `rustix::fd`: std's fd types on Unix, its socket types on Windows.
 
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
+use rustix::fd::RawFd;
+
 use crate::Errno;
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub(crate) use unix::*;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use windows::*;
 
 /// Flags every send carries: never raise SIGPIPE on a closed peer.
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
@@ -15,6 +30,7 @@ pub(crate) const SEND_FLAGS: libc::c_int = 0;
 
 /// An all-zero `msghdr` to fill in: its field types differ across platforms and libcs, and
 /// musl's has private padding fields, so it cannot be built as a literal.
+#[cfg(unix)]
 pub(crate) fn zeroed_msghdr() -> libc::msghdr {
     // SAFETY: msghdr is plain old data; all-zero (null pointers, zero lengths) is valid.
     unsafe { std::mem::zeroed() }
@@ -63,26 +79,17 @@ pub(crate) fn poll_millis(timeout: Option<Duration>) -> libc::c_int {
 /// Waits until `fd` is ready for `events` or `deadline` passes.
 ///
 /// Returns `Ok(false)` on timeout. EINTR restarts the wait with the time left.
-pub(crate) fn wait_fd(
-    fd: RawFd,
-    events: libc::c_short,
-    deadline: Option<Instant>,
-) -> Result<bool, Errno> {
+pub(crate) fn wait_fd(fd: RawFd, events: i16, deadline: Option<Instant>) -> Result<bool, Errno> {
     loop {
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let mut pfd = libc::pollfd {
-            fd,
-            events,
-            revents: 0,
-        };
-        // SAFETY: `pfd` is one valid pollfd that outlives the call.
-        match cvt(unsafe { libc::poll(&mut pfd, 1, poll_millis(left)) }) {
+        let mut pfd = [pollfd(fd, events)];
+        match poll(&mut pfd, poll_millis(left)) {
             Err(e) if e == Errno::EINTR => continue,
             Err(e) => return Err(e),
             // The ms cap can end a wait early: only a passed deadline is a timeout.
             Ok(0) if deadline.is_some_and(|d| Instant::now() < d) => continue,
             Ok(0) => return Ok(false),
-            Ok(_) if pfd.revents & libc::POLLNVAL != 0 => return Err(Errno::EBADF),
+            Ok(_) if pfd[0].revents & POLLNVAL != 0 => return Err(Errno::EBADF),
             Ok(_) => return Ok(true),
         }
     }
@@ -119,8 +126,14 @@ pub(crate) fn initial_timeout(_socktype: libc::c_int) -> Option<Duration> {
 pub(crate) const ACCEPT_INHERITS_NONBLOCK: bool =
     !cfg!(any(target_os = "linux", target_os = "android"));
 
-/// The socket's protocol, where the platform can tell (SO_PROTOCOL).
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+/// The socket's protocol, where the platform can tell (SO_PROTOCOL; Windows'
+/// SO_PROTOCOL_INFOW).
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    windows
+))]
 pub(crate) fn socket_protocol(sock: &socket2::Socket) -> Result<i32, Errno> {
     sock.protocol()
         .map(|p| p.map_or(0, i32::from))
@@ -128,7 +141,12 @@ pub(crate) fn socket_protocol(sock: &socket2::Socket) -> Result<i32, Errno> {
 }
 
 /// macOS has no SO_PROTOCOL: report 0, "the default for the type", as Python does.
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    windows
+)))]
 pub(crate) fn socket_protocol(_sock: &socket2::Socket) -> Result<i32, Errno> {
     Ok(0)
 }
@@ -154,14 +172,17 @@ mod cmsg_cloexec {
 
 /// macOS has no MSG_CMSG_CLOEXEC: CLOEXEC is set right after recvmsg returns
 /// (a fork in another thread in between would inherit the fds; nothing closes that window).
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-)))]
+#[cfg(all(
+    unix,
+    not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ))
+))]
 mod cmsg_cloexec {
     use std::os::fd::AsRawFd;
 
@@ -184,6 +205,7 @@ mod cmsg_cloexec {
     }
 }
 
+#[cfg(unix)]
 pub(crate) use cmsg_cloexec::{set_received_cloexec, RECV_CMSG_FLAGS};
 
 /// The credentials of the process at the other end of an AF_UNIX socket.

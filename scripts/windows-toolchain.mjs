@@ -198,22 +198,22 @@ export function ensureWine() {
 
 let nodeExe
 /**
- * Runs Windows node.exe under wine with `args` and returns its exit code and everything it
- * wrote to stdout and stderr (in order: both go to one file, since a pipe fails under wine).
- * Absolute Linux paths in `args` work as they are (wine maps Z: to /, and the current drive
- * is Z:). Needs setupWindows() first.
+ * Runs the Windows program `exe` under wine with `args` and returns its exit code and
+ * everything it wrote to stdout and stderr (in order: both go to one file, since a pipe fails
+ * under wine). Absolute Linux paths work as they are (wine maps Z: to /, and the current
+ * drive is Z:). Needs ensureWine() (or setupWindows()) first.
+ * @param {string} exe
  * @param {string[]} args
  * @param {{ cwd?: string, env?: Record<string, string> }} [options]
  * @returns {{ status: number | null, output: string }}
  */
-export function runWindowsNode(args, { cwd = ROOT, env = {} } = {}) {
-  if (!nodeExe) throw new Error('runWindowsNode: call setupWindows() first')
+export function runWindows(exe, args, { cwd = ROOT, env = {} } = {}) {
   mkdirSync(WINDOWS_CACHE, { recursive: true })
-  const file = join(WINDOWS_CACHE, `node-output-${process.pid}.txt`)
+  const file = join(WINDOWS_CACHE, `output-${process.pid}.txt`)
   const out = openSync(file, 'w')
   const stdin = openSync('/dev/null', 'r')
   try {
-    const r = spawnSync(WINE, [nodeExe, ...args], {
+    const r = spawnSync(WINE, [exe, ...args], {
       cwd,
       env: { ...wineEnv(), ...env },
       stdio: [stdin, out, out],
@@ -225,6 +225,12 @@ export function runWindowsNode(args, { cwd = ROOT, env = {} } = {}) {
     closeSync(stdin)
     rmSync(file, { force: true })
   }
+}
+
+/** runWindows with Windows node.exe: needs setupWindows() first. */
+export function runWindowsNode(args, options = {}) {
+  if (!nodeExe) throw new Error('runWindowsNode: call setupWindows() first')
+  return runWindows(nodeExe, args, options)
 }
 
 /**

@@ -5,19 +5,39 @@
 // Windows yet (issue 15); this is the part that does.
 //
 //   npm run test:windows-core      (the toolchain comes from scripts/windows-toolchain.mjs)
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { capture, Failure, main, ROOT, run, step } from './toolchain.mjs'
+import { Failure, main, ROOT, step } from './toolchain.mjs'
 import { runWindows, setupWindows, WINDOWS_TRIPLE } from './windows-toolchain.mjs'
 
 await main(async () => {
   const tools = setupWindows()
   step(`cargo zigbuild --target ${WINDOWS_TRIPLE} -p bsd-sockets-core --test windows`)
-  const env = { ...process.env, PATH: tools.path }
-  const args = ['zigbuild', '--target', WINDOWS_TRIPLE, '-p', 'bsd-sockets-core']
-  run('cargo', [...args, '--test', 'windows'], { what: 'the Windows test build', env })
-  // The test executable's path, from cargo's own report of what it built.
-  const json = capture('cargo', [...args, '--test', 'windows', '--message-format=json'], { env })
-  const exe = json.out
+  // One build: cargo's progress and diagnostics go to the terminal, its JSON report (which
+  // names the test executable) to us.
+  const build = spawnSync(
+    'cargo',
+    [
+      'zigbuild',
+      '--target',
+      WINDOWS_TRIPLE,
+      '-p',
+      'bsd-sockets-core',
+      '--test',
+      'windows',
+      '--message-format=json-render-diagnostics',
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, PATH: tools.path },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 << 20,
+    },
+  )
+  if (build.error) throw new Failure(`could not start cargo: ${build.error.message}`)
+  if (build.status !== 0) throw new Failure(`the Windows test build failed (exit ${build.status})`)
+  const exe = build.stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line))

@@ -282,11 +282,7 @@ export class SyncSocket {
    * @throws {SocketError} an error close(2) reports (`EIO`), rarely.
    */
   close(): void {
-    const s = this.#s
-    runCloseHooks(this, true)
-    stopWatching(s)
-    s.fd = -1
-    unkeep(s)
+    const s = this.#release(true)
     try {
       call(s, 'close', native.sockClose)
     } finally {
@@ -305,12 +301,21 @@ export class SyncSocket {
    * `net.Socket({ fd })`. No syscall; Python's `socket.detach`.
    */
   detach(): number {
+    return native.sockDetach(this.#release(false).h)
+  }
+
+  /**
+   * What close() and detach() share: the close hooks run (`closing`: the fd is about to be
+   * closed, not handed on), pending async calls end, and the fd number and the kept receive
+   * buffer are let go, so nothing here touches that fd number again.
+   */
+  #release(closing: boolean): State {
     const s = this.#s
-    runCloseHooks(this, false)
+    runCloseHooks(this, closing)
     stopWatching(s)
     s.fd = -1
     unkeep(s)
-    return native.sockDetach(s.h)
+    return s
   }
 
   /**

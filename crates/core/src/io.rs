@@ -3,7 +3,8 @@
 //!
 //! `timeout`: `None` blocks, `Some(ZERO)` never waits (`EAGAIN`), `Some(d)`
 //! waits with poll(2) up to `d` in all, then fails with `ETIMEDOUT`. EINTR is
-//! retried (PEP 475). `MSG_DONTWAIT` in `flags` also means "never wait" (Unix).
+//! retried (PEP 475). `MSG_DONTWAIT` in `flags` also means "never wait" (on
+//! Windows, core's own bit of that name: see `sys::EMULATES_BLOCKING`).
 //!
 //! [`Socket`]: crate::Socket
 
@@ -12,6 +13,11 @@ use std::time::{Duration, Instant};
 
 use crate::sys::{self, wait_fd, SEND_FLAGS};
 use crate::Errno;
+
+/// The flag that makes one call never wait, whatever the socket's mode: libc's
+/// on Unix; on Windows, which has none, a bit of core's own (see
+/// `sys::EMULATES_BLOCKING`) that no call passes on to Winsock.
+pub const MSG_DONTWAIT: i32 = sys::MSG_DONTWAIT;
 
 /// A timeout of `seconds` (>= 0) as a [`Duration`], for [`crate::Socket::set_timeout`]
 /// and the calls here. A positive timeout under 1 ns stays a timeout (1 ns):
@@ -42,11 +48,12 @@ pub(crate) fn call<T>(
     flags: i32,
     mut f: impl FnMut() -> Result<T, Errno>,
 ) -> Result<T, Errno> {
-    let timed = matches!(timeout, Some(d) if !d.is_zero()) && !sys::dont_wait(flags);
+    // Blocking mode waits here too where the OS socket never blocks (Windows).
+    let waits = timeout.map_or(sys::EMULATES_BLOCKING, |d| !d.is_zero()) && !sys::dont_wait(flags);
     loop {
         match f() {
             Err(e) if e == Errno::EINTR => continue,
-            Err(e) if timed && e.is_would_block() => {
+            Err(e) if waits && e.is_would_block() => {
                 if !wait_fd(fd, events, deadline)? {
                     return Err(Errno::ETIMEDOUT);
                 }
@@ -61,7 +68,7 @@ pub(crate) fn call<T>(
 // ~11 % of an EAGAIN recv in a profile (benchmark/README.md). Flags pass through.
 
 fn recv_once(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
-    let flags = rustix::net::RecvFlags::from_bits_retain(flags as u32);
+    let flags = rustix::net::RecvFlags::from_bits_retain(sys::os_flags(flags) as u32);
     // The second count is the datagram's full length under MSG_TRUNC, as recv(2) returns.
     rustix::net::recv(fd, buf, flags)
         .map(|(_, n)| n)
@@ -69,7 +76,8 @@ fn recv_once(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> Result<usize, Er
 }
 
 fn send_once(fd: BorrowedFd<'_>, buf: &[u8], flags: i32) -> Result<usize, Errno> {
-    let flags = rustix::net::SendFlags::from_bits_retain((flags | SEND_FLAGS) as u32);
+    let flags =
+        rustix::net::SendFlags::from_bits_retain((sys::os_flags(flags) | SEND_FLAGS) as u32);
     rustix::net::send(fd, buf, flags).map_err(Errno::from)
 }
 

@@ -141,17 +141,20 @@ impl Socket {
         Ok(inner.nonblocking()?.then_some(Duration::ZERO))
     }
 
-    /// Windows: not inherited by child processes (CLOEXEC's counterpart), and
-    /// blocking: Winsock cannot tell a socket's mode, so it is set to the one
-    /// recorded (as Python assumes blocking for a socket it adopts there).
+    /// Windows: not inherited by child processes (CLOEXEC's counterpart), and in
+    /// blocking mode: Winsock cannot tell a socket's mode, so Python assumes
+    /// blocking for a socket it adopts there. Non-blocking underneath, as all.
     #[cfg(windows)]
     fn adopt(inner: &socket2::Socket) -> Result<Option<Duration>, Errno> {
         inner.set_no_inherit(true)?;
-        inner.set_nonblocking(false)?;
+        inner.set_nonblocking(true)?;
         Ok(None)
     }
 
     fn wrap(inner: socket2::Socket, timeout: Option<Duration>) -> Result<Socket, Errno> {
+        if sys::EMULATES_BLOCKING {
+            inner.set_nonblocking(true)?;
+        }
         let (family, socktype, protocol) = Socket::describe(&inner)?;
         Ok(Socket {
             inner,
@@ -220,7 +223,9 @@ impl Socket {
     /// # Errors
     /// `EBADF` from fcntl(2) in theory only.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Errno> {
-        self.inner.set_nonblocking(timeout.is_some())?;
+        if !sys::EMULATES_BLOCKING {
+            self.inner.set_nonblocking(timeout.is_some())?;
+        }
         self.timeout = timeout;
         Ok(())
     }
@@ -271,7 +276,10 @@ impl Socket {
         let (inner, addr) = self.io(sys::POLLIN, self.deadline(), 0, || {
             Ok(self.inner.accept()?)
         })?;
-        if sys::ACCEPT_INHERITS_NONBLOCK && self.timeout.is_some() {
+        if sys::EMULATES_BLOCKING {
+            // Winsock's accept copies the listener's mode, but says not so: set it.
+            inner.set_nonblocking(true)?;
+        } else if sys::ACCEPT_INHERITS_NONBLOCK && self.timeout.is_some() {
             inner.set_nonblocking(false)?;
         }
         let sock = Socket {
@@ -294,12 +302,13 @@ impl Socket {
     pub fn connect(&self, addr: &Address) -> Result<(), Errno> {
         let sa = addr.to_sockaddr()?;
         let deadline = self.deadline();
+        let waits = deadline.is_some() || (self.timeout.is_none() && sys::EMULATES_BLOCKING);
         match self.inner.connect(&sa).map_err(Errno::from) {
             Ok(()) => Ok(()),
             // A blocking connect interrupted by a signal goes on in the kernel:
             // calling it again would say EALREADY, so wait for it instead (PEP 475).
             Err(e) if e == Errno::EINTR && self.timeout.is_none() => self.finish_connect(None),
-            Err(e) if (sys::connect_in_progress(e) || e == Errno::EINTR) && deadline.is_some() => {
+            Err(e) if (sys::connect_in_progress(e) || e == Errno::EINTR) && waits => {
                 self.finish_connect(deadline)
             }
             Err(e) => Err(e),
@@ -358,7 +367,7 @@ impl Socket {
         self.io(sys::POLLOUT, self.deadline(), flags, || {
             Ok(self
                 .inner
-                .send_to_with_flags(buf, &sa, flags | sys::SEND_FLAGS)?)
+                .send_to_with_flags(buf, &sa, sys::os_flags(flags) | sys::SEND_FLAGS)?)
         })
     }
 
@@ -381,7 +390,7 @@ impl Socket {
     pub fn recv_from_into(&self, buf: &mut [u8], flags: i32) -> Result<(usize, Address), Errno> {
         let buf = uninit(buf);
         let (n, addr) = self.io(sys::POLLIN, self.deadline(), flags, || {
-            Ok(self.inner.recv_from_with_flags(buf, flags)?)
+            Ok(self.inner.recv_from_with_flags(buf, sys::os_flags(flags))?)
         })?;
         Ok((n, Address::from_sockaddr(&addr)))
     }

@@ -231,3 +231,28 @@ fn unix_sockets_where_windows_has_them() {
     assert_eq!(sock.local_addr(), Ok(Address::Unix(bytes)));
     let _ = std::fs::remove_file(path);
 }
+
+#[test]
+fn blocking_mode_waits_in_wsapoll_and_msg_dontwait_never_waits() {
+    let (client, server) = tcp_pair();
+    let mut buf = [0u8; 8];
+    // Blocking mode on a socket that is non-blocking underneath: the call still
+    // waits for the peer, here one that writes from another thread later.
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(SHORT);
+        client.send(b"late", 0).unwrap();
+        client
+    });
+    assert_eq!(server.timeout(), None);
+    assert_eq!(server.recv_into(&mut buf, 0), Ok(4));
+    assert_eq!(&buf[..4], b"late");
+    let _client = writer.join().unwrap();
+    // The same blocking socket, one call told not to wait: Winsock never sees the bit.
+    let dontwait = bsd_sockets_core::io::MSG_DONTWAIT;
+    assert_eq!(server.recv_into(&mut buf, dontwait), Err(Errno::EWOULDBLOCK));
+    let fd = std::os::windows::io::AsSocket::as_socket(&server);
+    assert_eq!(
+        bsd_sockets_core::io::recv(fd, &mut buf, dontwait, None),
+        Err(Errno::EWOULDBLOCK)
+    );
+}

@@ -15,8 +15,8 @@ pub(crate) use libc::{
     EAI_MEMORY, EAI_NONAME, MSG_TRUNC,
 };
 pub(crate) use libc::{
-    AF_INET, AF_INET6, AF_UNIX, IPPROTO_TCP, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI,
-    SOCK_STREAM,
+    AF_INET, AF_INET6, AF_UNIX, IPPROTO_TCP, MSG_DONTWAIT, POLLERR, POLLHUP, POLLIN, POLLNVAL,
+    POLLOUT, POLLPRI, SOCK_STREAM,
 };
 
 /// The socket's address family, from getsockname(2): a Unix socket has a local
@@ -27,8 +27,17 @@ pub(crate) fn socket_family(sock: &socket2::Socket) -> Result<i32, Errno> {
 
 /// True when `flags` ask a call never to wait (`MSG_DONTWAIT`).
 pub(crate) fn dont_wait(flags: i32) -> bool {
-    flags & libc::MSG_DONTWAIT != 0
+    flags & MSG_DONTWAIT != 0
 }
+
+/// The flags the kernel gets: the caller's, `MSG_DONTWAIT` included.
+#[inline]
+pub(crate) fn os_flags(flags: i32) -> i32 {
+    flags
+}
+
+/// The kernel blocks a blocking socket itself: its fd is blocking.
+pub(crate) const EMULATES_BLOCKING: bool = false;
 
 /// True when a connect(2) goes on in the background: `EINPROGRESS`.
 pub(crate) fn connect_in_progress(e: Errno) -> bool {

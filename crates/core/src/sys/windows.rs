@@ -75,11 +75,27 @@ pub(crate) fn socket_family(sock: &socket2::Socket) -> Result<i32, Errno> {
     Ok(info.iAddressFamily)
 }
 
-/// Never: Winsock has no per-call "don't wait" flag (`MSG_DONTWAIT`), so only
-/// the socket's own mode decides.
-pub(crate) fn dont_wait(_flags: i32) -> bool {
-    false
+/// Winsock has no per-call "don't wait" flag, so this bit, outside every
+/// `MSG_*` Winsock defines, stands for `MSG_DONTWAIT`: every Winsock socket is
+/// kept non-blocking ([`EMULATES_BLOCKING`]), so a call carrying it just skips
+/// the wait. It is taken out of the flags before Winsock sees them.
+pub(crate) const MSG_DONTWAIT: i32 = 0x4000_0000;
+
+/// True when `flags` ask a call never to wait ([`MSG_DONTWAIT`]).
+pub(crate) fn dont_wait(flags: i32) -> bool {
+    flags & MSG_DONTWAIT != 0
 }
+
+/// The flags Winsock gets: the caller's, without [`MSG_DONTWAIT`].
+#[inline]
+pub(crate) fn os_flags(flags: i32) -> i32 {
+    flags & !MSG_DONTWAIT
+}
+
+/// Winsock cannot make one call of a blocking socket not wait, so every socket
+/// stays non-blocking and the blocking mode waits in WSAPoll, as the timed mode
+/// does (CPython's timed mode works the same way on every platform).
+pub(crate) const EMULATES_BLOCKING: bool = true;
 
 /// True when a connect goes on in the background: Winsock says `WSAEWOULDBLOCK`
 /// where Unix says `EINPROGRESS` (Python's connect checks both there).

@@ -33,7 +33,7 @@ pub fn echo_in_loop(env: Env, fd: i32) -> Result<()> {
     // SAFETY: `h` is a fresh zeroed handle of the poll size, `fd` an open socket; the
     // handle is started only once initialised.
     let rc = unsafe {
-        match uv::uv_poll_init(lp, h, fd) {
+        match uv::poll_init(lp, h, fd) {
             0 => uv::uv_poll_start(h, uv::UV_READABLE, on_readable),
             rc => rc,
         }

@@ -31,6 +31,9 @@ macro_rules! errnos {
         const NAMES: &[(i32, &str)] = &[
             $($(#[$cfg])* (errnos!(@value $name $($os)?), errnos!(@name $name $($os)?))),*
         ];
+        const CONSTS: &[(&str, Errno)] = &[
+            $($(#[$cfg])* (stringify!($name), Errno::$name)),*
+        ];
     };
 }
 
@@ -89,6 +92,11 @@ errnos! {
 }
 
 impl Errno {
+    /// Every errno is below this, 2^16: POSIX's are under 200, Winsock's under
+    /// 11100 and Win32's error codes under 16000. So a caller may pack a count
+    /// above an errno in one number (the Node binding's `sendallFd` does).
+    pub const BOUND: i32 = 1 << 16;
+
     /// Wraps a raw OS error number.
     pub const fn from_raw(errno: i32) -> Errno {
         Errno(errno)
@@ -112,6 +120,13 @@ impl Errno {
     /// The C name (`"EAGAIN"`), or `None` for a number this platform does not name.
     pub fn name(self) -> Option<&'static str> {
         NAMES.iter().find(|(n, _)| *n == self.0).map(|(_, s)| *s)
+    }
+
+    /// Every errno this crate has a const for, by the const's (POSIX) name, with
+    /// this platform's value: `("EAGAIN", 10035)` on Windows, where [`Errno::name`]
+    /// says `WSAEWOULDBLOCK`.
+    pub fn consts() -> impl Iterator<Item = (&'static str, Errno)> {
+        CONSTS.iter().copied()
     }
 
     /// True for the "try again later" errors of a non-blocking call.

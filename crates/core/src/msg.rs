@@ -66,7 +66,8 @@ pub fn rights_data(fds: impl IntoIterator<Item = RawFd>) -> Vec<u8> {
 #[derive(Debug)]
 pub enum Ancillary {
     /// `SOL_SOCKET`/`SCM_RIGHTS`: descriptors now open in this process, CLOEXEC,
-    /// owned so that dropping them closes them.
+    /// owned so that dropping them closes them. Unix only: Windows has no SCM_RIGHTS.
+    #[cfg(unix)]
     Fds(Vec<OwnedFd>),
     /// Any other message, its payload as the kernel wrote it (cut short if the
     /// buffer was too small: then [`Received::flags`] has `MSG_CTRUNC`).

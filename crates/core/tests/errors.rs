@@ -37,6 +37,12 @@ fn errno_names_come_from_the_platform() {
 }
 
 #[test]
+fn every_errno_is_below_the_bound_a_count_packs_above() {
+    assert!(Errno::consts().any(|(name, e)| name == "EAGAIN" && e == Errno::EAGAIN));
+    assert!(Errno::consts().all(|(_, e)| (0..Errno::BOUND).contains(&e.raw())));
+}
+
+#[test]
 fn errno_converts_to_and_from_io_error() {
     let io: std::io::Error = Errno::ECONNRESET.into();
     assert_eq!(io.raw_os_error(), Some(libc::ECONNRESET));

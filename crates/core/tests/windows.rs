@@ -61,6 +61,9 @@ fn errnos_are_winsock_codes_with_their_names() {
     assert!(Errno::ECONNREFUSED
         .to_string()
         .starts_with("WSAECONNREFUSED: "));
+    // By the POSIX names the code tests against, Winsock's values; all below the bound.
+    assert!(Errno::consts().any(|(name, e)| name == "EAGAIN" && e.raw() == ws::WSAEWOULDBLOCK));
+    assert!(Errno::consts().all(|(_, e)| (0..Errno::BOUND).contains(&e.raw())));
     // The C runtime's numbers are no Win32 codes: no text of another error.
     assert_eq!(Errno::EEXIST.to_string(), "EEXIST");
 }
@@ -249,7 +252,10 @@ fn blocking_mode_waits_in_wsapoll_and_msg_dontwait_never_waits() {
     let _client = writer.join().unwrap();
     // The same blocking socket, one call told not to wait: Winsock never sees the bit.
     let dontwait = bsd_sockets_core::io::MSG_DONTWAIT;
-    assert_eq!(server.recv_into(&mut buf, dontwait), Err(Errno::EWOULDBLOCK));
+    assert_eq!(
+        server.recv_into(&mut buf, dontwait),
+        Err(Errno::EWOULDBLOCK)
+    );
     let fd = std::os::windows::io::AsSocket::as_socket(&server);
     assert_eq!(
         bsd_sockets_core::io::recv(fd, &mut buf, dontwait, None),

@@ -1,14 +1,16 @@
-//! Constants by name with this platform's values, read from `libc` at build
-//! time of this platform's addon: no number is typed by hand.
+//! Constants by name with this platform's values, read from `libc` (Unix) or
+//! Winsock's headers in windows-sys (Windows) at build time of this platform's
+//! addon: no number is typed by hand.
 //!
 //! The names are those of Python's `socket` module (and `select`'s `POLL*`) that
-//! the libc crate defines; `__test__/constants.test.ts` lists the rest of
-//! Python's names on Linux with the reason each is missing.
+//! those crates define; `__test__/constants.test.ts` lists the rest of Python's
+//! names on Linux with the reason each is missing.
 
 use std::collections::HashMap;
 
 use napi_derive::napi;
 
+#[cfg(unix)]
 macro_rules! table {
     ($($name:ident),* $(,)?) => {
         &[$((stringify!($name), libc::$name as i64)),*]
@@ -16,6 +18,7 @@ macro_rules! table {
 }
 
 /// Names the libc crate has on every supported Unix (Linux, macOS, FreeBSD).
+#[cfg(unix)]
 const COMMON: &[(&str, i64)] = table! {
     AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX, AF_APPLETALK, AF_DECnet, AF_IPX, AF_ROUTE, AF_SNA,
     SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_RDM,
@@ -100,7 +103,7 @@ const GLIBC: &[(&str, i64)] = table! {
     SOL_RDS, NI_IDN,
 };
 
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+#[cfg(all(unix, not(all(target_os = "linux", target_env = "gnu"))))]
 const GLIBC: &[(&str, i64)] = &[];
 
 /// glibc's and musl's `<netinet/in.h>` define these as aliases of other names; the
@@ -114,7 +117,7 @@ const ALIASES: &[(&str, i64)] = &[
 
 /// Elsewhere the libc crate has the `IPV6_*` names directly (PLATFORM below); macOS's
 /// `IP_RECVRETOPTS` is a constant of its own there, not an alias, and the crate lacks it.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 const ALIASES: &[(&str, i64)] = &[];
 
 /// macOS names (cfg here because this table lists what the libc crate has for macOS
@@ -135,12 +138,83 @@ const PLATFORM: &[(&str, i64)] = table! {
 
 /// Other Unixes get the common names only.
 #[cfg(not(any(
+    windows,
     target_os = "linux",
     target_os = "android",
     target_os = "macos",
     target_os = "freebsd"
 )))]
 const PLATFORM: &[(&str, i64)] = &[];
+
+#[cfg(windows)]
+macro_rules! table {
+    ($($name:ident),* $(,)?) => {
+        &[$((stringify!($name), windows_sys::Win32::Networking::WinSock::$name as i64)),*]
+    };
+}
+
+/// Windows: the names Python's socket module has there, from Winsock's headers
+/// (windows-sys), plus the names `COMMON` has that Winsock defines too.
+#[cfg(windows)]
+const COMMON: &[(&str, i64)] = table! {
+    AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX, AF_APPLETALK, AF_DECnet, AF_IPX, AF_IRDA, AF_SNA,
+    AF_HYPERV, AF_LINK,
+    SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_RDM,
+    SOL_SOCKET, SOMAXCONN,
+    SO_ACCEPTCONN, SO_BROADCAST, SO_DEBUG, SO_DONTROUTE, SO_ERROR, SO_KEEPALIVE,
+    SO_LINGER, SO_OOBINLINE, SO_RCVBUF, SO_RCVLOWAT, SO_RCVTIMEO, SO_REUSEADDR,
+    SO_SNDBUF, SO_SNDLOWAT, SO_SNDTIMEO, SO_TYPE, SO_EXCLUSIVEADDRUSE, SO_USELOOPBACK,
+    IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_RAW,
+    IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_EGP, IPPROTO_ESP, IPPROTO_FRAGMENT, IPPROTO_GGP,
+    IPPROTO_HOPOPTS, IPPROTO_IDP, IPPROTO_IGMP, IPPROTO_IPV4, IPPROTO_ND, IPPROTO_NONE,
+    IPPROTO_PIM, IPPROTO_PUP, IPPROTO_RDP, IPPROTO_ROUTING, IPPROTO_SCTP, IPPROTO_ST,
+    IPPROTO_CBT, IPPROTO_ICLFXBM, IPPROTO_IGP, IPPROTO_L2TP, IPPROTO_PGM, IPPROTO_MAX,
+    INADDR_ANY, INADDR_BROADCAST, INADDR_LOOPBACK, INADDR_NONE,
+    IP_TOS, IP_TTL, IP_HDRINCL, IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_MULTICAST_LOOP,
+    IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_ADD_SOURCE_MEMBERSHIP, IP_DROP_SOURCE_MEMBERSHIP,
+    IP_BLOCK_SOURCE, IP_UNBLOCK_SOURCE, IP_OPTIONS, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL,
+    IP_RECVDSTADDR,
+    IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_MULTICAST_IF, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP,
+    IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP, IPV6_ADD_MEMBERSHIP, IPV6_DROP_MEMBERSHIP,
+    IPV6_CHECKSUM, IPV6_DONTFRAG, IPV6_HOPLIMIT, IPV6_HOPOPTS, IPV6_PKTINFO, IPV6_RECVRTHDR,
+    IPV6_RECVTCLASS, IPV6_RTHDR, IPV6_TCLASS,
+    TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_FASTOPEN,
+    MSG_OOB, MSG_PEEK, MSG_DONTROUTE, MSG_WAITALL, MSG_TRUNC, MSG_CTRUNC, MSG_BCAST, MSG_MCAST,
+    MSG_ERRQUEUE,
+    POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND,
+    AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_ADDRCONFIG, AI_V4MAPPED, AI_ALL,
+    NI_NUMERICHOST, NI_NUMERICSERV, NI_NAMEREQD, NI_DGRAM, NI_NOFQDN, NI_MAXHOST, NI_MAXSERV,
+    SIO_RCVALL, SIO_KEEPALIVE_VALS, SIO_LOOPBACK_FAST_PATH,
+    RCVALL_ON, RCVALL_OFF, RCVALL_SOCKETLEVELONLY, RCVALL_IPLEVEL,
+};
+
+/// Windows: the names ws2tcpip.h and Python spell as other names: `SHUT_*` are
+/// `SD_*`, `EAI_*` Winsock codes. `MSG_DONTWAIT` is core's own bit, as Winsock has
+/// none (see core's `io::MSG_DONTWAIT`): a call with it never waits.
+#[cfg(windows)]
+const PLATFORM: &[(&str, i64)] = {
+    use windows_sys::Win32::Networking::WinSock as ws;
+    &[
+        ("SHUT_RD", ws::SD_RECEIVE as i64),
+        ("SHUT_WR", ws::SD_SEND as i64),
+        ("SHUT_RDWR", ws::SD_BOTH as i64),
+        ("EAI_AGAIN", ws::WSATRY_AGAIN as i64),
+        ("EAI_BADFLAGS", ws::WSAEINVAL as i64),
+        ("EAI_FAIL", ws::WSANO_RECOVERY as i64),
+        ("EAI_FAMILY", ws::WSAEAFNOSUPPORT as i64),
+        ("EAI_MEMORY", ws::WSA_NOT_ENOUGH_MEMORY as i64),
+        ("EAI_NONAME", ws::WSAHOST_NOT_FOUND as i64),
+        ("EAI_NODATA", ws::WSAHOST_NOT_FOUND as i64),
+        ("EAI_SERVICE", ws::WSATYPE_NOT_FOUND as i64),
+        ("EAI_SOCKTYPE", ws::WSAESOCKTNOSUPPORT as i64),
+        ("MSG_DONTWAIT", bsd_sockets_core::io::MSG_DONTWAIT as i64),
+    ]
+};
+
+#[cfg(windows)]
+const GLIBC: &[(&str, i64)] = &[];
+#[cfg(windows)]
+const ALIASES: &[(&str, i64)] = &[];
 
 /// Every constant this platform defines, by name.
 #[napi(catch_unwind)]

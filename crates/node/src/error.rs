@@ -5,6 +5,8 @@
 //! `'EAI_NONAME'`) and the message is the raw number, which ts/errors.ts turns
 //! into a `SocketError` with `errno`, `syscall` and a Node-style message.
 
+use std::collections::HashMap;
+
 use bsd_sockets_core::{Errno, GaiError};
 use napi_derive::napi;
 
@@ -52,6 +54,14 @@ impl<T> IntoJs<T> for std::result::Result<T, GaiError> {
 #[napi(catch_unwind)]
 pub fn errno_name(errno: i32) -> Option<&'static str> {
     Errno::from_raw(errno).name()
+}
+
+/// The errno numbers the calls fail with, by their POSIX names: on Windows
+/// Winsock's (`EAGAIN` is 10035, named `WSAEWOULDBLOCK`), where Node's
+/// `os.constants.errno.EAGAIN` is the C runtime's 11, which no socket call gives.
+#[napi(catch_unwind)]
+pub fn errnos() -> HashMap<&'static str, i32> {
+    Errno::consts().map(|(name, e)| (name, e.raw())).collect()
 }
 
 /// `__panicForTestNapi()`: panics, so a test can check that `#[napi(catch_unwind)]`

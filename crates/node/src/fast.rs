@@ -6,9 +6,9 @@
 //! be dominated by the wrapper. These take the fd ts/socket.ts keeps (-1 once
 //! closed: EBADF without a syscall) and return bytes or `-errno`.
 
+use rustix::fd::{BorrowedFd, IntoRawFd};
 use std::ffi::CStr;
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{BorrowedFd, IntoRawFd};
 use std::ptr;
 
 use std::time::Duration;
@@ -28,9 +28,10 @@ use crate::socket::neg;
 pub const NOT_KEPT: i32 = -0x4000_0000;
 
 /// `sendallFd` fails with `-(errno + SENDALL_SENT_RADIX * sent)`: the errno and the bytes
-/// that went out before it in one exact double (every errno is far below the radix).
+/// that went out before it in one exact double (every errno is below the radix, 2^16,
+/// Winsock's included; exact while `sent` is below 2^37 bytes).
 #[napi]
-pub const SENDALL_SENT_RADIX: u32 = 4096;
+pub const SENDALL_SENT_RADIX: u32 = Errno::BOUND as u32;
 
 /// `recvmsgIntoFd` and `recvFdsFd` return `nbytes + RECVMSG_FLAGS_RADIX * msgFlags`: a
 /// count below 2^32 and flags below core's `msg::FLAGS_LIMIT`, one exact double.
@@ -345,7 +346,7 @@ fn borrow(fd: i32) -> Result<BorrowedFd<'static>, Errno> {
     }
     // SAFETY: ts/socket.ts passes only the fd of a Socket it holds open (its
     // cached number turns -1 on close or detach), and the borrow ends with this call.
-    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+    Ok(unsafe { BorrowedFd::borrow_raw(crate::fd::from_js(fd)) })
 }
 
 /// `recvIntoFd(fd, buf, nbytes, flags, timeout)`: recv into `buf[..nbytes]`.
@@ -412,7 +413,7 @@ unsafe fn recv_keep_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -
     else {
         return ptr::null_mut();
     };
-    let Ok(slot) = usize::try_from(fd) else {
+    let Some(slot) = crate::fd::slot(fd) else {
         return a.ret(Err(Errno::EBADF));
     };
     KEPT.with_borrow_mut(|kept| {
@@ -440,8 +441,7 @@ unsafe fn recv_kept_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -
     let (Some(fd), Some(token), Some(flags)) = (a.int(0), a.number(1), a.int(2)) else {
         return ptr::null_mut();
     };
-    let kept = usize::try_from(fd)
-        .ok()
+    let kept = crate::fd::slot(fd)
         .and_then(|slot| KEPT.with_borrow(|kept| kept.get(slot).copied().flatten()));
     let Some((_, data, len)) = kept.filter(|k| k.0 == token) else {
         return a.ret_raw(NOT_KEPT);
@@ -543,7 +543,11 @@ unsafe fn sendmsg_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) -> 
         .collect();
     // SAFETY: as above.
     let data = rights.map(|(p, n)| unsafe { slice(p, n) });
+    #[cfg(unix)]
     let cmsg = data.map(msg::Cmsg::rights);
+    // No SCM_RIGHTS there: core's sendmsg fails with EOPNOTSUPP before it looks.
+    #[cfg(windows)]
+    let cmsg = data.and(None::<msg::Cmsg<'_>>);
     let cmsgs = cmsg.as_slice();
     // Linux caps one call at INT_MAX bytes less a page, so the count fits `ret`'s i32.
     a.ret(borrow(fd).and_then(|fd| msg::sendmsg(fd, &iov, cmsgs, flags, None, timeout)))
@@ -608,7 +612,7 @@ unsafe fn recv_fds_fd_impl(env: sys::napi_env, info: sys::napi_callback_info) ->
         // recv_fds returns at most `slots.len()` descriptors: none is dropped here.
         *count = r.fds.len() as i32;
         for (slot, owned) in slots.iter_mut().zip(r.fds) {
-            *slot = owned.into_raw_fd();
+            *slot = crate::fd::to_js(owned.into_raw_fd());
         }
         (r.nbytes, r.flags)
     }))

@@ -17,6 +17,7 @@ mod copied;
 mod datagrams;
 mod error;
 mod fast;
+mod fd;
 mod inet;
 mod msg;
 mod poller;

@@ -1,7 +1,7 @@
 //! sendmsg/recvmsg and peer credentials on `NativeSocket`: conversion only (core's `msg`).
 
+use rustix::fd::{IntoRawFd, OwnedFd};
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsRawFd, IntoRawFd};
 
 use bsd_sockets_core::msg::{self, Ancillary, Cmsg, Received};
 use napi::bindgen_prelude::ToNapiValue;
@@ -25,13 +25,17 @@ pub struct Recvmsg(Received);
 impl ToNapiValue for Recvmsg {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         let r = val.0;
-        let mut owned = Vec::new();
+        // Nothing is pushed on Windows, which receives no fds.
+        #[cfg_attr(windows, allow(unused_mut))]
+        let mut owned: Vec<OwnedFd> = Vec::new();
         let ancillary: Vec<JsAncillary> = r
             .ancillary
             .into_iter()
             .map(|a| match a {
+                // Windows has no SCM_RIGHTS: core never receives fds there.
+                #[cfg(unix)]
                 Ancillary::Fds(fds) => {
-                    let data = msg::rights_data(fds.iter().map(AsRawFd::as_raw_fd));
+                    let data = msg::rights_data(fds.iter().map(std::os::fd::AsRawFd::as_raw_fd));
                     owned.extend(fds);
                     // The very message send_fds would send them in.
                     let Cmsg { level, kind, .. } = Cmsg::rights(&data);

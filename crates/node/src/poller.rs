@@ -93,23 +93,25 @@ impl NativePoller {
         self.poller
             .as_ref()
             .and_then(Poller::as_raw_fd)
-            .unwrap_or(-1)
+            .map_or(-1, crate::fd::to_js)
     }
 
     /// `events`: poll(2) bits, `POLLER_EDGE`, `POLLER_ONESHOT`.
     #[napi(catch_unwind)]
     pub fn register(&mut self, fd: i32, events: i32) -> Result<()> {
-        self.get()?.register(fd, fd as u64, interest(events)).js()
+        let raw = crate::fd::from_js(fd);
+        self.get()?.register(raw, fd as u64, interest(events)).js()
     }
 
     #[napi(catch_unwind)]
     pub fn modify(&mut self, fd: i32, events: i32) -> Result<()> {
-        self.get()?.modify(fd, fd as u64, interest(events)).js()
+        let raw = crate::fd::from_js(fd);
+        self.get()?.modify(raw, fd as u64, interest(events)).js()
     }
 
     #[napi(catch_unwind)]
     pub fn unregister(&mut self, fd: i32) -> Result<()> {
-        self.get()?.unregister(fd).js()
+        self.get()?.unregister(crate::fd::from_js(fd)).js()
     }
 
     /// Waits up to `timeout` seconds (`None`: forever; ts/ checked the range)
@@ -130,7 +132,7 @@ impl NativePoller {
             .js()?;
         let mut flat = Vec::with_capacity(2 * self.events.len());
         for event in &self.events {
-            // The key is the fd it was registered under.
+            // The key is the fd it was registered under, as JS holds it.
             flat.push(event.key as i32);
             flat.push(i32::from(event.readiness.poll_events()));
         }

@@ -6,6 +6,7 @@
 //! and reused within one turn cannot receive a stale event. One reactor per
 //! thread: Node runs one env per thread (main thread or worker).
 
+use rustix::fd::RawFd;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
@@ -186,7 +187,7 @@ pub fn reactor_init(env: Env, dispatch: Unknown, batch: Unknown) -> Result<()> {
 }
 
 /// Starts, changes (`events` != 0) or pauses (`events` == 0) the watch `id` on `fd`.
-pub fn watch(id: u32, fd: c_int, events: c_int) -> Result<()> {
+pub fn watch(id: u32, fd: RawFd, events: c_int) -> Result<()> {
     let r = reactor();
     if r.is_null() {
         return Err(errno_error(Errno::EINVAL));
@@ -204,7 +205,7 @@ pub fn watch(id: u32, fd: c_int, events: c_int) -> Result<()> {
                 if h.is_null() {
                     return Err(errno_error(Errno::ENOMEM));
                 }
-                if let Err(e) = uv_check_status(uv::uv_poll_init((*r).lp, h, fd)) {
+                if let Err(e) = uv_check_status(uv::poll_init((*r).lp, h, fd)) {
                     uv::free_handle(h);
                     return Err(e);
                 }
@@ -395,7 +396,7 @@ pub fn reactor_pause(id: u32) {
 /// The caller unwatches before closing the fd, as with epoll.
 #[napi(catch_unwind)]
 pub fn reactor_watch_fd(id: u32, fd: i32, events: i32) -> Result<()> {
-    watch(id, fd, events)
+    watch(id, crate::fd::from_js(fd), events)
 }
 
 /// Stops and closes the watch `id` (Poller.unregister).

@@ -15,6 +15,8 @@ pub fn select(
     except: Vec<i32>,
     timeout: Option<f64>,
 ) -> Result<(Vec<u32>, Vec<u32>, Vec<u32>)> {
+    let raw = |fds: Vec<i32>| -> Vec<_> { fds.into_iter().map(crate::fd::from_js).collect() };
+    let (read, write, except) = (raw(read), raw(write), raw(except));
     let ready =
         bsd_sockets_core::select(&read, &write, &except, timeout.map(Duration::from_secs_f64))
             .js()?;

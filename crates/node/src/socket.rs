@@ -76,7 +76,7 @@ pub fn sock_new(family: i32, socktype: i32, protocol: i32) -> Result<External<Na
 #[napi(catch_unwind)]
 pub fn sock_from_fd(fd: i32) -> Result<External<NativeSocket>> {
     // SAFETY: the JS caller hands us `fd`; fromfd() documents that the fd now belongs to the socket.
-    unsafe { Socket::from_raw_fd_checked(fd) }
+    unsafe { Socket::from_raw_fd_checked(crate::fd::from_js(fd)) }
         .js()
         .map(NativeSocket::wrap)
 }
@@ -96,14 +96,15 @@ pub fn sock_pair(
 #[napi(catch_unwind)]
 pub fn sock_info(h: &External<NativeSocket>) -> Result<(i32, i32, i32, i32, f64)> {
     let s = h.get()?;
-    let fd = std::os::fd::AsRawFd::as_raw_fd(s);
+    let fd = crate::fd::to_js(rustix::fd::AsRawFd::as_raw_fd(s));
     let timeout = s.timeout().map_or(-1.0, |d| d.as_secs_f64());
     Ok((fd, s.family(), s.socktype(), s.protocol(), timeout))
 }
 
 #[napi(catch_unwind)]
 pub fn sock_detach(h: &mut External<NativeSocket>) -> i32 {
-    h.release().map_or(-1, Socket::into_raw_fd)
+    h.release()
+        .map_or(-1, |s| crate::fd::to_js(s.into_raw_fd()))
 }
 
 #[napi(catch_unwind)]
@@ -289,7 +290,7 @@ pub fn sock_getsockopt_bytes(
 /// `events` (UV_READABLE | UV_WRITABLE; 0 pauses). See reactor.rs.
 #[napi(catch_unwind)]
 pub fn sock_watch(h: &mut External<NativeSocket>, id: u32, events: i32) -> Result<()> {
-    let fd = std::os::fd::AsRawFd::as_raw_fd(h.get()?);
+    let fd = rustix::fd::AsRawFd::as_raw_fd(h.get()?);
     if let Some(old) = h.watch_id.filter(|&old| old != id) {
         reactor::unwatch(old);
     }
@@ -393,7 +394,7 @@ fn accepted(
     (sock, addr): (Socket, Address),
     out: &mut [i32; ACCEPTED_LEN as usize],
 ) -> External<NativeSocket> {
-    out[ACCEPTED_FD as usize] = std::os::fd::AsRawFd::as_raw_fd(&sock);
+    out[ACCEPTED_FD as usize] = crate::fd::to_js(rustix::fd::AsRawFd::as_raw_fd(&sock));
     let mut conn = NativeSocket::wrap(sock);
     let (port, ip, is_ipv4) = match addr {
         Address::V4(a) => (i32::from(a.port()), u32::from(*a.ip()) as i32, 1),

@@ -6,6 +6,8 @@
 
 use std::ffi::{c_int, c_void};
 
+use rustix::fd::RawFd;
+
 pub use napi::sys::uv_loop_s as Loop;
 
 /// An opaque libuv handle (`uv_handle_t`, `uv_poll_t`, `uv_check_t`).
@@ -26,7 +28,11 @@ pub type CloseCb = unsafe extern "C" fn(handle: *mut Handle);
 
 extern "C" {
     pub fn uv_handle_size(kind: c_int) -> usize;
-    pub fn uv_poll_init(lp: *mut Loop, handle: *mut Handle, fd: c_int) -> c_int;
+    #[cfg(unix)]
+    fn uv_poll_init(lp: *mut Loop, handle: *mut Handle, fd: c_int) -> c_int;
+    /// `uv_os_sock_t` is the `SOCKET` handle there: libuv polls sockets only.
+    #[cfg(windows)]
+    fn uv_poll_init_socket(lp: *mut Loop, handle: *mut Handle, socket: RawFd) -> c_int;
     pub fn uv_poll_start(handle: *mut Handle, events: c_int, cb: PollCb) -> c_int;
     pub fn uv_poll_stop(handle: *mut Handle) -> c_int;
     pub fn uv_check_init(lp: *mut Loop, handle: *mut Handle) -> c_int;
@@ -34,6 +40,19 @@ extern "C" {
     pub fn uv_close(handle: *mut Handle, cb: CloseCb);
     pub fn uv_ref(handle: *mut Handle);
     pub fn uv_unref(handle: *mut Handle);
+}
+
+/// Initializes a poll handle watching `fd`.
+///
+/// # Safety
+/// `lp` is the live loop and `handle` memory from [`alloc_handle`] for `UV_POLL`.
+pub unsafe fn poll_init(lp: *mut Loop, handle: *mut Handle, fd: RawFd) -> c_int {
+    // SAFETY: per the contract above.
+    #[cfg(unix)]
+    return unsafe { uv_poll_init(lp, handle, fd) };
+    // SAFETY: as above.
+    #[cfg(windows)]
+    return unsafe { uv_poll_init_socket(lp, handle, fd) };
 }
 
 /// Allocates zeroed memory for a handle of `kind`; freed with [`free_handle`].

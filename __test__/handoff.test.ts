@@ -60,7 +60,7 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status
 /** A tracked TCP socket on 127.0.0.1 with the listener options Node's listen() cannot set. */
 function configuredListener(backlog: number): Socket {
   const s = track(socket(AF_INET, SOCK_STREAM))
-  s.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+  s.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
   if (TCP_DEFER_ACCEPT !== undefined) s.setsockopt(IPPROTO_TCP, TCP_DEFER_ACCEPT, 1)
   if (TCP_FASTOPEN !== undefined) s.setsockopt(IPPROTO_TCP, TCP_FASTOPEN, 16)
   s.bind(['127.0.0.1', 0])
@@ -98,7 +98,7 @@ describe.skipIf(!linux)('listener options through setsockopt', () => {
   it('SO_REUSEPORT lets a second socket listen on a bound port; without it EADDRINUSE', () => {
     const a = configuredListener(8)
     const b = track(socket(AF_INET, SOCK_STREAM))
-    b.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    b.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
     b.bind(a.getsockname())
     b.listen(8)
     expect(b.getsockname()).toEqual(a.getsockname())

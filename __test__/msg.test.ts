@@ -240,7 +240,7 @@ print(p2.recv(100).decode())
   it('raw SCM_RIGHTS through sendmsg/recvmsg: the received fd is the same open file', () => {
     const [a, b] = pair()
     const file = tempFile('shared offset')
-    a.sendmsg(['x'], [[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(file)]])
+    a.sendmsg(['x'], [[SOL_SOCKET, SCM_RIGHTS as number, Int32Array.of(file)]])
     const [, anc, flags] = b.recvmsg(10, CMSG_SPACE(4))
     expect(flags).toBe(0)
     expect(anc).toHaveLength(1)
@@ -271,7 +271,7 @@ print(p2.recv(100).decode())
         }
       }
       // sendmsg with one SCM_RIGHTS message and recvmsg see the same fds.
-      a.sendmsg(['raw'], [[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(file)]])
+      a.sendmsg(['raw'], [[SOL_SOCKET, SCM_RIGHTS as number, Int32Array.of(file)]])
       const [raw, anc] = b.recvmsg(8, CMSG_SPACE(4))
       const [level, kind, ints] = anc[0] as [number, number, Buffer]
       expect([raw.toString(), level, kind, ints.length]).toEqual(['raw', SOL_SOCKET, SCM_RIGHTS, 4])
@@ -356,7 +356,10 @@ describe('async', () => {
     const pending = b.recvmsgAsync(100, CMSG_SPACE(4))
     await new Promise((r) => setImmediate(r))
     expect(
-      await a.sendmsgAsync(['late ', 'news'], [[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(file)]]),
+      await a.sendmsgAsync(
+        ['late ', 'news'],
+        [[SOL_SOCKET, SCM_RIGHTS as number, Int32Array.of(file)]],
+      ),
     ).toBe(9)
     const [data, anc, flags, addr] = await pending
     expect([data.toString(), anc.length, flags, addr]).toEqual(['late news', 1, 0, null])
@@ -371,7 +374,7 @@ describe('async', () => {
       const tail = new Uint8Array(10)
       const pending = b.recvmsgIntoAsync([head, tail], CMSG_SPACE(4))
       await new Promise((r) => setImmediate(r))
-      a.sendmsg(['hello', ' world'], [[SOL_SOCKET, SCM_RIGHTS, Int32Array.of(file)]])
+      a.sendmsg(['hello', ' world'], [[SOL_SOCKET, SCM_RIGHTS as number, Int32Array.of(file)]])
       const [n, anc, flags, addr] = await pending
       expect([n, head.toString(), Buffer.from(tail.subarray(0, 6)).toString()]).toEqual([
         11,
@@ -594,7 +597,7 @@ try { lib.sendFds(a, ['x'], [0]); console.log('sent') } catch (e) { console.log(
 })
 
 describe('lists are any iterable, as in Python', () => {
-  const rights = (data: ArrayBufferView): AncillaryInput => [SOL_SOCKET, SCM_RIGHTS, data]
+  const rights = (data: ArrayBufferView): AncillaryInput => [SOL_SOCKET, SCM_RIGHTS as number, data]
 
   /** Yields `items`; `state.closed` turns true once the consumer stopped it (its finally ran). */
   function* yielding<T>(items: T[], state = { closed: false }): Generator<T> {
@@ -723,10 +726,12 @@ describe('argument checks (before any syscall)', () => {
     expect(() => a.sendmsg(['x', 5 as never])).toThrow(/buffers\[1\]/)
     expect(() => a.sendmsg(['x'], [[SOL_SOCKET, SCM_RIGHTS] as never])).toThrow(/ancdata\[0\]/)
     expect(() => a.sendmsg(['x'], [[SOL_SOCKET, 1.5, new Uint8Array(4)]])).toThrow(RangeError)
-    expect(() => a.sendmsg(['x'], [[SOL_SOCKET, SCM_RIGHTS, 'str' as never]])).toThrow(TypeError)
-    expect(() => a.sendmsg(['x'], [[SOL_SOCKET, SCM_RIGHTS, Buffer.alloc(2 ** 20 + 1)]])).toThrow(
-      RangeError,
+    expect(() => a.sendmsg(['x'], [[SOL_SOCKET, SCM_RIGHTS as number, 'str' as never]])).toThrow(
+      TypeError,
     )
+    expect(() =>
+      a.sendmsg(['x'], [[SOL_SOCKET, SCM_RIGHTS as number, Buffer.alloc(2 ** 20 + 1)]]),
+    ).toThrow(RangeError)
     expect(() => a.sendmsg(['x'], [], 'flags' as never)).toThrow(/"flags"/)
     expect(() => a.sendmsg(['x'], [], 0, ['127.0.0.1', 1] as never)).toThrow(TypeError)
     expect(() => b.recvmsg(-1)).toThrow(RangeError)

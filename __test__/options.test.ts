@@ -34,7 +34,7 @@ afterEach(closeTracked)
 const hasReusePort = (() => {
   const s = socket(AF_INET, SOCK_STREAM)
   try {
-    s.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    s.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
     return true
   } catch {
     return false
@@ -86,7 +86,7 @@ const intOptions: IntOption[] = [
     family: AF_INET,
     type: SOCK_STREAM,
     level: SOL_SOCKET,
-    optname: SO_REUSEPORT,
+    optname: SO_REUSEPORT as number,
     value: 'flip',
     skip: !hasReusePort,
   },
@@ -417,13 +417,13 @@ describe('getsockname / getpeername shapes', () => {
 describe('SO_REUSEPORT', () => {
   it.skipIf(!hasReusePort)('lets two sockets bind and listen on one port', () => {
     const a = track(socket(AF_INET, SOCK_STREAM))
-    a.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    a.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
     a.bind(['127.0.0.1', 0])
     a.listen()
     const port = (a.getsockname() as [string, number])[1]
 
     const b = track(socket(AF_INET, SOCK_STREAM))
-    b.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    b.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
     b.bind(['127.0.0.1', port])
     b.listen()
     expect(b.getsockname()).toEqual(['127.0.0.1', port])

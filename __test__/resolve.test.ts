@@ -44,7 +44,7 @@ const hasHttpService =
 const hasReusePort = (() => {
   const s = socket(AF_INET, SOCK_STREAM)
   try {
-    s.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    s.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
     return true
   } catch {
     return false
@@ -408,7 +408,7 @@ describe('createServer', () => {
 
   it.skipIf(!hasReusePort)('reusePort lets two servers share a port', () => {
     const a = track(createServer(['127.0.0.1', 0], { reusePort: true }))
-    expect(a.getsockopt(SOL_SOCKET, SO_REUSEPORT)).not.toBe(0)
+    expect(a.getsockopt(SOL_SOCKET, SO_REUSEPORT as number)).not.toBe(0)
     const port = portOf(a)
     const b = track(createServer(['127.0.0.1', port], { reusePort: true }))
     expect(b.getsockname()).toEqual(['127.0.0.1', port])

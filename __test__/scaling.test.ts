@@ -23,7 +23,7 @@ const linux = process.platform === 'linux'
  */
 function reservePort(): number {
   const s = track(socket())
-  s.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+  s.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
   s.bind(['127.0.0.1', 0])
   return s.getsockname()[1] as number
 }

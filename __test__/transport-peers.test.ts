@@ -417,11 +417,11 @@ describe('Unix stream servers', () => {
 describe('sockets made elsewhere (the sock option)', () => {
   it('two servers share one port with SO_REUSEPORT; both serve', async () => {
     const a = track(socket(AF_INET, SOCK_STREAM))
-    a.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    a.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
     a.bind(['127.0.0.1', 0])
     a.listen(64)
     const b = track(socket(AF_INET, SOCK_STREAM))
-    b.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    b.setsockopt(SOL_SOCKET, SO_REUSEPORT as number, 1)
     b.bind(a.getsockname()) // bound, not listening: the server listens
     const served = [0, 0]
     const counting = (k: 0 | 1) => () => {

@@ -18,6 +18,7 @@ if (isMainThread) {
 
   // Reserve a port: bound with SO_REUSEPORT but not listening, so it takes no connections.
   const reserve = socket()
+  if (SO_REUSEPORT === undefined) throw new Error('SO_REUSEPORT: not on this platform (Windows)')
   reserve.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
   reserve.bind(['127.0.0.1', 0])
   const port = reserve.getsockname()[1]

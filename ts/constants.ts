@@ -6,7 +6,7 @@
 import { constants as osConstants } from 'node:os'
 import { native } from './binding.js'
 
-/** Names defined on every supported platform (Linux, macOS, FreeBSD). */
+/** Names defined on every supported platform (Linux, macOS, FreeBSD, Windows). */
 type CommonName =
   | 'AF_UNSPEC'
   | 'AF_INET'
@@ -15,7 +15,6 @@ type CommonName =
   | 'AF_APPLETALK'
   | 'AF_DECnet'
   | 'AF_IPX'
-  | 'AF_ROUTE'
   | 'AF_SNA'
   | 'SOCK_STREAM'
   | 'SOCK_DGRAM'
@@ -36,7 +35,6 @@ type CommonName =
   | 'SO_RCVLOWAT'
   | 'SO_RCVTIMEO'
   | 'SO_REUSEADDR'
-  | 'SO_REUSEPORT'
   | 'SO_SNDBUF'
   | 'SO_SNDLOWAT'
   | 'SO_SNDTIMEO'
@@ -53,18 +51,14 @@ type CommonName =
   | 'IPPROTO_EGP'
   | 'IPPROTO_ESP'
   | 'IPPROTO_FRAGMENT'
-  | 'IPPROTO_GRE'
   | 'IPPROTO_HOPOPTS'
   | 'IPPROTO_IDP'
   | 'IPPROTO_IGMP'
-  | 'IPPROTO_IPIP'
   | 'IPPROTO_NONE'
   | 'IPPROTO_PIM'
   | 'IPPROTO_PUP'
   | 'IPPROTO_ROUTING'
-  | 'IPPROTO_RSVP'
   | 'IPPROTO_SCTP'
-  | 'IPPROTO_TP'
   | 'IPPROTO_MAX'
   | 'INADDR_ANY'
   | 'INADDR_BROADCAST'
@@ -92,7 +86,6 @@ type CommonName =
   | 'IPV6_CHECKSUM'
   | 'IPV6_DONTFRAG'
   | 'IPV6_HOPLIMIT'
-  | 'IPV6_RECVHOPLIMIT'
   | 'IPV6_PKTINFO'
   | 'IPV6_TCLASS'
   | 'IPV6_RECVTCLASS'
@@ -103,7 +96,6 @@ type CommonName =
   | 'MSG_OOB'
   | 'MSG_PEEK'
   | 'MSG_DONTROUTE'
-  | 'MSG_EOR'
   | 'MSG_TRUNC'
   | 'MSG_CTRUNC'
   | 'MSG_WAITALL'
@@ -111,7 +103,6 @@ type CommonName =
   | 'SHUT_RD'
   | 'SHUT_WR'
   | 'SHUT_RDWR'
-  | 'SCM_RIGHTS'
   | 'POLLIN'
   | 'POLLPRI'
   | 'POLLOUT'
@@ -141,12 +132,10 @@ type CommonName =
   | 'EAI_FAMILY'
   | 'EAI_MEMORY'
   | 'EAI_NONAME'
-  | 'EAI_OVERFLOW'
   | 'EAI_SERVICE'
   | 'EAI_SOCKTYPE'
-  | 'EAI_SYSTEM'
 
-/** Names only some platforms define (Linux, macOS or FreeBSD; glibc but not musl). */
+/** Names only some platforms define (Linux, macOS, FreeBSD or Windows; glibc but not musl). */
 type PlatformName =
   | 'AF_ALG'
   | 'AF_ASH'
@@ -157,8 +146,10 @@ type PlatformName =
   | 'AF_BRIDGE'
   | 'AF_CAN'
   | 'AF_ECONET'
+  | 'AF_HYPERV'
   | 'AF_IRDA'
   | 'AF_KEY'
+  | 'AF_LINK'
   | 'AF_LLC'
   | 'AF_NETBEUI'
   | 'AF_NETLINK'
@@ -167,6 +158,7 @@ type PlatformName =
   | 'AF_PPPOX'
   | 'AF_RDS'
   | 'AF_ROSE'
+  | 'AF_ROUTE'
   | 'AF_SECURITY'
   | 'AF_TIPC'
   | 'AF_VSOCK'
@@ -196,8 +188,24 @@ type PlatformName =
   | 'CAN_RTR_FLAG'
   | 'CAN_SFF_MASK'
   | 'EAI_NODATA'
+  | 'EAI_OVERFLOW'
+  | 'EAI_SYSTEM'
   | 'ETH_P_ALL'
+  | 'IPPROTO_CBT'
+  | 'IPPROTO_GGP'
+  | 'IPPROTO_GRE'
+  | 'IPPROTO_ICLFXBM'
+  | 'IPPROTO_IGP'
+  | 'IPPROTO_IPIP'
+  | 'IPPROTO_IPV4'
+  | 'IPPROTO_L2TP'
   | 'IPPROTO_MPTCP'
+  | 'IPPROTO_ND'
+  | 'IPPROTO_PGM'
+  | 'IPPROTO_RDP'
+  | 'IPPROTO_RSVP'
+  | 'IPPROTO_ST'
+  | 'IPPROTO_TP'
   | 'IPPROTO_UDPLITE'
   | 'IPV6_ADD_MEMBERSHIP'
   | 'IPV6_DROP_MEMBERSHIP'
@@ -210,6 +218,7 @@ type PlatformName =
   | 'IPV6_PATHMTU'
   | 'IPV6_RECVDSTOPTS'
   | 'IPV6_RECVERR'
+  | 'IPV6_RECVHOPLIMIT'
   | 'IPV6_RECVHOPOPTS'
   | 'IPV6_RECVPATHMTU'
   | 'IPV6_RECVPKTINFO'
@@ -225,6 +234,7 @@ type PlatformName =
   | 'IP_MULTICAST_ALL'
   | 'IP_OPTIONS'
   | 'IP_PKTINFO'
+  | 'IP_RECVDSTADDR'
   | 'IP_RECVERR'
   | 'IP_RECVOPTS'
   | 'IP_RECVORIGDSTADDR'
@@ -246,10 +256,13 @@ type PlatformName =
   | 'J1939_PGN_MAX'
   | 'J1939_PGN_PDU1_MAX'
   | 'J1939_PGN_REQUEST'
+  | 'MSG_BCAST'
   | 'MSG_CMSG_CLOEXEC'
   | 'MSG_CONFIRM'
+  | 'MSG_EOR'
   | 'MSG_ERRQUEUE'
   | 'MSG_FASTOPEN'
+  | 'MSG_MCAST'
   | 'MSG_MORE'
   | 'MSG_NOSIGNAL'
   | 'NETLINK_CRYPTO'
@@ -272,11 +285,19 @@ type PlatformName =
   | 'PF_PACKET'
   | 'PF_RDS'
   | 'POLLRDHUP'
+  | 'RCVALL_IPLEVEL'
+  | 'RCVALL_OFF'
+  | 'RCVALL_ON'
+  | 'RCVALL_SOCKETLEVELONLY'
   | 'SCM_CREDENTIALS'
   | 'SCM_J1939_DEST_ADDR'
   | 'SCM_J1939_DEST_NAME'
   | 'SCM_J1939_ERRQUEUE'
   | 'SCM_J1939_PRIO'
+  | 'SCM_RIGHTS'
+  | 'SIO_KEEPALIVE_VALS'
+  | 'SIO_LOOPBACK_FAST_PATH'
+  | 'SIO_RCVALL'
   | 'SOCK_CLOEXEC'
   | 'SOCK_NONBLOCK'
   | 'SOL_ALG'
@@ -292,6 +313,7 @@ type PlatformName =
   | 'SO_BINDTOIFINDEX'
   | 'SO_BUSY_POLL'
   | 'SO_DOMAIN'
+  | 'SO_EXCLUSIVEADDRUSE'
   | 'SO_INCOMING_CPU'
   | 'SO_J1939_ERRQUEUE'
   | 'SO_J1939_FILTER'
@@ -307,7 +329,9 @@ type PlatformName =
   | 'SO_PRIORITY'
   | 'SO_PROTOCOL'
   | 'SO_RCVBUFFORCE'
+  | 'SO_REUSEPORT'
   | 'SO_SNDBUFFORCE'
+  | 'SO_USELOOPBACK'
   | 'TCP_CC_INFO'
   | 'TCP_CONGESTION'
   | 'TCP_CORK'
@@ -356,7 +380,6 @@ export const {
   AF_APPLETALK,
   AF_DECnet,
   AF_IPX,
-  AF_ROUTE,
   AF_SNA,
   SOCK_STREAM,
   SOCK_DGRAM,
@@ -377,7 +400,6 @@ export const {
   SO_RCVLOWAT,
   SO_RCVTIMEO,
   SO_REUSEADDR,
-  SO_REUSEPORT,
   SO_SNDBUF,
   SO_SNDLOWAT,
   SO_SNDTIMEO,
@@ -394,18 +416,14 @@ export const {
   IPPROTO_EGP,
   IPPROTO_ESP,
   IPPROTO_FRAGMENT,
-  IPPROTO_GRE,
   IPPROTO_HOPOPTS,
   IPPROTO_IDP,
   IPPROTO_IGMP,
-  IPPROTO_IPIP,
   IPPROTO_NONE,
   IPPROTO_PIM,
   IPPROTO_PUP,
   IPPROTO_ROUTING,
-  IPPROTO_RSVP,
   IPPROTO_SCTP,
-  IPPROTO_TP,
   IPPROTO_MAX,
   INADDR_ANY,
   INADDR_BROADCAST,
@@ -433,7 +451,6 @@ export const {
   IPV6_CHECKSUM,
   IPV6_DONTFRAG,
   IPV6_HOPLIMIT,
-  IPV6_RECVHOPLIMIT,
   IPV6_PKTINFO,
   IPV6_TCLASS,
   IPV6_RECVTCLASS,
@@ -444,7 +461,6 @@ export const {
   MSG_OOB,
   MSG_PEEK,
   MSG_DONTROUTE,
-  MSG_EOR,
   MSG_TRUNC,
   MSG_CTRUNC,
   MSG_WAITALL,
@@ -452,7 +468,6 @@ export const {
   SHUT_RD,
   SHUT_WR,
   SHUT_RDWR,
-  SCM_RIGHTS,
   POLLIN,
   POLLPRI,
   POLLOUT,
@@ -482,10 +497,8 @@ export const {
   EAI_FAMILY,
   EAI_MEMORY,
   EAI_NONAME,
-  EAI_OVERFLOW,
   EAI_SERVICE,
   EAI_SOCKTYPE,
-  EAI_SYSTEM,
 } = values
 
 export const {
@@ -498,8 +511,10 @@ export const {
   AF_BRIDGE,
   AF_CAN,
   AF_ECONET,
+  AF_HYPERV,
   AF_IRDA,
   AF_KEY,
+  AF_LINK,
   AF_LLC,
   AF_NETBEUI,
   AF_NETLINK,
@@ -508,6 +523,7 @@ export const {
   AF_PPPOX,
   AF_RDS,
   AF_ROSE,
+  AF_ROUTE,
   AF_SECURITY,
   AF_TIPC,
   AF_VSOCK,
@@ -537,8 +553,24 @@ export const {
   CAN_RTR_FLAG,
   CAN_SFF_MASK,
   EAI_NODATA,
+  EAI_OVERFLOW,
+  EAI_SYSTEM,
   ETH_P_ALL,
+  IPPROTO_CBT,
+  IPPROTO_GGP,
+  IPPROTO_GRE,
+  IPPROTO_ICLFXBM,
+  IPPROTO_IGP,
+  IPPROTO_IPIP,
+  IPPROTO_IPV4,
+  IPPROTO_L2TP,
   IPPROTO_MPTCP,
+  IPPROTO_ND,
+  IPPROTO_PGM,
+  IPPROTO_RDP,
+  IPPROTO_RSVP,
+  IPPROTO_ST,
+  IPPROTO_TP,
   IPPROTO_UDPLITE,
   IPV6_ADD_MEMBERSHIP,
   IPV6_DROP_MEMBERSHIP,
@@ -551,6 +583,7 @@ export const {
   IPV6_PATHMTU,
   IPV6_RECVDSTOPTS,
   IPV6_RECVERR,
+  IPV6_RECVHOPLIMIT,
   IPV6_RECVHOPOPTS,
   IPV6_RECVPATHMTU,
   IPV6_RECVPKTINFO,
@@ -566,6 +599,7 @@ export const {
   IP_MULTICAST_ALL,
   IP_OPTIONS,
   IP_PKTINFO,
+  IP_RECVDSTADDR,
   IP_RECVERR,
   IP_RECVOPTS,
   IP_RECVORIGDSTADDR,
@@ -587,10 +621,13 @@ export const {
   J1939_PGN_MAX,
   J1939_PGN_PDU1_MAX,
   J1939_PGN_REQUEST,
+  MSG_BCAST,
   MSG_CMSG_CLOEXEC,
   MSG_CONFIRM,
+  MSG_EOR,
   MSG_ERRQUEUE,
   MSG_FASTOPEN,
+  MSG_MCAST,
   MSG_MORE,
   MSG_NOSIGNAL,
   NETLINK_CRYPTO,
@@ -613,11 +650,19 @@ export const {
   PF_PACKET,
   PF_RDS,
   POLLRDHUP,
+  RCVALL_IPLEVEL,
+  RCVALL_OFF,
+  RCVALL_ON,
+  RCVALL_SOCKETLEVELONLY,
   SCM_CREDENTIALS,
   SCM_J1939_DEST_ADDR,
   SCM_J1939_DEST_NAME,
   SCM_J1939_ERRQUEUE,
   SCM_J1939_PRIO,
+  SCM_RIGHTS,
+  SIO_KEEPALIVE_VALS,
+  SIO_LOOPBACK_FAST_PATH,
+  SIO_RCVALL,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOL_ALG,
@@ -633,6 +678,7 @@ export const {
   SO_BINDTOIFINDEX,
   SO_BUSY_POLL,
   SO_DOMAIN,
+  SO_EXCLUSIVEADDRUSE,
   SO_INCOMING_CPU,
   SO_J1939_ERRQUEUE,
   SO_J1939_FILTER,
@@ -648,7 +694,9 @@ export const {
   SO_PRIORITY,
   SO_PROTOCOL,
   SO_RCVBUFFORCE,
+  SO_REUSEPORT,
   SO_SNDBUFFORCE,
+  SO_USELOOPBACK,
   TCP_CC_INFO,
   TCP_CONGESTION,
   TCP_CORK,
@@ -688,7 +736,13 @@ export const {
 } = values
 
 /**
- * Errno names to numbers, Node's own `os.constants.errno` (`errno.EAGAIN === 11` on Linux).
- * A `SocketError`'s `errno` is one of these values.
+ * Errno names to numbers: Node's own `os.constants.errno` (`errno.EAGAIN === 11` on Linux), with
+ * the names socket calls fail with set to the numbers they fail with. On Unix those are the same.
+ * On Windows they are Winsock's: `errno.EAGAIN === errno.WSAEWOULDBLOCK === 10035` there, where
+ * Node says 11, the C runtime's number, which no socket call gives. A `SocketError`'s `errno` is
+ * one of these values.
  */
-export const errno: Readonly<Record<string, number>> = osConstants.errno
+export const errno: Readonly<Record<string, number>> = Object.freeze({
+  ...osConstants.errno,
+  ...native.errnos(),
+})

@@ -39,6 +39,31 @@ export type ErrnoCode =
   | 'EAI_FAMILY'
   | 'EAI_SERVICE'
   | 'EAI_SOCKTYPE'
+  // Windows: Winsock's names of the same errors.
+  | 'WSAEWOULDBLOCK'
+  | 'WSAEINPROGRESS'
+  | 'WSAEALREADY'
+  | 'WSAENOTSOCK'
+  | 'WSAECONNREFUSED'
+  | 'WSAECONNRESET'
+  | 'WSAECONNABORTED'
+  | 'WSAESHUTDOWN'
+  | 'WSAETIMEDOUT'
+  | 'WSAENOTCONN'
+  | 'WSAEISCONN'
+  | 'WSAEADDRINUSE'
+  | 'WSAEADDRNOTAVAIL'
+  | 'WSAEAFNOSUPPORT'
+  | 'WSAEOPNOTSUPP'
+  | 'WSAENOPROTOOPT'
+  | 'WSAEINVAL'
+  | 'WSAEACCES'
+  | 'WSAEMFILE'
+  | 'WSAENOBUFS'
+  | 'WSAEMSGSIZE'
+  | 'WSAENETUNREACH'
+  | 'WSAEHOSTUNREACH'
+  | 'WSAHOST_NOT_FOUND'
   // Any other name the OS reports; `& {}` keeps editor completion for the names above.
   | (string & {})
 
@@ -85,7 +110,10 @@ export class SocketError extends Error {
   }
 }
 
-/** EAGAIN / EWOULDBLOCK / EINPROGRESS / EALREADY: a non-blocking call would have waited. */
+/**
+ * EAGAIN / EWOULDBLOCK / EINPROGRESS / EALREADY (Windows: WSAEWOULDBLOCK, WSAEINPROGRESS,
+ * WSAEALREADY): a non-blocking call would have waited.
+ */
 export class BlockingIOError extends SocketError {}
 /** Base of the connection errors, as in Python. */
 export class ConnectionError extends SocketError {}
@@ -105,6 +133,7 @@ export class TimeoutError extends SocketError {}
  */
 export class GaiError extends SocketError {}
 
+// Windows' codes carry Winsock's names (WSAEWOULDBLOCK) and map as Python maps them there.
 const kinds: Record<string, typeof SocketError> = {
   EAGAIN: BlockingIOError,
   EWOULDBLOCK: BlockingIOError,
@@ -116,6 +145,14 @@ const kinds: Record<string, typeof SocketError> = {
   ECONNREFUSED: ConnectionRefusedError,
   ECONNRESET: ConnectionResetError,
   ETIMEDOUT: TimeoutError,
+  WSAEWOULDBLOCK: BlockingIOError,
+  WSAEINPROGRESS: BlockingIOError,
+  WSAEALREADY: BlockingIOError,
+  WSAESHUTDOWN: BrokenPipeError,
+  WSAECONNABORTED: ConnectionAbortedError,
+  WSAECONNREFUSED: ConnectionRefusedError,
+  WSAECONNRESET: ConnectionResetError,
+  WSAETIMEDOUT: TimeoutError,
 }
 
 /** The SocketError for an errno number (from a `try*` call's `-errno`, say). */

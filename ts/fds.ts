@@ -1,7 +1,8 @@
 // Python's send_fds / recv_fds: descriptors passed over an AF_UNIX socket, on top of
 // sendmsg / recvmsg (ts/msg.ts) and, for a stream's recvFds, the fd call (ts/fast.ts).
 import type { AddressInput, SocketAddress } from './address.js'
-import { SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from './constants.js'
+import { errno, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from './constants.js'
+import { errnoError } from './errors.js'
 import * as fast from './fast.js'
 import { CMSG_LEN, fdsOf, INT, LITTLE } from './msg.js'
 import { Socket } from './socket.js'
@@ -35,6 +36,8 @@ export function sendFds(
     if (LITTLE) rights.writeInt32LE(fd, i * INT)
     else rights.writeInt32BE(fd, i * INT)
   }
+  // Windows has no SCM_RIGHTS: the error sendmsg gives there for any control data.
+  if (SCM_RIGHTS === undefined) throw errnoError(errno.EOPNOTSUPP as number, 'sendmsg')
   return sock.sendmsg(buffers, [[SOL_SOCKET, SCM_RIGHTS, rights]], flags, address)
 }
 

@@ -7,7 +7,6 @@ import {
   AF_UNIX,
   AF_UNSPEC,
   SO_BROADCAST,
-  SO_REUSEPORT,
   SOCK_DGRAM,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -20,7 +19,7 @@ import {
   setExceptionHandler,
 } from './exception-handler.js'
 import type { ProtocolFactory } from './protocols.js'
-import { getaddrinfo, createServer as listen } from './resolve.js'
+import { getaddrinfo, createServer as listen, setReusePort } from './resolve.js'
 import { Server, type ServerOptions } from './server.js'
 import { Socket } from './socket.js'
 import { type StreamProtocol, Transport, type TransportOptions } from './transport.js'
@@ -215,7 +214,7 @@ async function createDatagramEndpoint<P extends DatagramProtocol>(
     const path = typeof o.localAddr === 'string' || typeof o.remoteAddr === 'string'
     sock = new Socket(o.family ?? (path ? AF_UNIX : AF_INET), SOCK_DGRAM)
     try {
-      if (o.reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+      if (o.reusePort) setReusePort(sock)
       if (o.allowBroadcast) sock.setsockopt(SOL_SOCKET, SO_BROADCAST, 1)
       if (o.localAddr !== undefined) sock.bind(o.localAddr)
       if (o.remoteAddr !== undefined) await sock.connectAsync(o.remoteAddr)

@@ -7,6 +7,7 @@ import {
   AF_INET6,
   AF_UNIX,
   AF_UNSPEC,
+  errno,
   IPPROTO_IPV6,
   IPV6_V6ONLY,
   SO_REUSEADDR,
@@ -14,7 +15,7 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
 } from './constants.js'
-import { toSocketError } from './errors.js'
+import { errnoError, toSocketError } from './errors.js'
 import { Socket } from './socket.js'
 import { isFilePath, removeStale, unlinkOnClose } from './unix-server.js'
 import * as v from './validate.js'
@@ -146,6 +147,15 @@ export interface CreateServerOptions {
 }
 
 /**
+ * Sets SO_REUSEPORT; where the platform has no such option (Windows) fails as setsockopt(2)
+ * does for an unknown one, with `ENOPROTOOPT`.
+ */
+export function setReusePort(sock: Socket): void {
+  if (SO_REUSEPORT === undefined) throw errnoError(errno.ENOPROTOOPT as number, 'setsockopt')
+  sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+}
+
+/**
  * A listening stream socket on `address`: Python's `socket.create_server` for TCP
  * (SO_REUSEADDR set, as on POSIX), and for a path string an AF_UNIX server as asyncio's
  * `create_unix_server` makes it: a socket file a dead server left at `path` is removed
@@ -181,7 +191,7 @@ export function createServer(
       v.address(address, AF_UNIX)
       if (isFilePath(address)) removeStale(address)
     } else sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-    if (reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+    if (reusePort) setReusePort(sock)
     if (family === AF_INET6) sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, dualstackIpv6 ? 0 : 1)
     sock.bind(address)
     if (unix && cleanupSocket && isFilePath(address)) unlinkOnClose(sock, address)

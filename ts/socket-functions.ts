@@ -33,11 +33,13 @@ export function socket(family: number = AF_INET, type: number = SOCK_STREAM, pro
 
 /**
  * A connected pair of sockets (default `AF_UNIX`, `SOCK_STREAM`), both CLOEXEC. socketpair(2);
- * Python's `socket.socketpair`.
- * @throws {SocketError} `EAFNOSUPPORT` outside AF_UNIX, `EOPNOTSUPP`, `EMFILE`.
+ * Python's `socket.socketpair`. On Windows, which has no socketpair(2), a TCP connection over
+ * loopback made as Python makes it there (default `AF_INET`; `AF_INET6` too).
+ * @throws {SocketError} `EAFNOSUPPORT` outside AF_UNIX (Windows: outside AF_INET/AF_INET6),
+ *   `EOPNOTSUPP`, `EMFILE`.
  */
 export function socketpair(
-  family: number = AF_UNIX,
+  family: number = process.platform === 'win32' ? AF_INET : AF_UNIX,
   type: number = SOCK_STREAM,
   proto = 0,
 ): [Socket, Socket] {

@@ -1,5 +1,6 @@
 //! `Address` in Python's shapes, Unix paths (pathname and abstract), and
 //! getaddrinfo, all without leaving the machine.
+#![cfg(unix)]
 
 mod util;
 

@@ -1,5 +1,6 @@
 //! Batched datagrams on real loopback UDP: every test runs both the
 //! recvmmsg/sendmmsg path and the portable sendmsg/recvmsg loop.
+#![cfg(unix)]
 
 mod util;
 

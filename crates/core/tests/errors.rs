@@ -1,5 +1,6 @@
 //! Every errno the core documents, provoked for real on loopback and asserted
 //! by value. EPIPE and EINTR, which involve signals, are in `signals.rs`.
+#![cfg(unix)]
 
 mod util;
 

@@ -6,6 +6,7 @@
 //!
 //! A failure prints the shrunk input; proptest also saves its seed under
 //! `proptest-regressions/` so the same case runs first next time.
+#![cfg(unix)]
 
 mod util;
 

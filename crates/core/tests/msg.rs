@@ -1,6 +1,7 @@
 //! sendmsg/recvmsg: vectored I/O, descriptors passed for real (SCM_RIGHTS),
 //! generic control messages, SOCK_SEQPACKET boundaries, peer credentials, and
 //! every errno these calls expose, provoked on real sockets.
+#![cfg(unix)]
 
 mod util;
 

@@ -1,6 +1,7 @@
 //! Socket options through the raw setsockopt/getsockopt calls: one table row
 //! per integer option (set, read back, differs from the default), then the
 //! struct-valued and read-only ones.
+#![cfg(unix)]
 
 mod util;
 

@@ -4,6 +4,7 @@
 //!
 //! Each contract test is a plain `fn(Backend)`; `contract!` instantiates it
 //! once per backend, as `epoll::name`, `kqueue::name`, `poll::name`.
+#![cfg(unix)]
 
 mod util;
 

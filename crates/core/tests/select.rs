@@ -1,4 +1,5 @@
 //! `select()` with Python's semantics over poll(2), on loopback sockets.
+#![cfg(unix)]
 
 mod util;
 

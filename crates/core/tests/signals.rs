@@ -3,6 +3,7 @@
 //! and never raise SIGPIPE.
 //!
 //! A binary of its own because it installs process-wide signal handlers.
+#![cfg(unix)]
 
 mod util;
 

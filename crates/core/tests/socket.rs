@@ -1,5 +1,6 @@
 //! `Socket` on real loopback sockets: creation, CLOEXEC, data transfer, flags
 //! and the three modes (blocking, non-blocking, timed).
+#![cfg(unix)]
 
 mod util;
 

@@ -1,4 +1,5 @@
 //! TCP_INFO on real loopback connections.
+#![cfg(unix)]
 
 mod util;
 

@@ -4,7 +4,7 @@
 // This wrapper only turns a failure into a message naming what was detected and what exists.
 'use strict'
 
-// The platform packages published (package.json "napi.targets"). No win32: the core is Unix-only.
+// The platform packages published (package.json "napi.targets").
 const PACKAGES = [
   'linux-x64-gnu',
   'linux-x64-musl',
@@ -13,6 +13,7 @@ const PACKAGES = [
   'darwin-x64',
   'darwin-arm64',
   'freebsd-x64',
+  'win32-x64-msvc',
 ]
 
 function libc() {
@@ -27,7 +28,9 @@ function libc() {
 
 function describe(cause) {
   const c = libc()
-  const wanted = [process.platform, process.arch, c].filter(Boolean).join('-')
+  // Official Node for Windows is built with MSVC, and napi's loader asks for that package there.
+  const abi = process.platform === 'win32' ? 'msvc' : c
+  const wanted = [process.platform, process.arch, abi].filter(Boolean).join('-')
   const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
   const lines = [
     `bsd-sockets: no native binary loaded for platform=${process.platform} arch=${process.arch}` +
@@ -39,7 +42,7 @@ function describe(cause) {
         ? `  Expected the optional dependency bsd-sockets-${wanted}; it is missing or failed to load` +
           ' (installed with --no-optional / --omit=optional, or a lockfile made on another' +
           ' platform: reinstall without them).'
-        : `  No prebuilt package exists for ${wanted} (the core is Unix-only: no Windows).`,
+        : `  No prebuilt package exists for ${wanted}.`,
     `  Prebuilt packages: ${PACKAGES.map((p) => `bsd-sockets-${p}`).join(', ')}.`,
     '  To use a local build, set NAPI_RS_NATIVE_LIBRARY_PATH to the .node file.',
     `  Loader said: ${cause?.message ?? cause}`,

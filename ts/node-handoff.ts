@@ -34,6 +34,8 @@ const EOPNOTSUPP = errno.EOPNOTSUPP as number
 export function toNetSocket(sock: SocketLike, options?: { allowHalfOpen?: boolean }): NetSocket {
   v.options(options)
   if (sock.fileno() < 0) throw errnoError(EBADF, 'toNetSocket')
+  // Node's `fd` is a C runtime descriptor on Windows, never a Winsock handle: it cannot adopt one.
+  if (process.platform === 'win32') throw errnoError(EOPNOTSUPP, 'toNetSocket')
   // Node takes TCP and Unix stream sockets only (else ERR_INVALID_FD_TYPE after detach).
   const family = sock.family === AF_INET || sock.family === AF_INET6 || sock.family === AF_UNIX
   if (!family || sock.type !== SOCK_STREAM) throw errnoError(EOPNOTSUPP, 'toNetSocket')

@@ -324,7 +324,8 @@ export class SyncSocket {
    * closes it when the net.Socket is destroyed; this Socket acts as detached afterwards
    * (`fileno()` -1). TLS goes on top: `tls.connect({ socket: sock.toNetSocket(), ... })`.
    * A listening socket goes to `server.listen({ fd: sock.detach() }, backlog)` instead.
-   * @throws {SocketError} `EBADF` (closed), `EOPNOTSUPP` (not a TCP or AF_UNIX stream), `EINVAL`
+   * @throws {SocketError} `EBADF` (closed), `EOPNOTSUPP` (not a TCP or AF_UNIX stream, or on
+   * Windows, where Node takes C runtime descriptors only, never a Winsock handle), `EINVAL`
    * (listening); the socket then stays open and yours.
    */
   toNetSocket(options?: { allowHalfOpen?: boolean }): NetSocket {

@@ -2,14 +2,8 @@
 //! the ones it lacks, and the EOPNOTSUPP of what it has not. Real loopback
 //! sockets, as the Unix suites; empty on Unix.
 //!
-//! On Linux, under wine, with the environment `node scripts/windows-toolchain.mjs`
-//! prints (its PATH for `zig`, its WINEPREFIX):
-//!
-//! ```text
-//! cargo zigbuild --target x86_64-pc-windows-gnu -p bsd-sockets-core --test windows
-//! WINEPREFIX=... WINEDEBUG=-all /usr/lib/wine/wine64 \
-//!     target/x86_64-pc-windows-gnu/debug/deps/windows-<hash>.exe > out.txt < /dev/null
-//! ```
+//! On Linux they run under wine with `npm run test:windows` (scripts/test-windows.mjs
+//! builds every core test for x86_64-pc-windows-gnu and runs each executable).
 //!
 //! (wine 8 has no AF_UNIX sockets: that test says so and passes.)
 #![cfg(windows)]

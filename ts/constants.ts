@@ -1,8 +1,9 @@
 // Socket, poll and getaddrinfo constants by name, with this platform's values: the addon
-// reads them from libc (crates/node/src/constants.rs), nothing here is a typed number.
-// The names are Python's (socket's integer constants and select's POLL*) where the libc
-// crate has them; __test__/constants.test.ts says why each other Python name is missing.
-// Names every Unix has are `number`; platform-only names are `number | undefined`.
+// reads them from libc or Winsock's headers (crates/node/src/constants.rs), nothing here is
+// a typed number. The names are Python's (socket's integer constants and select's POLL*)
+// where those crates have them; __test__/constants.test.ts says why each other Python name
+// is missing. Names every supported platform has are `number`; the others are
+// `number | undefined`.
 import { constants as osConstants } from 'node:os'
 import { native } from './binding.js'
 

@@ -1,11 +1,12 @@
 // Socket options (setsockopt/getsockopt) and addresses (getsockname/getpeername), on real sockets.
-import { constants, endianness } from 'node:os'
+import { endianness } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  errno,
   IPPROTO_IPV6,
   IPPROTO_TCP,
   IPV6_V6ONLY,
@@ -26,7 +27,7 @@ import {
   socketpair,
   TCP_NODELAY,
 } from '../ts/index.js'
-import { closeTracked, hasIPv6, tmpUnixPath, track } from './helpers.js'
+import { closeTracked, errname, hasIPv6, tmpUnixPath, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -53,8 +54,8 @@ function expectErrno(fn: () => unknown, code: string, syscall?: string): SocketE
   }
   expect(caught).toBeInstanceOf(SocketError)
   const err = caught as SocketError
-  expect(err.code).toBe(code)
-  expect(err.errno).toBe(constants.errno[code as keyof typeof constants.errno])
+  expect(err.code).toBe(errname(code))
+  expect(err.errno).toBe(errno[code])
   if (syscall !== undefined) expect(err.syscall).toBe(syscall)
   return err
 }

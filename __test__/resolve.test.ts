@@ -1,6 +1,5 @@
 // getaddrinfo, createConnection, createServer: loopback names and addresses only.
 import { existsSync, readFileSync } from 'node:fs'
-import { constants } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
@@ -12,6 +11,7 @@ import {
   ConnectionRefusedError,
   createConnection,
   createServer,
+  errno,
   GaiError,
   getaddrinfo,
   getnameinfo,
@@ -32,7 +32,7 @@ import {
   setdefaulttimeout,
   socket,
 } from '../ts/index.js'
-import { closeTracked, hasIPv6, python, track } from './helpers.js'
+import { closeTracked, errname, hasIPv6, python, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -366,8 +366,8 @@ describe('createConnection', () => {
     }
     expect(caught).toBeInstanceOf(ConnectionRefusedError)
     const err = caught as ConnectionRefusedError
-    expect(err.code).toBe('ECONNREFUSED')
-    expect(err.errno).toBe(constants.errno.ECONNREFUSED)
+    expect(err.code).toBe(errname('ECONNREFUSED'))
+    expect(err.errno).toBe(errno.ECONNREFUSED)
     expect(err.syscall).toBe('connect')
     expect(err.address).toBe('127.0.0.1')
     expect(err.port).toBe(port)
@@ -423,7 +423,7 @@ describe('createServer', () => {
     } catch (e) {
       caught = e
     }
-    expect((caught as { code?: string }).code).toBe('EADDRINUSE')
+    expect((caught as { code?: string }).code).toBe(errname('EADDRINUSE'))
   })
 
   it.skipIf(!hasIPv6)('AF_INET6 on ::1 is IPv6-only', () => {

@@ -1,9 +1,9 @@
 // select(): Python's select.select on poll(2), with real sockets and raw fds.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
-import { constants } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
+  errno,
   MSG_OOB,
   SOCK_STREAM,
   type Socket,
@@ -12,7 +12,7 @@ import {
   socket,
   socketpair,
 } from '../ts/index.js'
-import { closeTracked, track } from './helpers.js'
+import { closeTracked, errname, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -40,8 +40,8 @@ function expectEBADF(fn: () => unknown): void {
     caught = e
   }
   expect(caught).toBeInstanceOf(SocketError)
-  expect((caught as SocketError).code).toBe('EBADF')
-  expect((caught as SocketError).errno).toBe(constants.errno.EBADF)
+  expect((caught as SocketError).code).toBe(errname('EBADF'))
+  expect((caught as SocketError).errno).toBe(errno.EBADF)
   expect((caught as SocketError).syscall).toBe('select')
 }
 

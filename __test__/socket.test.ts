@@ -26,6 +26,7 @@ import {
 import {
   closeTracked,
   connectedPair,
+  errname,
   fdFlags,
   hasIPv6,
   listener,
@@ -46,7 +47,7 @@ function expectErrno(fn: () => unknown, code: string, syscall?: string): SocketE
   }
   expect(caught).toBeInstanceOf(SocketError)
   const err = caught as SocketError
-  expect(err.code).toBe(code)
+  expect(err.code).toBe(errname(code))
   expect(err.errno).toBe(errno[code])
   if (syscall !== undefined) expect(err.syscall).toBe(syscall)
   else expect(err.syscall).toMatch(/^[a-z]+$/)

@@ -5,7 +5,6 @@
 // an event (a byte count, a callback), never for a time.
 import { execFile, spawnSync } from 'node:child_process'
 import { existsSync, lstatSync } from 'node:fs'
-import { constants } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
@@ -14,6 +13,7 @@ import {
   type DatagramProtocol,
   type DatagramTransport,
   type ExceptionContext,
+  errno,
   fromfd,
   loop,
   type Protocol,
@@ -33,6 +33,7 @@ import {
 import {
   closeTracked,
   DIST,
+  errname,
   openFdCount,
   python,
   runWorker,
@@ -296,8 +297,8 @@ print('done')
     await p.cond.until(() => p.errors.length > 0)
     const err = p.errors[0] as SocketError
     expect(err).toBeInstanceOf(ConnectionRefusedError)
-    expect(err.code).toBe('ECONNREFUSED')
-    expect(err.errno).toBe(constants.errno.ECONNREFUSED)
+    expect(err.code).toBe(errname('ECONNREFUSED'))
+    expect(err.errno).toBe(errno.ECONNREFUSED)
     // The endpoint lives on: an error is not the end of a datagram endpoint.
     expect(t.isClosing()).toBe(false)
     expect(p.lostWith).toEqual([])

@@ -11,7 +11,7 @@ import {
   SocketError,
   socket,
 } from '../ts/index.js'
-import { abstractName, closeTracked, tmpUnixPath, track } from './helpers.js'
+import { abstractName, closeTracked, errname, tmpUnixPath, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -83,7 +83,7 @@ describe('createServer(path)', () => {
       }
     })()
     expect(err).toBeInstanceOf(SocketError)
-    expect((err as SocketError).code).toBe('EADDRINUSE')
+    expect((err as SocketError).code).toBe(errname('EADDRINUSE'))
     expect(lstatSync(plain).isFile()).toBe(true)
   })
 

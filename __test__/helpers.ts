@@ -27,7 +27,8 @@
 // - `hasIPv6`: whether ::1 can be bound here (for `it.skipIf(!hasIPv6)`).
 // - `hasUnixStream` / `hasUnixDgram`: whether an AF_UNIX SOCK_STREAM / SOCK_DGRAM socket can
 //   be created here (not under wine 8, which has no AF_UNIX); `hasPython`: whether python3
-//   runs. Probed once, for `it.skipIf(!hasX)` / `describe.skipIf(!hasX)`.
+//   runs; `hasMsg`: whether recvmsg / sendmsg exist (not on Windows); `hasTcpInfo`: whether
+//   `tcpInfo()` works (Linux). Probed once, for `it.skipIf(!hasX)` / `describe.skipIf(!hasX)`.
 // - `errname(posix)`: the platform's name of a POSIX errno name, as a SocketError's `code`
 //   carries it: 'ECONNREFUSED' on Unix, 'WSAECONNREFUSED' on Windows (names Winsock lacks,
 //   such as 'EEXIST', stay as they are).
@@ -186,6 +187,33 @@ export const hasUnixStream: boolean = canCreate(AF_UNIX, SOCK_STREAM)
 /** Whether AF_UNIX datagram sockets exist here (Windows has none). */
 export const hasUnixDgram: boolean = canCreate(AF_UNIX, SOCK_DGRAM)
 
+/** Whether recvmsg / sendmsg exist here (Windows: EOPNOTSUPP), probed on a UDP socket. */
+export const hasMsg: boolean = (() => {
+  const s = socket(AF_INET, SOCK_DGRAM)
+  try {
+    s.setblocking(false)
+    s.recvmsg(1)
+    return true
+  } catch (e) {
+    return (e as { code?: string }).code !== errname('EOPNOTSUPP')
+  } finally {
+    s.close()
+  }
+})()
+
+/** Whether `tcpInfo()` works here (Linux's TCP_INFO; Windows: EOPNOTSUPP). */
+export const hasTcpInfo: boolean = (() => {
+  const s = socket(AF_INET, SOCK_STREAM)
+  try {
+    s.tcpInfo()
+    return true
+  } catch {
+    return false
+  } finally {
+    s.close()
+  }
+})()
+
 /** Whether `python3` runs here (the peer of the interop tests). */
 export const hasPython: boolean = (() => {
   try {
@@ -212,6 +240,21 @@ export function errname(posix: string): string {
 export function errnoName(n: number): string {
   return native.errnoName(n) ?? String(n)
 }
+
+/**
+ * A `struct linger { l_onoff, l_linger }` for SO_LINGER: two ints on Unix, two u_shorts on
+ * Windows (4 bytes there).
+ */
+export function linger(onoff: number, seconds: number): Buffer {
+  const Fields = process.platform === 'win32' ? Uint16Array : Int32Array
+  return Buffer.from(new Fields([onoff, seconds]).buffer)
+}
+
+/**
+ * The POSIX name of a non-blocking connect's "in progress": EINPROGRESS, but Winsock answers
+ * WSAEWOULDBLOCK (Python's connect_ex gives 10035 there too).
+ */
+export const CONNECT_PENDING = process.platform === 'win32' ? 'EWOULDBLOCK' : 'EINPROGRESS'
 
 /** A `struct timeval` (two native-endian 64-bit fields) for SO_RCVTIMEO / SO_SNDTIMEO. */
 export function timeval(seconds: number): Buffer {
@@ -276,10 +319,17 @@ export function python(
   })
 }
 
-/** How many fds this process has open (Linux /proc), for leak checks. */
-/** Whether `openFdCount()` works here: a capability (/proc), not a platform name. */
-export const canCountFds = existsSync('/proc/self/fd')
+/**
+ * Whether this process's fds are in /proc (Linux): for `openFdCount()`, `fdFlags()` and
+ * /proc/self/fd checks. Windows Node under wine sees Linux's /proc through drive Z:, but what
+ * it shows is wine's own process, not this process's Windows handles.
+ */
+export const hasProcFds = process.platform !== 'win32' && existsSync('/proc/self/fdinfo')
 
+/** Whether `openFdCount()` works here: a capability (/proc), not a platform name. */
+export const canCountFds = hasProcFds
+
+/** How many fds this process has open (Linux /proc), for leak checks. */
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length
 }

@@ -20,7 +20,7 @@ import {
   SocketError,
   socket,
 } from '../ts/index.js'
-import { canCountFds, closeTracked, errname, openFdCount, track } from './helpers.js'
+import { canCountFds, closeTracked, errname, hasPython, openFdCount, track } from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -211,7 +211,7 @@ for _, s in conns:
 print(json.dumps({"held": held, "failed": failed, "mismatched": mismatched, "bytes": total}))
 `
 
-describe('load', () => {
+describe.skipIf(!hasPython)('load', () => {
   const limit = nofileLimit()
   it.skipIf(limit < CONNECTIONS + 500)(
     `${CONNECTIONS} concurrent connections on the async echo server: every byte echoed (skipped if RLIMIT_NOFILE < ${CONNECTIONS + 500})`,
@@ -279,7 +279,7 @@ async function served(address: [string, number], trailer = ''): Promise<void> {
   c.close()
 }
 
-describe('faults', () => {
+describe.skipIf(!hasPython)('faults', () => {
   it('a flood of 2,000 connects against listen(8), half of them reset: the server serves after', async () => {
     const before = fdCount()
     const server = echoServer(8, '.')

@@ -18,7 +18,15 @@ import {
   socketpair,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, connectedPair, errname, listener, track } from './helpers.js'
+import {
+  CONNECT_PENDING,
+  closeTracked,
+  connectedPair,
+  errname,
+  hasUnixStream,
+  listener,
+  track,
+} from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -89,7 +97,9 @@ describe('mode switches', () => {
     expect(d.gettimeout()).toBe(1.5)
     b.setblocking(false)
     const adopted = track(fromfd(b.detach()))
-    expect(adopted.gettimeout()).toBe(0)
+    // Windows: Winsock cannot say whether a socket is non-blocking (FIONBIO only sets it), so
+    // fromfd() cannot read the mode back there.
+    if (process.platform !== 'win32') expect(adopted.gettimeout()).toBe(0)
   })
 })
 
@@ -103,7 +113,7 @@ describe('non-blocking', () => {
     expect(err.code).toBe(errname('EAGAIN'))
     expect(err.errno).toBe(errno.EAGAIN)
     expect(err.syscall).toBe('recv')
-    expect(err.message).toBe('recv EAGAIN')
+    expect(err.message).toBe(`recv ${errname('EAGAIN')}`)
   })
 
   it('recvInto / recvfrom with nothing to read throw EAGAIN too', () => {
@@ -162,11 +172,11 @@ describe('non-blocking', () => {
     c.setblocking(false)
     const err = thrown(() => c.connect(l.getsockname()))
     expect(err).toBeInstanceOf(BlockingIOError)
-    expect(err.code).toBe(errname('EINPROGRESS'))
-    expect(err.errno).toBe(errno.EINPROGRESS)
+    expect(err.code).toBe(errname(CONNECT_PENDING))
+    expect(err.errno).toBe(errno[CONNECT_PENDING])
     expect(err.syscall).toBe('connect')
     const [host, port] = l.getsockname() as [string, number]
-    expect(err.message).toBe(`connect EINPROGRESS ${host}:${port}`)
+    expect(err.message).toBe(`connect ${errname(CONNECT_PENDING)} ${host}:${port}`)
     expect(err.address).toBe(host)
     expect(err.port).toBe(port)
 
@@ -185,7 +195,7 @@ describe('non-blocking', () => {
     const l = listener()
     const c = track(socket())
     c.setblocking(false)
-    expect(c.connectEx(l.getsockname())).toBe(errno.EINPROGRESS)
+    expect(c.connectEx(l.getsockname())).toBe(errno[CONNECT_PENDING])
     expect(select([], [c], [], 5)[1]).toEqual([c])
     expect([0, errno.EISCONN]).toContain(c.connectEx(l.getsockname()))
     // Once connected, Linux answers EISCONN from then on.
@@ -193,13 +203,16 @@ describe('non-blocking', () => {
     expect(c.getsockopt(SOL_SOCKET, SO_ERROR)).toBe(0)
   })
 
-  it('a non-blocking AF_UNIX connect to a listening path completes at once', () => {
-    const l = listener(AF_UNIX)
-    const c = track(socket(AF_UNIX))
-    c.setblocking(false)
-    expect(c.connectEx(l.getsockname())).toBe(0)
-    expect(c.getpeername()).toBe(l.getsockname())
-  })
+  it.skipIf(!hasUnixStream)(
+    'a non-blocking AF_UNIX connect to a listening path completes at once',
+    () => {
+      const l = listener(AF_UNIX)
+      const c = track(socket(AF_UNIX))
+      c.setblocking(false)
+      expect(c.connectEx(l.getsockname())).toBe(0)
+      expect(c.getpeername()).toBe(l.getsockname())
+    },
+  )
 })
 
 describe('timed', () => {
@@ -212,7 +225,7 @@ describe('timed', () => {
     expect(err.code).toBe(errname('ETIMEDOUT'))
     expect(err.errno).toBe(errno.ETIMEDOUT)
     expect(err.syscall).toBe('recv')
-    expect(err.message).toBe('recv ETIMEDOUT')
+    expect(err.message).toBe(`recv ${errname('ETIMEDOUT')}`)
     // The socket is still usable afterwards, and still timed.
     expect(server.gettimeout()).toBe(0.05)
   })

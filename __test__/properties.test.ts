@@ -5,7 +5,7 @@
 //
 // Nothing here can block: the sockets are non-blocking, valid timeouts are 0, async calls are
 // ended by closing their socket, and hosts are numeric (no DNS), ports a known-closed one.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -40,7 +40,7 @@ import {
   socketpair,
   TCP_NODELAY,
 } from '../ts/index.js'
-import { errname, hasIPv6, openFdCount } from './helpers.js'
+import { canCountFds, errname, hasIPv6, openFdCount } from './helpers.js'
 
 // Bad input is the point of this file.
 // biome-ignore lint/suspicious/noExplicitAny: calling the API with values its types forbid
@@ -235,7 +235,7 @@ beforeAll(() => {
   ;[a, b] = socketpair()
   a.setblocking(false)
   b.setblocking(false)
-  if (existsSync('/proc/self/fd')) fdsBefore = openFdCount()
+  if (canCountFds) fdsBefore = openFdCount()
   rssBefore = process.memoryUsage().rss
   process.on('warning', onWarning)
 })

@@ -34,6 +34,7 @@ import {
   closeTracked,
   DIST,
   errname,
+  hasPython,
   openFdCount,
   python,
   runWorker,
@@ -206,12 +207,14 @@ async function echoOnce(port: number, msg: string): Promise<void> {
 }
 
 describe('datagram endpoints (loop.createDatagramEndpoint)', () => {
-  it('echoes for a Python UDP client: sendto with the address it came from', async () => {
-    const p = new Datagrams(true)
-    const t = await endpoint(p, { localAddr: ['127.0.0.1', 0] })
-    const [, port] = t.getExtraInfo('sockname') as [string, number]
-    const r = await python(
-      `
+  it.skipIf(!hasPython)(
+    'echoes for a Python UDP client: sendto with the address it came from',
+    async () => {
+      const p = new Datagrams(true)
+      const t = await endpoint(p, { localAddr: ['127.0.0.1', 0] })
+      const [, port] = t.getExtraInfo('sockname') as [string, number]
+      const r = await python(
+        `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(5)
@@ -225,23 +228,26 @@ for i in range(50):
     ok += d == msg and a == to
 print(ok, s.getsockname()[1])
 `,
-      [port],
-    )
-    const [ok, pyPort] = r.stdout.trim().split(' ').map(Number)
-    expect(r.stderr).toBe('')
-    expect(ok).toBe(50)
-    expect(p.got.map(([, a]) => a)).toEqual(Array(50).fill(['127.0.0.1', pyPort]))
-    expect(p.got.map(([d]) => d.length)).toEqual(
-      Array.from({ length: 50 }, (_, i) => `${i}:`.length * (i * 20 + 1)),
-    )
-  })
+        [port],
+      )
+      const [ok, pyPort] = r.stdout.trim().split(' ').map(Number)
+      expect(r.stderr).toBe('')
+      expect(ok).toBe(50)
+      expect(p.got.map(([, a]) => a)).toEqual(Array(50).fill(['127.0.0.1', pyPort]))
+      expect(p.got.map(([d]) => d.length)).toEqual(
+        Array.from({ length: 50 }, (_, i) => `${i}:`.length * (i * 20 + 1)),
+      )
+    },
+  )
 
-  it('a connected endpoint sends with no address to a Python echo peer and hears its replies', async () => {
-    // The peer's socket is made here and handed over as its fd 3, so its address is known.
-    const u = udp()
-    const peerAddr = u.getsockname()
-    const py = python(
-      `
+  it.skipIf(!hasPython)(
+    'a connected endpoint sends with no address to a Python echo peer and hears its replies',
+    async () => {
+      // The peer's socket is made here and handed over as its fd 3, so its address is known.
+      const u = udp()
+      const peerAddr = u.getsockname()
+      const py = python(
+        `
 import socket, sys
 s = socket.socket(fileno=3)
 s.settimeout(5)
@@ -250,24 +256,25 @@ for _ in range(int(sys.argv[1])):
     s.sendto(d.upper(), a)
 print('done')
 `,
-      [20],
-      { fds: [u.fileno()] },
-    )
-    u.close() // the child has its own copy
-    const p = new Datagrams()
-    const t = await endpoint(p, { remoteAddr: peerAddr })
-    expect(t.getExtraInfo('peername')).toEqual(peerAddr)
-    const msgs = Array.from({ length: 20 }, (_, i) => `datagram ${i} `.repeat(i + 1))
-    // One at a time: the peer is single-threaded, and UDP may drop what no buffer holds.
-    for (const [i, m] of msgs.entries()) {
-      t.sendto(m)
-      await p.waitFor(i + 1)
-    }
-    expect((await py).stdout).toBe('done\n')
-    expect(p.got.map(([d]) => d.toString())).toEqual(msgs.map((m) => m.toUpperCase()))
-    expect(p.got.map(([, a]) => a)).toEqual(Array(20).fill(peerAddr))
-    expect(p.errors).toEqual([])
-  })
+        [20],
+        { fds: [u.fileno()] },
+      )
+      u.close() // the child has its own copy
+      const p = new Datagrams()
+      const t = await endpoint(p, { remoteAddr: peerAddr })
+      expect(t.getExtraInfo('peername')).toEqual(peerAddr)
+      const msgs = Array.from({ length: 20 }, (_, i) => `datagram ${i} `.repeat(i + 1))
+      // One at a time: the peer is single-threaded, and UDP may drop what no buffer holds.
+      for (const [i, m] of msgs.entries()) {
+        t.sendto(m)
+        await p.waitFor(i + 1)
+      }
+      expect((await py).stdout).toBe('done\n')
+      expect(p.got.map(([d]) => d.toString())).toEqual(msgs.map((m) => m.toUpperCase()))
+      expect(p.got.map(([, a]) => a)).toEqual(Array(20).fill(peerAddr))
+      expect(p.errors).toEqual([])
+    },
+  )
 
   it('many datagrams sent in one turn arrive in order, each with its sender (batched reads)', async () => {
     const p = new Datagrams()
@@ -593,12 +600,14 @@ t.write('from a worker')
 })
 
 describe('Python and curl as peers', () => {
-  it('a transport client to a Python server: writelines, writeEof, the reply, then EOF', async () => {
-    const srv = track(socket(AF_INET, SOCK_STREAM))
-    srv.bind(['127.0.0.1', 0])
-    srv.listen(1)
-    const py = python(
-      `
+  it.skipIf(!hasPython)(
+    'a transport client to a Python server: writelines, writeEof, the reply, then EOF',
+    async () => {
+      const srv = track(socket(AF_INET, SOCK_STREAM))
+      srv.bind(['127.0.0.1', 0])
+      srv.listen(1)
+      const py = python(
+        `
 import socket
 srv = socket.socket(fileno=3)
 srv.settimeout(5)
@@ -613,39 +622,42 @@ c.sendall(got.upper())
 c.close()
 print(len(got))
 `,
-      [],
-      { fds: [srv.fileno()] },
-    )
-    const c = new Peer()
-    c.keepOpen = true
-    const [t] = await loop.createConnection(() => c, '127.0.0.1', srv.getsockname()[1] as number)
-    open.push(t)
-    const parts = Array.from({ length: 100 }, (_, i) => `part ${i};`.repeat(50))
-    t.writelines(parts)
-    t.writeEof()
-    expect(await c.lost()).toBe(null)
-    expect(c.received().toString()).toBe(parts.join('').toUpperCase())
-    expect(c.events).toEqual(['made', 'eof', 'lost'])
-    expect((await py).stdout.trim()).toBe(String(parts.join('').length))
-  })
+        [],
+        { fds: [srv.fileno()] },
+      )
+      const c = new Peer()
+      c.keepOpen = true
+      const [t] = await loop.createConnection(() => c, '127.0.0.1', srv.getsockname()[1] as number)
+      open.push(t)
+      const parts = Array.from({ length: 100 }, (_, i) => `part ${i};`.repeat(50))
+      t.writelines(parts)
+      t.writeEof()
+      expect(await c.lost()).toBe(null)
+      expect(c.received().toString()).toBe(parts.join('').toUpperCase())
+      expect(c.events).toEqual(['made', 'eof', 'lost'])
+      expect((await py).stdout.trim()).toBe(String(parts.join('').length))
+    },
+  )
 
-  it('Python asyncio as the client: pipelined lines, each answered in order', async () => {
-    /** Answers each line `n` with `2n`. */
-    class Doubler implements Protocol {
-      t!: Transport
-      pending = ''
-      connectionMade(t: Transport): void {
-        this.t = t
+  it.skipIf(!hasPython)(
+    'Python asyncio as the client: pipelined lines, each answered in order',
+    async () => {
+      /** Answers each line `n` with `2n`. */
+      class Doubler implements Protocol {
+        t!: Transport
+        pending = ''
+        connectionMade(t: Transport): void {
+          this.t = t
+        }
+        dataReceived(data: Buffer): void {
+          const lines = (this.pending + data.toString()).split('\n')
+          this.pending = lines.pop() as string
+          this.t.write(lines.map((l) => `${2 * Number(l)}\n`).join(''))
+        }
       }
-      dataReceived(data: Buffer): void {
-        const lines = (this.pending + data.toString()).split('\n')
-        this.pending = lines.pop() as string
-        this.t.write(lines.map((l) => `${2 * Number(l)}\n`).join(''))
-      }
-    }
-    const [, port] = await serve(() => new Doubler())
-    const r = await python(
-      `
+      const [, port] = await serve(() => new Doubler())
+      const r = await python(
+        `
 import asyncio, sys
 async def main():
     r, w = await asyncio.open_connection('127.0.0.1', int(sys.argv[1]))
@@ -659,11 +671,12 @@ async def main():
     w.close()
 asyncio.run(main())
 `,
-      [port],
-    )
-    expect(r.stderr).toBe('')
-    expect(r.stdout).toBe("5000 b''\n")
-  })
+        [port],
+      )
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toBe("5000 b''\n")
+    },
+  )
 
   /** A tiny HTTP/1.1 keep-alive responder: answers each request head with `hello <path>`. */
   class Http implements Protocol {

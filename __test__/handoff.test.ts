@@ -38,6 +38,7 @@ import {
   TCP_NODELAY,
 } from '../ts/index.js'
 import {
+  canCountFds,
   closeTracked,
   connectedPair,
   DIST,
@@ -323,7 +324,8 @@ describe.skipIf(!linux)('toNetSocket()', () => {
   })
 
   it('Node closes the fd exactly once: fd count back to baseline, our close() harmless', async () => {
-    const before = openFdCount()
+    // Counted where this process's fds are in /proc (not on Windows).
+    const before = canCountFds ? openFdCount() : 0
     for (let i = 0; i < 20; i++) {
       const [a, b] = socketpair()
       const ns = a.toNetSocket()
@@ -331,7 +333,7 @@ describe.skipIf(!linux)('toNetSocket()', () => {
       a.close() // detached: no second close(2) of a number that may be reused
       b.close()
     }
-    expect(openFdCount()).toBe(before)
+    if (canCountFds) expect(openFdCount()).toBe(before)
   })
 
   it('refuses what Node cannot take, before detaching: EBADF, EOPNOTSUPP, EINVAL, TypeError', () => {

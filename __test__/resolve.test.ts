@@ -65,13 +65,27 @@ function listen(): [Socket, number] {
 /** The port a socket is bound to. */
 const portOf = (s: Socket): number => (s.getsockname() as [string, number])[1]
 
+/**
+ * The protocol getaddrinfo gives for SOCK_STREAM: IPPROTO_TCP; Winsock's (wine 8's at least)
+ * leaves it 0 when only the type is asked for, so on Windows `got` may be either.
+ */
+function tcpProto(got: unknown): number {
+  if (process.platform === 'win32') {
+    expect([0, IPPROTO_TCP]).toContain(got)
+    return got as number
+  }
+  return IPPROTO_TCP
+}
+
 describe('getaddrinfo', () => {
   it('a numeric IPv4 host: [family, type, proto, canonname, address]', () => {
     const res = getaddrinfo('127.0.0.1', 80, AF_INET, SOCK_STREAM)
-    expect(res).toEqual([[AF_INET, SOCK_STREAM, IPPROTO_TCP, '', ['127.0.0.1', 80]]])
+    const proto = tcpProto(res[0]?.[2])
+    expect(res).toEqual([[AF_INET, SOCK_STREAM, proto, '', ['127.0.0.1', 80]]])
   })
 
-  it('every socket type when none is asked for', () => {
+  // Windows: Winsock's getaddrinfo gives one entry of type 0 when no type is asked for.
+  it.skipIf(process.platform === 'win32')('every socket type when none is asked for', () => {
     const res = getaddrinfo('127.0.0.1', 53, AF_INET)
     const types = res.map((r) => r[1])
     expect(types).toContain(SOCK_STREAM)
@@ -83,7 +97,8 @@ describe('getaddrinfo', () => {
 
   it.skipIf(!hasIPv6)('a numeric IPv6 host: [host, port, flowinfo, scopeId]', () => {
     const res = getaddrinfo('::1', 8080, AF_INET6, SOCK_STREAM)
-    expect(res).toEqual([[AF_INET6, SOCK_STREAM, IPPROTO_TCP, '', ['::1', 8080, 0, 0]]])
+    const proto = tcpProto(res[0]?.[2])
+    expect(res).toEqual([[AF_INET6, SOCK_STREAM, proto, '', ['::1', 8080, 0, 0]]])
   })
 
   it('a port given as a numeric string', () => {
@@ -135,7 +150,8 @@ describe('getaddrinfo', () => {
       expect(address).toEqual(family === AF_INET ? ['0.0.0.0', 80] : ['::', 80, 0, 0])
     }
     const v4 = getaddrinfo(null, 80, AF_INET, SOCK_STREAM, 0, AI_PASSIVE)
-    expect(v4).toEqual([[AF_INET, SOCK_STREAM, IPPROTO_TCP, '', ['0.0.0.0', 80]]])
+    const proto = tcpProto(v4[0]?.[2])
+    expect(v4).toEqual([[AF_INET, SOCK_STREAM, proto, '', ['0.0.0.0', 80]]])
   })
 
   it('no host without AI_PASSIVE gives loopback', () => {
@@ -222,6 +238,8 @@ print(json.dumps([list(socket.getnameinfo(tuple(a), f)) for a, f in json.loads(i
       [() => getnameinfo(['localhost', 80], NUMERIC), 'EAI_NONAME'],
       [() => getnameinfo(['127.0.0.1', 80], 1 << 24), 'EAI_BADFLAGS'],
     ] as const) {
+      // Windows: Winsock's getnameinfo ignores unknown flags.
+      if (process.platform === 'win32' && code === 'EAI_BADFLAGS') continue
       try {
         call()
         expect.unreachable()

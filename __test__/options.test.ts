@@ -221,12 +221,17 @@ describe('raw-bytes options', () => {
     expect(s.getsockopt(SOL_SOCKET, SO_LINGER, 8)).toEqual(linger(1, 7))
   })
 
-  it('a buflen larger than the option gives only the bytes the kernel wrote', () => {
-    const s = track(socket(AF_INET, SOCK_STREAM))
-    const raw = s.getsockopt(SOL_SOCKET, SO_TYPE, 64)
-    expect(raw.length).toBe(4)
-    expect(endianness() === 'LE' ? raw.readInt32LE(0) : raw.readInt32BE(0)).toBe(SOCK_STREAM)
-  })
+  // Windows: Winsock reports its own lengths (wine 8: SO_TYPE keeps the buffer's 64 bytes,
+  // SO_KEEPALIVE gives 1 byte).
+  it.skipIf(process.platform === 'win32')(
+    'a buflen larger than the option gives only the bytes the kernel wrote',
+    () => {
+      const s = track(socket(AF_INET, SOCK_STREAM))
+      const raw = s.getsockopt(SOL_SOCKET, SO_TYPE, 64)
+      expect(raw.length).toBe(4)
+      expect(endianness() === 'LE' ? raw.readInt32LE(0) : raw.readInt32BE(0)).toBe(SOCK_STREAM)
+    },
+  )
 
   // Windows: Winsock refuses a buffer shorter than struct linger (WSAEFAULT).
   it.skipIf(process.platform === 'win32')('a buflen smaller than the option truncates it', () => {
@@ -241,13 +246,18 @@ describe('raw-bytes options', () => {
     expect(s.getsockopt(SOL_SOCKET, SO_RCVBUF)).toBeGreaterThanOrEqual(12345)
   })
 
-  it('an int option read with a buflen gives its bytes', () => {
-    const s = track(socket(AF_INET, SOCK_STREAM))
-    s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1)
-    const raw = s.getsockopt(SOL_SOCKET, SO_KEEPALIVE, 4)
-    expect(raw.length).toBe(4)
-    expect(endianness() === 'LE' ? raw.readInt32LE(0) : raw.readInt32BE(0)).not.toBe(0)
-  })
+  // Windows: Winsock reports its own lengths (wine 8: SO_TYPE keeps the buffer's 64 bytes,
+  // SO_KEEPALIVE gives 1 byte).
+  it.skipIf(process.platform === 'win32')(
+    'an int option read with a buflen gives its bytes',
+    () => {
+      const s = track(socket(AF_INET, SOCK_STREAM))
+      s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1)
+      const raw = s.getsockopt(SOL_SOCKET, SO_KEEPALIVE, 4)
+      expect(raw.length).toBe(4)
+      expect(endianness() === 'LE' ? raw.readInt32LE(0) : raw.readInt32BE(0)).not.toBe(0)
+    },
+  )
 })
 
 describe('read-only options', () => {

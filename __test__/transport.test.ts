@@ -323,56 +323,46 @@ describe('serving a socket a watching Poller holds', () => {
 })
 
 describe('writing', () => {
-  // Windows: times out: after the reader resumes, the 8 MiB never arrives whole; a suspected bug
-  // of the transport's write buffering / readiness there, not yet understood.
-  it.skipIf(process.platform === 'win32')(
-    'buffers what the kernel refuses; pauseWriting / resumeWriting; nothing lost',
-    async () => {
-      const [c, server] = await recorderPair()
-      server.transport.pauseReading() // the peer stops reading: the kernel buffers fill
-      const data = Buffer.alloc(8 << 20)
-      for (let i = 0; i < data.length; i++) data[i] = i % 251
-      c.transport.setWriteBufferLimits(1 << 20)
-      expect(c.transport.getWriteBufferLimits()).toEqual([1 << 18, 1 << 20])
-      for (let off = 0; off < data.length; off += 65536)
-        c.transport.write(data.subarray(off, off + 65536))
-      expect(c.transport.getWriteBufferSize()).toBeGreaterThan(1 << 20)
-      expect(c.events).toContain('pause')
-      // The transport copied what it kept: reusing the caller's buffer changes nothing.
-      const copy = Buffer.from(data)
-      data.fill(0)
-      server.transport.resumeReading()
-      await server.waitFor(copy.length)
-      expect(server.received.equals(copy)).toBe(true)
-      expect(c.events).toContain('resume')
-      expect(c.transport.getWriteBufferSize()).toBe(0)
-    },
-  )
+  it('buffers what the kernel refuses; pauseWriting / resumeWriting; nothing lost', async () => {
+    const [c, server] = await recorderPair()
+    server.transport.pauseReading() // the peer stops reading: the kernel buffers fill
+    const data = Buffer.alloc(8 << 20)
+    for (let i = 0; i < data.length; i++) data[i] = i % 251
+    c.transport.setWriteBufferLimits(1 << 20)
+    expect(c.transport.getWriteBufferLimits()).toEqual([1 << 18, 1 << 20])
+    for (let off = 0; off < data.length; off += 65536)
+      c.transport.write(data.subarray(off, off + 65536))
+    expect(c.transport.getWriteBufferSize()).toBeGreaterThan(1 << 20)
+    expect(c.events).toContain('pause')
+    // The transport copied what it kept: reusing the caller's buffer changes nothing.
+    const copy = Buffer.from(data)
+    data.fill(0)
+    server.transport.resumeReading()
+    await server.waitFor(copy.length)
+    expect(server.received.equals(copy)).toBe(true)
+    expect(c.events).toContain('resume')
+    expect(c.transport.getWriteBufferSize()).toBe(0)
+  })
 
-  // Windows: times out: after the reader resumes, the data never arrives whole; a suspected bug
-  // of the transport's write buffering / readiness there, not yet understood.
-  it.skipIf(process.platform === 'win32')(
-    'strings go out as UTF-8 whole, also when the kernel takes only part of one',
-    async () => {
-      const [c, server] = await recorderPair()
-      server.transport.pauseReading()
-      // 4,000 units of 1-, 2- and 4-byte characters each, until the kernel refuses some.
-      const piece = 'aé😀'.repeat(1000)
-      const sent: string[] = []
-      while (c.transport.getWriteBufferSize() === 0) {
-        c.transport.write(piece)
-        sent.push(piece)
-      }
-      c.transport.write('') // nothing, and no harm
-      c.transport.write('end')
-      sent.push('end')
-      expect(() => c.transport.write('\uD800')).toThrow(TypeError)
-      server.transport.resumeReading()
-      const expected = Buffer.from(sent.join(''))
-      await server.waitFor(expected.length)
-      expect(server.received.equals(expected)).toBe(true)
-    },
-  )
+  it('strings go out as UTF-8 whole, also when the kernel takes only part of one', async () => {
+    const [c, server] = await recorderPair()
+    server.transport.pauseReading()
+    // 4,000 units of 1-, 2- and 4-byte characters each, until the kernel refuses some.
+    const piece = 'aé😀'.repeat(1000)
+    const sent: string[] = []
+    while (c.transport.getWriteBufferSize() === 0) {
+      c.transport.write(piece)
+      sent.push(piece)
+    }
+    c.transport.write('') // nothing, and no harm
+    c.transport.write('end')
+    sent.push('end')
+    expect(() => c.transport.write('\uD800')).toThrow(TypeError)
+    server.transport.resumeReading()
+    const expected = Buffer.from(sent.join(''))
+    await server.waitFor(expected.length)
+    expect(server.received.equals(expected)).toBe(true)
+  })
 
   it('writeEof half-closes; eofReceived returning true keeps the other side writing', async () => {
     const [c, server] = await recorderPair({ keepOpen: true })

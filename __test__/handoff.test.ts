@@ -56,6 +56,8 @@ afterEach(closeTracked)
 const O_NONBLOCK = 0o4000
 /** AF_VSOCK from linux/socket.h: not among our constants (the libc crate lacks it for musl). */
 const AF_VSOCK = 40
+// Linux only: its listener options (SO_BINDTODEVICE, IP_FREEBIND, TCP_DEFER_ACCEPT, ...) and
+// the hand-off's checks through /proc/self/fd; not run on Windows or under wine.
 const linux = process.platform === 'linux'
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 

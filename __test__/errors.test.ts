@@ -1,7 +1,7 @@
 // Every errno a socket call documents, provoked for real on loopback, with class, code, errno,
 // syscall, address/port and a Node-style message.
 import * as fs from 'node:fs'
-import { constants, networkInterfaces } from 'node:os'
+import { networkInterfaces } from 'node:os'
 import { inspect } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -32,14 +32,25 @@ import {
   socketpair,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, connectedPair, hasIPv6, listener, tmpUnixPath, track } from './helpers.js'
+import {
+  CONNECT_PENDING,
+  closeTracked,
+  connectedPair,
+  errname,
+  hasIPv6,
+  hasUnixStream,
+  linger,
+  listener,
+  tmpUnixPath,
+  track,
+} from './helpers.js'
 
 afterEach(closeTracked)
 
 type ErrorClass = abstract new (...args: never[]) => SocketError
 
 /**
- * Runs `fn`, expects it to throw `Kind` with `code`, `errno === os.constants.errno[code]`,
+ * Runs `fn`, expects it to throw `Kind` with `code`, `errno === errno[code]` (the package's table),
  * `syscall`, and `name` equal to the class name; returns the error for more checks.
  */
 function expectError(
@@ -58,12 +69,12 @@ function expectError(
   const err = caught as SocketError
   expect(err).toBeInstanceOf(SocketError)
   expect(err).toBeInstanceOf(Error)
-  expect(err.code).toBe(code)
-  expect(err.errno).toBe(constants.errno[code as keyof typeof constants.errno])
+  expect(err.code).toBe(errname(code))
+  expect(err.errno).toBe(errno[code])
   expect(err.errno).toBeGreaterThan(0)
   expect(err.syscall).toBe(syscall)
   expect(err.name).toBe(Kind.name)
-  expect(err.message.startsWith(`${syscall} ${code}`)).toBe(true)
+  expect(err.message.startsWith(`${syscall} ${errname(code)}`)).toBe(true)
   expect(typeof err.stack).toBe('string')
   return err
 }
@@ -127,7 +138,7 @@ describe('connection errors', () => {
       'connect',
     )
     expect(err).toBeInstanceOf(ConnectionError)
-    expect(err.message).toBe(`connect ECONNREFUSED 127.0.0.1:${port}`)
+    expect(err.message).toBe(`connect ${errname('ECONNREFUSED')} 127.0.0.1:${port}`)
     expect(err.address).toBe('127.0.0.1')
     expect(err.port).toBe(port)
   })
@@ -156,47 +167,60 @@ describe('connection errors', () => {
       'ECONNREFUSED',
       'connect',
     )
-    expect(err.message).toBe(`connect ECONNREFUSED ::1:${port}`)
+    expect(err.message).toBe(`connect ${errname('ECONNREFUSED')} ::1:${port}`)
     expect(err.address).toBe('::1')
     expect(err.port).toBe(port)
   })
 
-  it('ECONNREFUSED on a connected UDP socket after an ICMP port unreachable', () => {
-    // A UDP port nobody holds: bind one, note it, close it.
-    const tmp = socket(AF_INET, SOCK_DGRAM)
-    tmp.bind(['127.0.0.1', 0])
-    const [, port] = tmp.getsockname() as [string, number]
-    tmp.close()
-    const u = track(socket(AF_INET, SOCK_DGRAM))
-    u.settimeout(5)
-    u.connect(['127.0.0.1', port])
-    u.send('anyone?')
-    const err = expectError(() => u.recv(10), ConnectionRefusedError, 'ECONNREFUSED', 'recv')
-    expect(err.message).toBe('recv ECONNREFUSED')
-    expect(err.address).toBeUndefined()
-  })
+  // Windows: an ICMP port unreachable comes back as WSAECONNRESET (SIO_UDP_CONNRESET), and
+  // wine 8 reports none.
+  it.skipIf(process.platform === 'win32')(
+    'ECONNREFUSED on a connected UDP socket after an ICMP port unreachable',
+    () => {
+      // A UDP port nobody holds: bind one, note it, close it.
+      const tmp = socket(AF_INET, SOCK_DGRAM)
+      tmp.bind(['127.0.0.1', 0])
+      const [, port] = tmp.getsockname() as [string, number]
+      tmp.close()
+      const u = track(socket(AF_INET, SOCK_DGRAM))
+      u.settimeout(5)
+      u.connect(['127.0.0.1', port])
+      u.send('anyone?')
+      const err = expectError(() => u.recv(10), ConnectionRefusedError, 'ECONNREFUSED', 'recv')
+      expect(err.message).toBe(`recv ${errname('ECONNREFUSED')}`)
+      expect(err.address).toBeUndefined()
+    },
+  )
 
   it('EPIPE: send after our own shutdown(SHUT_WR)', () => {
     const [client] = connectedPair()
     client.shutdown(SHUT_WR)
-    const err = expectError(() => client.send('late'), BrokenPipeError, 'EPIPE', 'send')
+    // Winsock has no EPIPE: a send after shutdown is WSAESHUTDOWN, a BrokenPipeError too.
+    const code = process.platform === 'win32' ? 'ESHUTDOWN' : 'EPIPE'
+    const err = expectError(() => client.send('late'), BrokenPipeError, code, 'send')
     expect(err).toBeInstanceOf(ConnectionError)
-    expect(err.message).toBe('send EPIPE')
-    expectError(() => client.sendall('late'), BrokenPipeError, 'EPIPE', 'send')
+    expect(err.message).toBe(`send ${errname(code)}`)
+    expectError(() => client.sendall('late'), BrokenPipeError, code, 'send')
   })
 
-  it('EPIPE: send to a closed AF_UNIX peer (and no SIGPIPE kills us)', () => {
-    const [a, b] = socketpair()
-    track(a)
-    b.close()
-    expectError(() => a.send('nobody'), BrokenPipeError, 'EPIPE', 'send')
-  })
+  it.skipIf(!hasUnixStream)(
+    'EPIPE: send to a closed AF_UNIX peer (and no SIGPIPE kills us)',
+    () => {
+      const [a, b] = socketpair(AF_UNIX)
+      track(a)
+      b.close()
+      expectError(() => a.send('nobody'), BrokenPipeError, 'EPIPE', 'send')
+    },
+  )
 
   it('EPIPE: repeated sends after the TCP peer closed end in EPIPE (maybe ECONNRESET first)', () => {
     const [client, server] = connectedPair()
     server.close()
     const codes: string[] = []
-    for (let i = 0; i < 1000 && codes.at(-1) !== 'EPIPE'; i++) {
+    // Winsock has no EPIPE: its sends after the peer's close fail with WSAECONNRESET or
+    // WSAECONNABORTED, every one of them.
+    const last = process.platform === 'win32' ? ['ECONNRESET', 'ECONNABORTED'] : ['EPIPE']
+    for (let i = 0; i < 1000 && !last.map(errname).includes(codes.at(-1) ?? ''); i++) {
       try {
         client.send('x')
       } catch (e) {
@@ -204,20 +228,25 @@ describe('connection errors', () => {
         codes.push((e as SocketError).code)
       }
     }
-    expect(codes.at(-1)).toBe('EPIPE')
-    for (const c of codes) expect(['ECONNRESET', 'EPIPE']).toContain(c)
+    expect(last.map(errname)).toContain(codes.at(-1))
+    for (const c of codes) expect(['ECONNRESET', ...last].map(errname)).toContain(c)
   })
 
-  it('ECONNRESET: the peer closes with SO_LINGER {on, 0 s}, which sends a RST', () => {
-    const [client, server] = connectedPair()
-    const linger = Buffer.from(new Int32Array([1, 0]).buffer)
-    server.setsockopt(SOL_SOCKET, SO_LINGER, linger)
-    expect(server.getsockopt(SOL_SOCKET, SO_LINGER, 8)).toEqual(linger)
-    server.close()
-    const err = expectError(() => client.recv(10), ConnectionResetError, 'ECONNRESET', 'recv')
-    expect(err).toBeInstanceOf(ConnectionError)
-    expect(err.message).toBe('recv ECONNRESET')
-  })
+  // Windows under wine 8: a close with SO_LINGER {1, 0} reaches the peer as EOF, not a
+  // reset (so far seen only there; Windows itself sends a RST).
+  it.skipIf(process.platform === 'win32')(
+    'ECONNRESET: the peer closes with SO_LINGER {on, 0 s}, which sends a RST',
+    () => {
+      const [client, server] = connectedPair()
+      const reset = linger(1, 0)
+      server.setsockopt(SOL_SOCKET, SO_LINGER, reset)
+      expect(server.getsockopt(SOL_SOCKET, SO_LINGER, reset.length)).toEqual(reset)
+      server.close()
+      const err = expectError(() => client.recv(10), ConnectionResetError, 'ECONNRESET', 'recv')
+      expect(err).toBeInstanceOf(ConnectionError)
+      expect(err.message).toBe(`recv ${errname('ECONNRESET')}`)
+    },
+  )
 
   it('ENOTCONN: recv, getpeername, shutdown on an unconnected TCP socket', () => {
     const s = track(socket())
@@ -235,7 +264,7 @@ describe('connection errors', () => {
     // timed or non-blocking connect, the kernel answers the first repeat with 0, as in Python.)
     c.connect([host, port])
     const err = expectError(() => c.connect([host, port]), SocketError, 'EISCONN', 'connect')
-    expect(err.message).toBe(`connect EISCONN ${host}:${port}`)
+    expect(err.message).toBe(`connect ${errname('EISCONN')} ${host}:${port}`)
     expect(c.connectEx([host, port])).toBe(errno.EISCONN)
   })
 })
@@ -246,7 +275,7 @@ describe('mode errors', () => {
     track(a, b)
     a.setblocking(false)
     const err = expectError(() => a.recv(1), BlockingIOError, 'EAGAIN', 'recv')
-    expect(err.message).toBe('recv EAGAIN')
+    expect(err.message).toBe(`recv ${errname('EAGAIN')}`)
   })
 
   it('EINPROGRESS: non-blocking connect', () => {
@@ -257,10 +286,10 @@ describe('mode errors', () => {
     const err = expectError(
       () => c.connect([host, port]),
       BlockingIOError,
-      'EINPROGRESS',
+      CONNECT_PENDING,
       'connect',
     )
-    expect(err.message).toBe(`connect EINPROGRESS ${host}:${port}`)
+    expect(err.message).toBe(`connect ${errname(CONNECT_PENDING)} ${host}:${port}`)
     expect(err.address).toBe(host)
     expect(err.port).toBe(port)
   })
@@ -269,7 +298,7 @@ describe('mode errors', () => {
     const [, server] = connectedPair()
     server.settimeout(0.02)
     const err = expectError(() => server.recv(1), TimeoutError, 'ETIMEDOUT', 'recv')
-    expect(err.message).toBe('recv ETIMEDOUT')
+    expect(err.message).toBe(`recv ${errname('ETIMEDOUT')}`)
   })
 })
 
@@ -279,7 +308,7 @@ describe('address errors', () => {
     const [host, port] = l.getsockname() as [string, number]
     const s = track(socket())
     const err = expectError(() => s.bind([host, port]), SocketError, 'EADDRINUSE', 'bind')
-    expect(err.message).toBe(`bind EADDRINUSE 127.0.0.1:${port}`)
+    expect(err.message).toBe(`bind ${errname('EADDRINUSE')} 127.0.0.1:${port}`)
     expect(err.address).toBe('127.0.0.1')
     expect(err.port).toBe(port)
     // bytesSent belongs to sendall's errors only: no property, nothing printed.
@@ -287,23 +316,28 @@ describe('address errors', () => {
     expect(inspect(err)).not.toContain('bytesSent')
   })
 
-  it('EADDRINUSE even with SO_REUSEADDR on both, while the first one listens (Linux)', () => {
-    const a = track(socket())
-    a.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-    a.bind(['127.0.0.1', 0])
-    a.listen()
-    const b = track(socket())
-    b.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-    expectError(() => b.bind(a.getsockname()), SocketError, 'EADDRINUSE', 'bind')
-  })
+  // Windows: SO_REUSEADDR lets a second socket take a port in use (the port stealing Python's
+  // create_server avoids there); wine 8 answers WSAEACCES.
+  it.skipIf(process.platform === 'win32')(
+    'EADDRINUSE even with SO_REUSEADDR on both, while the first one listens (Linux)',
+    () => {
+      const a = track(socket())
+      a.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+      a.bind(['127.0.0.1', 0])
+      a.listen()
+      const b = track(socket())
+      b.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+      expectError(() => b.bind(a.getsockname()), SocketError, 'EADDRINUSE', 'bind')
+    },
+  )
 
-  it('EADDRINUSE on a Unix path that exists', () => {
+  it.skipIf(!hasUnixStream)('EADDRINUSE on a Unix path that exists', () => {
     const path = tmpUnixPath()
     const a = track(socket(AF_UNIX))
     a.bind(path)
     const b = track(socket(AF_UNIX))
     const err = expectError(() => b.bind(path), SocketError, 'EADDRINUSE', 'bind')
-    expect(err.message).toBe(`bind EADDRINUSE ${path}`)
+    expect(err.message).toBe(`bind ${errname('EADDRINUSE')} ${path}`)
     expect(err.address).toBe(path)
     expect(err.port).toBeUndefined()
   })
@@ -318,22 +352,22 @@ describe('address errors', () => {
         'EADDRNOTAVAIL',
         'bind',
       )
-      expect(err.message).toBe(`bind EADDRNOTAVAIL ${foreignAddress}:0`)
+      expect(err.message).toBe(`bind ${errname('EADDRNOTAVAIL')} ${foreignAddress}:0`)
       expect(err.address).toBe(foreignAddress)
       expect(err.port).toBe(0)
     },
   )
 
-  it('ENOENT: connect to a Unix path that does not exist', () => {
+  it.skipIf(!hasUnixStream)('ENOENT: connect to a Unix path that does not exist', () => {
     const path = tmpUnixPath('missing')
     const s = track(socket(AF_UNIX))
     const err = expectError(() => s.connect(path), SocketError, 'ENOENT', 'connect')
-    expect(err.message).toBe(`connect ENOENT ${path}`)
+    expect(err.message).toBe(`connect ${errname('ENOENT')} ${path}`)
     expect(err.address).toBe(path)
     expect(err.port).toBeUndefined()
   })
 
-  it('ECONNREFUSED: connect to a Unix path bound but not listening', () => {
+  it.skipIf(!hasUnixStream)('ECONNREFUSED: connect to a Unix path bound but not listening', () => {
     const path = tmpUnixPath()
     const a = track(socket(AF_UNIX))
     a.bind(path)
@@ -341,7 +375,7 @@ describe('address errors', () => {
     expectError(() => s.connect(path), ConnectionRefusedError, 'ECONNREFUSED', 'connect')
   })
 
-  it('ENAMETOOLONG: a Unix path of 200 characters', () => {
+  it.skipIf(!hasUnixStream)('ENAMETOOLONG: a Unix path of 200 characters', () => {
     const path = `/tmp/${'x'.repeat(195)}`
     expect(path.length).toBe(200)
     const s = track(socket(AF_UNIX))
@@ -358,7 +392,7 @@ describe('address errors', () => {
       'EACCES',
       'sendto',
     )
-    expect(err.message).toBe('sendto EACCES 127.255.255.255:9')
+    expect(err.message).toBe(`sendto ${errname('EACCES')} 127.255.255.255:9`)
   })
 
   it('EMSGSIZE: a UDP datagram larger than 64 KiB', () => {
@@ -375,7 +409,19 @@ describe('address errors', () => {
 
   it('EDESTADDRREQ: send on an unconnected UDP socket', () => {
     const u = track(socket(AF_INET, SOCK_DGRAM))
-    expectError(() => u.send('where to?'), SocketError, 'EDESTADDRREQ', 'send')
+    // Winsock answers this misuse with WSAENOTCONN (wine 8: WSAEINVAL), not WSAEDESTADDRREQ.
+    if (process.platform === 'win32') {
+      let caught: unknown
+      try {
+        u.send('where to?')
+      } catch (e) {
+        caught = e
+      }
+      expect(caught).toBeInstanceOf(SocketError)
+      expect(['EDESTADDRREQ', 'ENOTCONN', 'EINVAL'].map(errname)).toContain(
+        (caught as SocketError).code,
+      )
+    } else expectError(() => u.send('where to?'), SocketError, 'EDESTADDRREQ', 'send')
   })
 })
 
@@ -384,7 +430,7 @@ describe('descriptor and argument errors', () => {
     const s = socket()
     s.close()
     const err = expectError(() => s.recv(1), SocketError, 'EBADF', 'recv')
-    expect(err.message).toBe('recv EBADF')
+    expect(err.message).toBe(`recv ${errname('EBADF')}`)
     expectError(() => s.connect(['127.0.0.1', 9]), SocketError, 'EBADF', 'connect')
   })
 
@@ -420,7 +466,7 @@ describe('descriptor and argument errors', () => {
     const u = track(socket(AF_INET, SOCK_DGRAM))
     u.bind(['127.0.0.1', 0])
     const err = expectError(() => u.listen(), SocketError, 'EOPNOTSUPP', 'listen')
-    expect(err.message).toBe('listen EOPNOTSUPP')
+    expect(err.message).toBe(`listen ${errname('EOPNOTSUPP')}`)
   })
 
   it('ENOPROTOOPT: getsockopt / setsockopt of an unknown option', () => {
@@ -437,20 +483,26 @@ describe('descriptor and argument errors', () => {
       'EPROTONOSUPPORT',
       'socket',
     )
-    expectError(() => socket(AF_INET, 4242), SocketError, 'EINVAL', 'socket')
+    // An unknown type: Linux says EINVAL, Winsock WSAESOCKTNOSUPPORT.
+    const badType = process.platform === 'win32' ? 'ESOCKTNOSUPPORT' : 'EINVAL'
+    expectError(() => socket(AF_INET, 4242), SocketError, badType, 'socket')
   })
 
-  it('EOPNOTSUPP / EAFNOSUPPORT from socketpair() outside AF_UNIX', () => {
-    let caught: unknown
-    try {
-      socketpair(AF_INET, SOCK_STREAM)
-    } catch (e) {
-      caught = e
-    }
-    expect(caught).toBeInstanceOf(SocketError)
-    expect(['EOPNOTSUPP', 'EAFNOSUPPORT']).toContain((caught as SocketError).code)
-    expect((caught as SocketError).syscall).toBe('socketpair')
-  })
+  // Windows: socketpair() makes AF_INET pairs (a loopback connection), as Python does there.
+  it.skipIf(process.platform === 'win32')(
+    'EOPNOTSUPP / EAFNOSUPPORT from socketpair() outside AF_UNIX',
+    () => {
+      let caught: unknown
+      try {
+        socketpair(AF_INET, SOCK_STREAM)
+      } catch (e) {
+        caught = e
+      }
+      expect(caught).toBeInstanceOf(SocketError)
+      expect(['EOPNOTSUPP', 'EAFNOSUPPORT'].map(errname)).toContain((caught as SocketError).code)
+      expect((caught as SocketError).syscall).toBe('socketpair')
+    },
+  )
 
   it('bad arguments are TypeError / RangeError, never a SocketError', () => {
     const s = track(socket())
@@ -459,6 +511,7 @@ describe('descriptor and argument errors', () => {
     expect(() => s.connect(['127.0.0.1', -1])).toThrow(RangeError)
     expect(() => s.recv(-1)).toThrow(RangeError)
     expect(() => s.send(undefined as unknown as string)).toThrow(TypeError)
+    if (!hasUnixStream) return
     const u = track(socket(AF_UNIX))
     expect(() => u.bind(['x', 1] as unknown as string)).toThrow(TypeError)
   })

@@ -25,21 +25,39 @@
 //   Spawning is synchronous, so the child is running when `python()` returns; a test may
 //   block (accept with a timeout, say) before awaiting the promise.
 // - `hasIPv6`: whether ::1 can be bound here (for `it.skipIf(!hasIPv6)`).
-// - `timeval(seconds)`: a C `struct timeval` (64-bit Linux/macOS layout) for SO_RCVTIMEO /
+// - `hasUnixStream` / `hasUnixDgram`: whether an AF_UNIX SOCK_STREAM / SOCK_DGRAM socket can
+//   be created here (not under wine 8, which has no AF_UNIX); `hasPython`: whether python3
+//   runs; `hasMsg`: whether recvmsg / sendmsg exist (not on Windows); `hasTcpInfo`: whether
+//   `tcpInfo()` works (Linux). Probed once, for `it.skipIf(!hasX)` / `describe.skipIf(!hasX)`.
+// - `errname(posix)`: the platform's name of a POSIX errno name, as a SocketError's `code`
+//   carries it: 'ECONNREFUSED' on Unix, 'WSAECONNREFUSED' on Windows (names Winsock lacks,
+//   such as 'EEXIST', stay as they are).
+// - `timeval(seconds)`: a C `struct timeval` (64-bit Linux/macOS layout; Windows: a DWORD of
+//   milliseconds) for SO_RCVTIMEO /
 //   SO_SNDTIMEO, to bound a call that must run on a truly blocking socket.
 // - `openFdCount()` / `fdFlags(fd)`: this process's open fd count and an fd's open-file flags
 //   (O_NONBLOCK, O_CLOEXEC), from /proc (Linux).
-// - `DIST`: the built package's entry (npm test builds it first), for child processes and
-//   workers to import; `script(code)`: `code` written to a fresh temp .mjs (removed by
+// - `DIST`: the built package's entry (npm test builds it first) as a file URL, for child
+//   processes and workers to import (an absolute Windows path is no ESM specifier); `script(code)`: `code` written to a fresh temp .mjs (removed by
 //   `closeTracked`), its path returned; `runWorker(code, onMessage?)`: that script in a
 //   worker thread, `{ w, messages, exited }`.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, type Socket, socket } from '../ts/index.js'
+import { expect } from 'vitest'
+import { native } from '../ts/binding.js'
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  errno,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  type Socket,
+  socket,
+} from '../ts/index.js'
 
 const tracked: Socket[] = []
 const tmpDirs: string[] = []
@@ -69,8 +87,11 @@ export function tmpUnixPath(name = 'sock'): string {
   return join(dir, name)
 }
 
-/** The built package (npm test builds it first), as a child process or worker imports it. */
-export const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+/**
+ * The built package (npm test builds it first) as a file URL, the specifier a child process or
+ * worker imports it by (on Windows an absolute path is not one: ERR_UNSUPPORTED_ESM_URL_SCHEME).
+ */
+export const DIST = new URL('../dist/index.js', import.meta.url).href
 
 /**
  * Runs `code` (written by `script`) in a worker thread: its messages as they come (each also
@@ -151,8 +172,108 @@ export const hasIPv6: boolean = (() => {
   }
 })()
 
-/** A `struct timeval` (two native-endian 64-bit fields) for SO_RCVTIMEO / SO_SNDTIMEO. */
+/** Whether a socket of `family` and `type` can be created here. */
+function canCreate(family: number | undefined, type: number): boolean {
+  if (family === undefined) return false
+  try {
+    socket(family, type).close()
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Whether AF_UNIX stream sockets exist here (wine 8 has no AF_UNIX at all). */
+export const hasUnixStream: boolean = canCreate(AF_UNIX, SOCK_STREAM)
+
+/** Whether AF_UNIX datagram sockets exist here (Windows has none). */
+export const hasUnixDgram: boolean = canCreate(AF_UNIX, SOCK_DGRAM)
+
+/** Whether recvmsg / sendmsg exist here (Windows: EOPNOTSUPP), probed on a UDP socket. */
+export const hasMsg: boolean = (() => {
+  const s = socket(AF_INET, SOCK_DGRAM)
+  try {
+    s.setblocking(false)
+    s.recvmsg(1)
+    return true
+  } catch (e) {
+    return (e as { code?: string }).code !== errname('EOPNOTSUPP')
+  } finally {
+    s.close()
+  }
+})()
+
+/** Whether `tcpInfo()` works here (Linux's TCP_INFO; Windows: EOPNOTSUPP). */
+export const hasTcpInfo: boolean = (() => {
+  const s = socket(AF_INET, SOCK_STREAM)
+  try {
+    s.tcpInfo()
+    return true
+  } catch {
+    return false
+  } finally {
+    s.close()
+  }
+})()
+
+/** Whether `python3` runs here (the peer of the interop tests). */
+export const hasPython: boolean = (() => {
+  try {
+    return spawnSync('python3', ['-c', 'pass'], { timeout: 15_000 }).status === 0
+  } catch {
+    return false
+  }
+})()
+
+/**
+ * The platform's name of the POSIX errno name `posix`, as a SocketError's `code` carries it:
+ * 'ECONNREFUSED' on Unix, 'WSAECONNREFUSED' on Windows; names Winsock lacks ('EEXIST',
+ * 'EPIPE') stay as they are.
+ */
+export function errname(posix: string): string {
+  const n = errno[posix]
+  if (n === undefined) throw new Error(`no errno ${posix} here`)
+  const name = native.errnoName(n)
+  if (name == null) throw new Error(`no name for errno ${posix} (${n}) here`)
+  return name
+}
+
+/** The platform's name of errno number `n` (`String(n)` if it has none), for messages. */
+export function errnoName(n: number): string {
+  return native.errnoName(n) ?? String(n)
+}
+
+/**
+ * Expects `sock` to be unbound: getsockname() gives `name` (the any-address, port 0); Winsock
+ * answers getsockname of an unbound socket with WSAEINVAL instead (Python raises it there too).
+ */
+export function expectUnbound(sock: Socket, name: unknown): void {
+  if (process.platform === 'win32')
+    expect(() => sock.getsockname()).toThrow(expect.objectContaining({ code: errname('EINVAL') }))
+  else expect(sock.getsockname()).toEqual(name)
+}
+
+/**
+ * A `struct linger { l_onoff, l_linger }` for SO_LINGER: two ints on Unix, two u_shorts on
+ * Windows (4 bytes there).
+ */
+export function linger(onoff: number, seconds: number): Buffer {
+  const Fields = process.platform === 'win32' ? Uint16Array : Int32Array
+  return Buffer.from(new Fields([onoff, seconds]).buffer)
+}
+
+/**
+ * The POSIX name of a non-blocking connect's "in progress": EINPROGRESS, but Winsock answers
+ * WSAEWOULDBLOCK (Python's connect_ex gives 10035 there too).
+ */
+export const CONNECT_PENDING = process.platform === 'win32' ? 'EWOULDBLOCK' : 'EINPROGRESS'
+
+/**
+ * A `struct timeval` (two native-endian 64-bit fields) for SO_RCVTIMEO / SO_SNDTIMEO; on
+ * Windows, where these options take a DWORD of milliseconds, that DWORD.
+ */
 export function timeval(seconds: number): Buffer {
+  if (process.platform === 'win32') return Buffer.from(new Uint32Array([seconds * 1000]).buffer)
   const whole = Math.floor(seconds)
   const micros = Math.round((seconds - whole) * 1e6)
   return Buffer.from(new BigInt64Array([BigInt(whole), BigInt(micros)]).buffer)
@@ -214,10 +335,17 @@ export function python(
   })
 }
 
-/** How many fds this process has open (Linux /proc), for leak checks. */
-/** Whether `openFdCount()` works here: a capability (/proc), not a platform name. */
-export const canCountFds = existsSync('/proc/self/fd')
+/**
+ * Whether this process's fds are in /proc (Linux): for `openFdCount()`, `fdFlags()` and
+ * /proc/self/fd checks. Windows Node under wine sees Linux's /proc through drive Z:, but what
+ * it shows is wine's own process, not this process's Windows handles.
+ */
+export const hasProcFds = process.platform !== 'win32' && existsSync('/proc/self/fdinfo')
 
+/** Whether `openFdCount()` works here: a capability (/proc), not a platform name. */
+export const canCountFds = hasProcFds
+
+/** How many fds this process has open (Linux /proc), for leak checks. */
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length
 }

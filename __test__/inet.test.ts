@@ -16,7 +16,7 @@ import {
   SocketError,
   socket,
 } from '../ts/index.js'
-import { python } from './helpers.js'
+import { errname, hasPython, python } from './helpers.js'
 
 const V4 = ['0.0.0.0', '127.0.0.1', '192.0.2.255', '255.255.255.255', '1.2.3', '01.2.3.4', '']
 const V6 = [
@@ -85,13 +85,16 @@ const ours = (f: () => Buffer | string): string | null => {
 }
 
 describe('inet conversions', () => {
-  it('accept and refuse what Python does, and write IPv6 the way it does', async () => {
-    const py = await pythonSays()
-    expect(V4.map((s) => ours(() => inetPton(AF_INET, s)))).toEqual(py.pton4)
-    expect(V6.map((s) => ours(() => inetPton(AF_INET6, s)))).toEqual(py.pton6)
-    expect(V6.map((s) => ours(() => inetNtop(AF_INET6, inetPton(AF_INET6, s))))).toEqual(py.ntop6)
-    expect(ATON.map((s) => ours(() => inetAton(s)))).toEqual(py.aton)
-  })
+  it.skipIf(!hasPython)(
+    'accept and refuse what Python does, and write IPv6 the way it does',
+    async () => {
+      const py = await pythonSays()
+      expect(V4.map((s) => ours(() => inetPton(AF_INET, s)))).toEqual(py.pton4)
+      expect(V6.map((s) => ours(() => inetPton(AF_INET6, s)))).toEqual(py.pton6)
+      expect(V6.map((s) => ours(() => inetNtop(AF_INET6, inetPton(AF_INET6, s))))).toEqual(py.ntop6)
+      expect(ATON.map((s) => ours(() => inetAton(s)))).toEqual(py.aton)
+    },
+  )
 
   it('round trips, and inetNtoa / inetNtop take any view', () => {
     expect(inetNtop(AF_INET, inetPton(AF_INET, '192.0.2.1'))).toBe('192.0.2.1')
@@ -143,7 +146,7 @@ describe('inet conversions', () => {
       s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq)
       // Joining twice is EADDRINUSE: the first join took.
       expect(() => s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq)).toThrow(
-        expect.objectContaining({ code: 'EADDRINUSE' }),
+        expect.objectContaining({ code: errname('EADDRINUSE') }),
       )
     } finally {
       s.close()

@@ -40,7 +40,7 @@ import {
   socketpair,
   type Transport,
 } from '../ts/index.js'
-import { canCountFds, openFdCount, timeval } from './helpers.js'
+import { canCountFds, errname, errnoName, openFdCount, timeval } from './helpers.js'
 
 const RUNS = 100
 const MAX_COMMANDS = 50
@@ -98,10 +98,6 @@ function codeOf(r: Outcome<unknown>): string | undefined {
   return 'code' in r ? r.code : undefined
 }
 
-function errnoName(n: number): string {
-  return Object.keys(errno).find((k) => errno[k as 'EPIPE'] === n) ?? String(n)
-}
-
 /** Commands run, over all runs. */
 let executed = 0
 
@@ -122,7 +118,7 @@ function pick(m: Model, r: Real | undefined, p: number, i: 0 | 1) {
 }
 
 /** The peer is gone after a possible reset: our calls may fail with these, never lie. */
-const AFTER_RESET = ['ECONNRESET', 'EPIPE', 'ENOTCONN', 'EAGAIN', 'ETIMEDOUT']
+const AFTER_RESET = ['ECONNRESET', 'EPIPE', 'ENOTCONN', 'EAGAIN', 'ETIMEDOUT'].map(errname)
 
 function eof(peer: End): boolean {
   return peer.wrShut || !peer.open
@@ -235,12 +231,13 @@ class Send extends PairCommand {
     if (this.how.endsWith('Async')) me.timeout = 0
     if (me.wrShut) {
       // A pending reset is reported first.
-      if (pair.reset && !peer.open) expect(['EPIPE', 'ECONNRESET']).toContain(codeOf(res))
-      else expect(codeOf(res)).toBe('EPIPE')
+      if (pair.reset && !peer.open)
+        expect(['EPIPE', 'ECONNRESET'].map(errname)).toContain(codeOf(res))
+      else expect(codeOf(res)).toBe(errname('EPIPE'))
     } else if (!peer.open) {
       // TCP takes the first send after the peer's close (the peer answers with RST);
       // AF_UNIX fails at once. Either way the connection may now be reset.
-      if ('code' in res) expect(['EPIPE', 'ECONNRESET']).toContain(res.code)
+      if ('code' in res) expect(['EPIPE', 'ECONNRESET'].map(errname)).toContain(res.code)
       pair.reset = true
     } else {
       // Room in the buffers: a send takes everything (send/trySend return the count).
@@ -329,11 +326,11 @@ class Recv extends PairCommand {
     } else if (eof(peer)) {
       expect(res).toEqual({ ok: Buffer.alloc(0) })
     } else if (async) {
-      expect(res).toEqual({ code: 'ETIMEDOUT' })
+      expect(res).toEqual({ code: errname('ETIMEDOUT') })
     } else if (this.how === 'tryRecvInto' || me.timeout === 0) {
-      expect(res).toEqual({ code: 'EAGAIN' })
+      expect(res).toEqual({ code: errname('EAGAIN') })
     } else {
-      expect(res).toEqual({ code: 'ETIMEDOUT' })
+      expect(res).toEqual({ code: errname('ETIMEDOUT') })
     }
   }
   toString(): string {
@@ -369,7 +366,7 @@ class ShutdownWr extends PairCommand {
     const res = outcome(() => sock.shutdown(SHUT_WR))
     if (!me.wrShut && !pair.reset) expect(res).toEqual({ ok: undefined })
     // Again, or after a reset: the connection may be fully closed by now.
-    else if ('code' in res) expect(res.code).toBe('ENOTCONN')
+    else if ('code' in res) expect(res.code).toBe(errname('ENOTCONN'))
     me.wrShut = true
   }
   toString(): string {
@@ -448,11 +445,11 @@ class UseClosed extends PairCommand {
     }
     const res = outcome(calls[this.call])
     if ('ok' in res && res.ok instanceof Promise) {
-      expect(await outcomeAsync(res.ok)).toEqual({ code: 'EBADF' })
+      expect(await outcomeAsync(res.ok)).toEqual({ code: errname('EBADF') })
     } else if (this.call === 'tryRecvInto' || this.call === 'trySend') {
       expect(res).toEqual({ ok: -(errno.EBADF as number) })
     } else {
-      expect(res).toEqual({ code: 'EBADF' })
+      expect(res).toEqual({ code: errname('EBADF') })
     }
   }
   toString(): string {
@@ -542,29 +539,35 @@ async function drainAndClose(m: Model, r: Real): Promise<void> {
   }
 }
 
-describe('model-based: random operation sequences on real socket pairs', () => {
-  it(`${RUNS} runs of up to ${MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
-    const before = canCountFds ? openFdCount() : 0
-    await fc.assert(
-      fc.asyncProperty(commands, async (cmds) => {
-        const model: Model = { pairs: [] }
-        const real: Real = { pairs: [] }
-        try {
-          // Each run starts with one pair of each kind; `open` commands add more.
-          await new OpenPair('tcp').run(model, real)
-          await new OpenPair('unix').run(model, real)
-          await fc.asyncModelRun(() => ({ model, real }), cmds)
-          await drainAndClose(model, real)
-        } finally {
-          for (const pair of real.pairs) for (const s of pair) s.close()
-        }
-      }),
-      { numRuns: RUNS, seed: SEED },
-    )
-    expect(executed).toBeGreaterThan(RUNS * 5)
-    if (canCountFds) expect(openFdCount()).toBe(before)
-  })
-})
+// Windows: the model's expectations are Linux's (EPIPE after shutdown where Winsock says
+// WSAESHUTDOWN, resets by SO_LINGER {1, 0}) and every run opens AF_UNIX pairs, which wine 8
+// lacks; not adapted yet.
+describe.skipIf(process.platform === 'win32')(
+  'model-based: random operation sequences on real socket pairs',
+  () => {
+    it(`${RUNS} runs of up to ${MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
+      const before = canCountFds ? openFdCount() : 0
+      await fc.assert(
+        fc.asyncProperty(commands, async (cmds) => {
+          const model: Model = { pairs: [] }
+          const real: Real = { pairs: [] }
+          try {
+            // Each run starts with one pair of each kind; `open` commands add more.
+            await new OpenPair('tcp').run(model, real)
+            await new OpenPair('unix').run(model, real)
+            await fc.asyncModelRun(() => ({ model, real }), cmds)
+            await drainAndClose(model, real)
+          } finally {
+            for (const pair of real.pairs) for (const s of pair) s.close()
+          }
+        }),
+        { numRuns: RUNS, seed: SEED },
+      )
+      expect(executed).toBeGreaterThan(RUNS * 5)
+      if (canCountFds) expect(openFdCount()).toBe(before)
+    })
+  },
+)
 
 // Transport pairs: both ends of a connected pair (TCP loopback or AF_UNIX socketpair) driven by
 // transports (loop.createConnection with { sock }), with small socket buffers and write-buffer
@@ -589,7 +592,7 @@ const T_HIGH = 16 * 1024
  * Errors a connection may end with once a reset is possible (ENOTCONN: writeEof's
  * shutdown(2) on a connection the peer has reset).
  */
-const RESET_CODES = ['ECONNRESET', 'EPIPE', 'ENOTCONN']
+const RESET_CODES = ['ECONNRESET', 'EPIPE', 'ENOTCONN'].map(errname)
 
 interface TEnd {
   /** Every byte written, in order. */
@@ -1047,25 +1050,31 @@ const tCommands = fc.commands(
   { maxCommands: T_MAX_COMMANDS, size: 'max' },
 )
 
-describe('model-based: random operation sequences on transport pairs', () => {
-  it(`${T_RUNS} runs of up to ${T_MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
-    const before = canCountFds ? openFdCount() : 0
-    const start = executed
-    await fc.assert(
-      fc.asyncProperty(tCommands, async (cmds) => {
-        const model: TModel = { pairs: [] }
-        const real: TReal = { pairs: [] }
-        try {
-          await new TOpen('unix', false).run(model, real)
-          await fc.asyncModelRun(() => ({ model, real }), cmds)
-          await finish(model, real)
-        } finally {
-          for (const pair of real.pairs) for (const p of pair) p.transport.abort()
-        }
-      }),
-      { numRuns: T_RUNS, seed: SEED },
-    )
-    expect(executed - start).toBeGreaterThan(T_RUNS * 5)
-    if (canCountFds) expect(openFdCount()).toBe(before)
-  })
-})
+// Windows: the model's expectations are Linux's (EPIPE after shutdown where Winsock says
+// WSAESHUTDOWN, resets by SO_LINGER {1, 0}) and every run opens AF_UNIX pairs, which wine 8
+// lacks; not adapted yet.
+describe.skipIf(process.platform === 'win32')(
+  'model-based: random operation sequences on transport pairs',
+  () => {
+    it(`${T_RUNS} runs of up to ${T_MAX_COMMANDS} commands (seed ${SEED}); no fd left behind`, async () => {
+      const before = canCountFds ? openFdCount() : 0
+      const start = executed
+      await fc.assert(
+        fc.asyncProperty(tCommands, async (cmds) => {
+          const model: TModel = { pairs: [] }
+          const real: TReal = { pairs: [] }
+          try {
+            await new TOpen('unix', false).run(model, real)
+            await fc.asyncModelRun(() => ({ model, real }), cmds)
+            await finish(model, real)
+          } finally {
+            for (const pair of real.pairs) for (const p of pair) p.transport.abort()
+          }
+        }),
+        { numRuns: T_RUNS, seed: SEED },
+      )
+      expect(executed - start).toBeGreaterThan(T_RUNS * 5)
+      if (canCountFds) expect(openFdCount()).toBe(before)
+    })
+  },
+)

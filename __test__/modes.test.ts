@@ -1,5 +1,4 @@
 // Python's three modes: blocking, non-blocking (EAGAIN / EINPROGRESS), timed (ETIMEDOUT).
-import { constants } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AF_INET,
@@ -19,7 +18,15 @@ import {
   socketpair,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, connectedPair, listener, track } from './helpers.js'
+import {
+  CONNECT_PENDING,
+  closeTracked,
+  connectedPair,
+  errname,
+  hasUnixStream,
+  listener,
+  track,
+} from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -79,7 +86,7 @@ describe('mode switches', () => {
     const s = track(socket(AF_INET, SOCK_STREAM | (SOCK_NONBLOCK ?? 0)))
     expect(s.type).toBe(SOCK_STREAM)
     expect(s.getblocking()).toBe(false)
-    expect(thrown(() => s.accept()).code).toBe('EINVAL')
+    expect(thrown(() => s.accept()).code).toBe(errname('EINVAL'))
   })
 
   it('dup() keeps the mode; fromfd() reads O_NONBLOCK back', () => {
@@ -90,7 +97,9 @@ describe('mode switches', () => {
     expect(d.gettimeout()).toBe(1.5)
     b.setblocking(false)
     const adopted = track(fromfd(b.detach()))
-    expect(adopted.gettimeout()).toBe(0)
+    // Windows: Winsock cannot say whether a socket is non-blocking (FIONBIO only sets it), so
+    // fromfd() cannot read the mode back there.
+    if (process.platform !== 'win32') expect(adopted.gettimeout()).toBe(0)
   })
 })
 
@@ -101,10 +110,10 @@ describe('non-blocking', () => {
     const err = thrown(() => server.recv(10))
     expect(err).toBeInstanceOf(BlockingIOError)
     expect(err.name).toBe('BlockingIOError')
-    expect(err.code).toBe('EAGAIN')
-    expect(err.errno).toBe(constants.errno.EAGAIN)
+    expect(err.code).toBe(errname('EAGAIN'))
+    expect(err.errno).toBe(errno.EAGAIN)
     expect(err.syscall).toBe('recv')
-    expect(err.message).toBe('recv EAGAIN')
+    expect(err.message).toBe(`recv ${errname('EAGAIN')}`)
   })
 
   it('recvInto / recvfrom with nothing to read throw EAGAIN too', () => {
@@ -112,10 +121,13 @@ describe('non-blocking', () => {
     track(a, b)
     a.setblocking(false)
     expect(thrown(() => a.recvInto(Buffer.alloc(4)))).toMatchObject({
-      code: 'EAGAIN',
+      code: errname('EAGAIN'),
       syscall: 'recv',
     })
-    expect(thrown(() => a.recvfrom(4))).toMatchObject({ code: 'EAGAIN', syscall: 'recvfrom' })
+    expect(thrown(() => a.recvfrom(4))).toMatchObject({
+      code: errname('EAGAIN'),
+      syscall: 'recvfrom',
+    })
   })
 
   it('recv returns what is there', () => {
@@ -132,7 +144,7 @@ describe('non-blocking', () => {
     l.setblocking(false)
     const err = thrown(() => l.accept())
     expect(err).toBeInstanceOf(BlockingIOError)
-    expect(err.code).toBe('EAGAIN')
+    expect(err.code).toBe(errname('EAGAIN'))
     expect(err.errno).toBe(errno.EAGAIN)
     expect(err.syscall).toBe('accept')
   })
@@ -151,7 +163,7 @@ describe('non-blocking', () => {
       }
     }
     expect(err).toBeInstanceOf(BlockingIOError)
-    expect(err).toMatchObject({ code: 'EAGAIN', syscall: 'send' })
+    expect(err).toMatchObject({ code: errname('EAGAIN'), syscall: 'send' })
   })
 
   it('connect to a listener throws EINPROGRESS, then select() says writable and SO_ERROR is 0', () => {
@@ -160,11 +172,11 @@ describe('non-blocking', () => {
     c.setblocking(false)
     const err = thrown(() => c.connect(l.getsockname()))
     expect(err).toBeInstanceOf(BlockingIOError)
-    expect(err.code).toBe('EINPROGRESS')
-    expect(err.errno).toBe(errno.EINPROGRESS)
+    expect(err.code).toBe(errname(CONNECT_PENDING))
+    expect(err.errno).toBe(errno[CONNECT_PENDING])
     expect(err.syscall).toBe('connect')
     const [host, port] = l.getsockname() as [string, number]
-    expect(err.message).toBe(`connect EINPROGRESS ${host}:${port}`)
+    expect(err.message).toBe(`connect ${errname(CONNECT_PENDING)} ${host}:${port}`)
     expect(err.address).toBe(host)
     expect(err.port).toBe(port)
 
@@ -183,7 +195,7 @@ describe('non-blocking', () => {
     const l = listener()
     const c = track(socket())
     c.setblocking(false)
-    expect(c.connectEx(l.getsockname())).toBe(errno.EINPROGRESS)
+    expect(c.connectEx(l.getsockname())).toBe(errno[CONNECT_PENDING])
     expect(select([], [c], [], 5)[1]).toEqual([c])
     expect([0, errno.EISCONN]).toContain(c.connectEx(l.getsockname()))
     // Once connected, Linux answers EISCONN from then on.
@@ -191,13 +203,16 @@ describe('non-blocking', () => {
     expect(c.getsockopt(SOL_SOCKET, SO_ERROR)).toBe(0)
   })
 
-  it('a non-blocking AF_UNIX connect to a listening path completes at once', () => {
-    const l = listener(AF_UNIX)
-    const c = track(socket(AF_UNIX))
-    c.setblocking(false)
-    expect(c.connectEx(l.getsockname())).toBe(0)
-    expect(c.getpeername()).toBe(l.getsockname())
-  })
+  it.skipIf(!hasUnixStream)(
+    'a non-blocking AF_UNIX connect to a listening path completes at once',
+    () => {
+      const l = listener(AF_UNIX)
+      const c = track(socket(AF_UNIX))
+      c.setblocking(false)
+      expect(c.connectEx(l.getsockname())).toBe(0)
+      expect(c.getpeername()).toBe(l.getsockname())
+    },
+  )
 })
 
 describe('timed', () => {
@@ -207,10 +222,10 @@ describe('timed', () => {
     const err = thrown(() => server.recv(10))
     expect(err).toBeInstanceOf(TimeoutError)
     expect(err.name).toBe('TimeoutError')
-    expect(err.code).toBe('ETIMEDOUT')
+    expect(err.code).toBe(errname('ETIMEDOUT'))
     expect(err.errno).toBe(errno.ETIMEDOUT)
     expect(err.syscall).toBe('recv')
-    expect(err.message).toBe('recv ETIMEDOUT')
+    expect(err.message).toBe(`recv ${errname('ETIMEDOUT')}`)
     // The socket is still usable afterwards, and still timed.
     expect(server.gettimeout()).toBe(0.05)
   })
@@ -220,11 +235,11 @@ describe('timed', () => {
     track(a, b)
     a.settimeout(0.05)
     expect(thrown(() => a.recvInto(Buffer.alloc(4)))).toMatchObject({
-      code: 'ETIMEDOUT',
+      code: errname('ETIMEDOUT'),
       syscall: 'recv',
     })
     expect(thrown(() => a.recvfromInto(Buffer.alloc(4)))).toMatchObject({
-      code: 'ETIMEDOUT',
+      code: errname('ETIMEDOUT'),
       syscall: 'recvfrom',
     })
   })
@@ -234,7 +249,7 @@ describe('timed', () => {
     l.settimeout(0.05)
     const err = thrown(() => l.accept())
     expect(err).toBeInstanceOf(TimeoutError)
-    expect(err.code).toBe('ETIMEDOUT')
+    expect(err.code).toBe(errname('ETIMEDOUT'))
     expect(err.syscall).toBe('accept')
   })
 
@@ -275,7 +290,7 @@ describe('timed', () => {
     const data = Buffer.alloc(8 * 1024 * 1024)
     const err = thrown(() => a.sendall(data))
     expect(err).toBeInstanceOf(TimeoutError)
-    expect(err.code).toBe('ETIMEDOUT')
+    expect(err.code).toBe(errname('ETIMEDOUT'))
     expect(err.syscall).toBe('send')
     expect(err.bytesSent).toBeGreaterThan(0)
     expect(err.bytesSent).toBeLessThan(data.length)

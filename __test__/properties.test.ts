@@ -5,7 +5,7 @@
 //
 // Nothing here can block: the sockets are non-blocking, valid timeouts are 0, async calls are
 // ended by closing their socket, and hosts are numeric (no DNS), ports a known-closed one.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -40,7 +40,7 @@ import {
   socketpair,
   TCP_NODELAY,
 } from '../ts/index.js'
-import { hasIPv6, openFdCount } from './helpers.js'
+import { canCountFds, errname, hasIPv6, hasUnixStream, openFdCount } from './helpers.js'
 
 // Bad input is the point of this file.
 // biome-ignore lint/suspicious/noExplicitAny: calling the API with values its types forbid
@@ -235,7 +235,7 @@ beforeAll(() => {
   ;[a, b] = socketpair()
   a.setblocking(false)
   b.setblocking(false)
-  if (existsSync('/proc/self/fd')) fdsBefore = openFdCount()
+  if (canCountFds) fdsBefore = openFdCount()
   rssBefore = process.memoryUsage().rss
   process.on('warning', onWarning)
 })
@@ -249,10 +249,19 @@ afterAll(() => {
 /** The pair still carries bytes both ways once whatever a property left is drained. */
 function roundTrip(): void {
   drain()
-  a.sendall('ping')
+  deliver(a, b, 'ping')
   expect(b.recv(16).toString()).toBe('ping')
-  b.sendall('pong')
+  deliver(b, a, 'pong')
   expect(a.recv(16).toString()).toBe('pong')
+}
+
+/**
+ * Sends `data` from `from` and waits until `to` can read it: over a TCP pair (socketpair() on
+ * Windows) a loopback send is not readable at once, as an AF_UNIX one is.
+ */
+function deliver(from: Socket, to: Socket, data: string): void {
+  from.send(data)
+  select([to], [], [], 5)
 }
 
 /** Reads whatever is queued on the pair. */
@@ -262,7 +271,7 @@ function drain(): void {
       try {
         if (s.recv(65536).length === 0) break
       } catch (e) {
-        expect((e as SocketError).code).toBe('EAGAIN')
+        expect((e as SocketError).code).toBe(errname('EAGAIN'))
         break
       }
     }
@@ -309,7 +318,7 @@ describe('bad input (fast-check)', () => {
   })
 
   it('bind / connect / connectEx on AF_INET, AF_INET6 and AF_UNIX', () => {
-    const families = hasIPv6 ? [AF_INET, AF_INET6, AF_UNIX] : [AF_INET, AF_UNIX]
+    const families = [AF_INET, ...(hasIPv6 ? [AF_INET6] : []), ...(hasUnixStream ? [AF_UNIX] : [])]
     const addr = fc
       .constantFrom(...families)
       .chain((f) =>
@@ -429,7 +438,7 @@ describe('bad input (fast-check)', () => {
   it('recv / recvfrom: sizes and flags', () => {
     prop([sizes, cintArg, fc.boolean(), fc.boolean()], (bufsize, flags, withData, from) => {
       drain()
-      if (withData) a.send('hello')
+      if (withData) deliver(a, b, 'hello')
       const r = attempt(['bufsize', 'flags'], () =>
         from ? b.recvfrom(bufsize as Any, flags as Any)[0] : b.recv(bufsize as Any, flags as Any),
       )
@@ -440,9 +449,9 @@ describe('bad input (fast-check)', () => {
   it('recv(2 ** 40) does not allocate a terabyte', () => {
     const rss = process.memoryUsage().rss
     for (const n of [2 ** 40, 2 ** 53 - 1, 2 ** 31, 2 ** 32]) {
-      a.send('x')
+      deliver(a, b, 'x')
       expect(b.recv(n).toString()).toBe('x')
-      a.send('y')
+      deliver(a, b, 'y')
       expect(b.recvfrom(n)[0].toString()).toBe('y')
       tried += 2
     }
@@ -454,7 +463,7 @@ describe('bad input (fast-check)', () => {
       [fc.oneof(buffers, junk), sizes, cintArg, fc.boolean(), fc.boolean()],
       (buffer, nbytes, flags, withData, from) => {
         drain()
-        if (withData) a.send('hello')
+        if (withData) deliver(a, b, 'hello')
         const r = attempt(['buffer', 'nbytes', 'flags'], () =>
           from
             ? b.recvfromInto(buffer as Any, nbytes as Any, flags as Any)[0]
@@ -495,7 +504,7 @@ describe('bad input (fast-check)', () => {
       [sizes, list, anc, cintArg, method, fc.boolean()],
       (size, bufs, ancbufsize, flags, m, withData) => {
         drain()
-        if (withData) a.send('hello')
+        if (withData) deliver(a, b, 'hello')
         const names = ['bufsize', 'buffers', 'ancbufsize', 'maxfds', 'flags']
         const r = attempt(names, () => {
           if (m === 'recvmsg') return b.recvmsg(size as Any, ancbufsize as Any, flags as Any)
@@ -563,7 +572,9 @@ describe('bad input (fast-check)', () => {
             s.setsockopt(SOL_SOCKET, optname, value)
           } catch (e) {
             expect(e).toBeInstanceOf(SocketError)
-            expect((e as SocketError).code).toBe('EINVAL')
+            // Winsock refuses a buffer too short for the option with WSAEFAULT.
+            const codes = process.platform === 'win32' ? ['EINVAL', 'EFAULT'] : ['EINVAL']
+            expect(codes.map(errname)).toContain((e as SocketError).code)
           }
         },
       )

@@ -15,6 +15,8 @@ import { closeTracked, openFdCount, track } from './helpers.js'
 afterEach(closeTracked)
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
+// Linux only: SO_REUSEPORT's spreading of connections (Windows has no SO_REUSEPORT) and the
+// fd counts from /proc of the round-robin test.
 const linux = process.platform === 'linux'
 
 /**

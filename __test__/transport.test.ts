@@ -24,7 +24,15 @@ import {
   TimeoutError,
   type Transport,
 } from '../ts/index.js'
-import { closeTracked, openFdCount, python, track } from './helpers.js'
+import {
+  canCountFds,
+  closeTracked,
+  errname,
+  hasPython,
+  openFdCount,
+  python,
+  track,
+} from './helpers.js'
 
 const servers: Server[] = []
 
@@ -163,7 +171,7 @@ describe('loop.createServer / loop.createConnection', () => {
       expect(r.events.filter((e) => e === 'lost')).toHaveLength(1)
   })
 
-  it('a Python client speaks to a transport server', async () => {
+  it.skipIf(!hasPython)('a Python client speaks to a transport server', async () => {
     const [, port] = await serve(() => new Echo())
     const r = await python(
       `
@@ -262,7 +270,7 @@ describe('serving a socket a watching Poller holds', () => {
       .createServer(() => new Echo(), { sock: l })
       .catch((x) => x)) as SocketError
     expect(e).toBeInstanceOf(SocketError)
-    expect(e.code).toBe('EEXIST')
+    expect(e.code).toBe(errname('EEXIST'))
     expect(e.message).toMatch(/before serving it$/)
     expect(l.fileno()).not.toBe(-1)
     poller.close()
@@ -293,7 +301,7 @@ describe('serving a socket a watching Poller holds', () => {
       .catch((x) => x)) as SocketError
     poller.close()
     expect(e).toBeInstanceOf(SocketError)
-    expect(e.code).toBe('EEXIST')
+    expect(e.code).toBe(errname('EEXIST'))
     expect(e.message).toMatch(/before handing it to a transport$/)
     // Nothing of the refused endpoint is left: the socket serves a new one, and the first
     // protocol hears nothing, not even the close.
@@ -417,31 +425,41 @@ describe('ending a connection', () => {
     c.transport.abort() // twice is harmless
   })
 
-  it('a peer reset reaches connectionLost as ConnectionResetError with its errno', async () => {
-    const [c, server] = await recorderPair()
-    const sock = c.transport.getExtraInfo('socket')
-    // SO_LINGER {on, 0}: close sends a RST.
-    sock?.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]))
-    c.transport.abort()
-    const err = (await server.lost) as SocketError
-    expect(err).toBeInstanceOf(ConnectionResetError)
-    expect(err.code).toBe('ECONNRESET')
-    expect(err.syscall).toBe('recv')
-  })
+  // Windows under wine 8: a close with SO_LINGER {1, 0} reaches the peer as EOF, not a
+  // reset (so far seen only there; Windows itself sends a RST).
+  it.skipIf(process.platform === 'win32')(
+    'a peer reset reaches connectionLost as ConnectionResetError with its errno',
+    async () => {
+      const [c, server] = await recorderPair()
+      const sock = c.transport.getExtraInfo('socket')
+      // SO_LINGER {on, 0}: close sends a RST.
+      sock?.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]))
+      c.transport.abort()
+      const err = (await server.lost) as SocketError
+      expect(err).toBeInstanceOf(ConnectionResetError)
+      expect(err.code).toBe(errname('ECONNRESET'))
+      expect(err.syscall).toBe('recv')
+    },
+  )
 
-  it('writeEof() after an unnoticed peer reset reports the reset, not ENOTCONN', async () => {
-    const [c, server] = await recorderPair()
-    c.transport
-      .getExtraInfo('socket')
-      ?.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]))
-    c.transport.abort()
-    // Let the RST land before the server's transport has had a loop turn to read it.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
-    server.transport.writeEof()
-    const err = (await server.lost) as SocketError
-    expect(err).toBeInstanceOf(ConnectionResetError)
-    expect(err.code).toBe('ECONNRESET')
-  })
+  // Windows under wine 8: a close with SO_LINGER {1, 0} reaches the peer as EOF, not a
+  // reset (so far seen only there; Windows itself sends a RST).
+  it.skipIf(process.platform === 'win32')(
+    'writeEof() after an unnoticed peer reset reports the reset, not ENOTCONN',
+    async () => {
+      const [c, server] = await recorderPair()
+      c.transport
+        .getExtraInfo('socket')
+        ?.setsockopt(SOL_SOCKET, SO_LINGER, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]))
+      c.transport.abort()
+      // Let the RST land before the server's transport has had a loop turn to read it.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+      server.transport.writeEof()
+      const err = (await server.lost) as SocketError
+      expect(err).toBeInstanceOf(ConnectionResetError)
+      expect(err.code).toBe(errname('ECONNRESET'))
+    },
+  )
 
   it('a protocol that throws loses its connection with that error; the server serves on', async () => {
     const reports: ExceptionContext[] = []
@@ -484,12 +502,13 @@ describe('ending a connection', () => {
     expect(server.events).not.toContain('lost') // 320 ms, but never 200 ms idle
     const err = (await server.lost) as SocketError
     expect(err).toBeInstanceOf(TimeoutError)
-    expect(err.code).toBe('ETIMEDOUT')
+    expect(err.code).toBe(errname('ETIMEDOUT'))
     expect(await c.lost).toBe(null)
   })
 
   it('closing the Socket under a transport aborts it; fds return to baseline', async () => {
-    const before = openFdCount()
+    // Counted where this process's fds are in /proc (not on Windows).
+    const before = canCountFds ? openFdCount() : 0
     const [server, port] = await serve(() => new Echo())
     const c = await connect(port)
     c.transport.getExtraInfo('socket')?.close()
@@ -501,7 +520,7 @@ describe('ending a connection', () => {
     server.closeClients()
     await server.waitClosed()
     servers.length = 0
-    expect(openFdCount()).toBe(before)
+    if (canCountFds) expect(openFdCount()).toBe(before)
   })
 
   it('server.close() stops accepting; closeClients() ends every connection once', async () => {

@@ -1,5 +1,5 @@
 // Bad arguments: TypeError / RangeError before any syscall, naming the argument, and harmless.
-import { existsSync, readdirSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -21,7 +21,15 @@ import {
   socketpair,
   TimeoutError,
 } from '../ts/index.js'
-import { closeTracked, tmpUnixPath, track } from './helpers.js'
+import {
+  canCountFds,
+  closeTracked,
+  errname,
+  expectUnbound,
+  hasUnixStream,
+  tmpUnixPath,
+  track,
+} from './helpers.js'
 
 afterEach(closeTracked)
 
@@ -36,7 +44,7 @@ interface Fixture {
   tcp: Socket
   /** An unbound AF_INET6 UDP socket. */
   udp6: Socket
-  /** An unbound AF_UNIX stream socket. */
+  /** An unbound AF_UNIX stream socket (where there is AF_UNIX: not under wine). */
   unix: Socket
   /** A connected AF_UNIX pair. */
   a: Socket
@@ -46,7 +54,8 @@ interface Fixture {
 function fixture(): Fixture {
   const tcp = track(socket(AF_INET, SOCK_STREAM))
   const udp6 = track(socket(AF_INET6, SOCK_DGRAM))
-  const unix = track(socket(AF_UNIX, SOCK_STREAM))
+  // Without AF_UNIX the calls on `unix` are skipped; a TCP socket keeps its place.
+  const unix = track(socket(hasUnixStream ? AF_UNIX : AF_INET, SOCK_STREAM))
   const [a, b] = socketpair()
   track(a, b)
   return { tcp, udp6, unix, a, b }
@@ -55,12 +64,12 @@ function fixture(): Fixture {
 /** Every socket of the fixture still works: same fd, unbound/unconnected/blocking as made. */
 function expectUnharmed(f: Fixture, fds: number[]): void {
   expect([f.tcp, f.udp6, f.unix, f.a, f.b].map((s) => s.fileno())).toEqual(fds)
-  expect(f.tcp.getsockname()).toEqual(['0.0.0.0', 0])
+  expectUnbound(f.tcp, ['0.0.0.0', 0])
   expect(f.tcp.getsockopt(SOL_SOCKET, SO_TYPE)).toBe(SOCK_STREAM)
   expect(f.tcp.gettimeout()).toBe(null)
   expect(f.tcp.getsockopt(SOL_SOCKET, SO_KEEPALIVE)).toBe(0)
-  expect(f.udp6.getsockname()).toEqual(['::', 0, 0, 0])
-  expect(f.unix.getsockname()).toBe('')
+  expectUnbound(f.udp6, ['::', 0, 0, 0])
+  if (hasUnixStream) expect(f.unix.getsockname()).toBe('')
   expect(f.a.gettimeout()).toBe(null)
   // The pair still carries data both ways, and nothing was consumed or sent by the bad calls.
   f.a.settimeout(5)
@@ -507,7 +516,9 @@ const bad: BadCall[] = [
 
 describe('bad arguments throw before any syscall, naming the argument', () => {
   for (const b of bad) {
-    it(b.what, () => {
+    // A call on the AF_UNIX socket needs AF_UNIX here (wine 8 has none).
+    const onUnix = b.call.toString().includes('f.unix')
+    it.skipIf(onUnix && !hasUnixStream)(b.what, () => {
       const f = fixture()
       const fds = [f.tcp, f.udp6, f.unix, f.a, f.b].map((s) => s.fileno())
       let caught: unknown
@@ -544,7 +555,7 @@ describe('edge values that are valid', () => {
       caught = e
     }
     expect(caught).toBeInstanceOf(TimeoutError)
-    expect((caught as TimeoutError).code).toBe('ETIMEDOUT')
+    expect((caught as TimeoutError).code).toBe(errname('ETIMEDOUT'))
   })
 
   it("Python's largest timeout is accepted", () => {
@@ -568,15 +579,18 @@ describe('edge values that are valid', () => {
 })
 
 describe('strings with a lone surrogate (no UTF-8 form) are refused, as Python does', () => {
-  it('a Unix path: TypeError naming it, and no socket file under another name', () => {
-    const dir = dirname(tmpUnixPath())
-    const s = track(socket(AF_UNIX, SOCK_STREAM))
-    expect(() => s.bind(join(dir, 'sock\uDC00'))).toThrow(
-      /"address" path must be well-formed Unicode: it holds a lone surrogate \(U\+DC00 at index/,
-    )
-    expect(readdirSync(dir)).toEqual([])
-    expect(s.getsockname()).toBe('')
-  })
+  it.skipIf(!hasUnixStream)(
+    'a Unix path: TypeError naming it, and no socket file under another name',
+    () => {
+      const dir = dirname(tmpUnixPath())
+      const s = track(socket(AF_UNIX, SOCK_STREAM))
+      expect(() => s.bind(join(dir, 'sock\uDC00'))).toThrow(
+        /"address" path must be well-formed Unicode: it holds a lone surrogate \(U\+DC00 at index/,
+      )
+      expect(readdirSync(dir)).toEqual([])
+      expect(s.getsockname()).toBe('')
+    },
+  )
 
   it('async sends reject with the TypeError, and nothing is sent', async () => {
     const [a, b] = socketpair()
@@ -596,7 +610,7 @@ describe('strings with a lone surrogate (no UTF-8 form) are refused, as Python d
 })
 
 describe('nothing leaks', () => {
-  const procFd = existsSync('/proc/self/fd')
+  const procFd = canCountFds
   const countFds = () => readdirSync('/proc/self/fd').length
 
   it.skipIf(!procFd)('200 bad calls leave the fd count where it was', () => {

@@ -1,6 +1,7 @@
 // What an accept loop (Socket's async iterator, Server) does when accept(2) fails: skip the
 // connection, pause until fds are freed, or give up; and the Socket's accept loop itself.
 import { onClose } from './close-hooks.js'
+import { errno } from './constants.js'
 import { SocketError } from './errors.js'
 import type { State } from './socket-state.js'
 
@@ -10,9 +11,14 @@ import type { State } from './socket-state.js'
  */
 const ACCEPT_RETRY_DELAY = 100
 
+/** This platform's numbers of the errno names that exist here (Winsock's on Windows). */
+const numbers = (names: string[]): Set<number> =>
+  new Set(names.map((n) => errno[n]).filter((n): n is number => n !== undefined))
+
 /** accept(2) errors that concern only the connection being accepted (Linux's accept(2) lists
- * the network errors to treat "like EAGAIN by retrying"). */
-const ACCEPT_SKIP = new Set([
+ * the network errors to treat "like EAGAIN by retrying"). By number: a code's name is
+ * Winsock's on Windows (WSAECONNABORTED). */
+const ACCEPT_SKIP = numbers([
   'ECONNABORTED',
   'EPROTO',
   'ENETDOWN',
@@ -23,14 +29,14 @@ const ACCEPT_SKIP = new Set([
   'ENETUNREACH',
 ])
 /** accept(2) errors that last until the process or system frees fds or memory. */
-const ACCEPT_PAUSE = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'])
+const ACCEPT_PAUSE = numbers(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM'])
 
 /**
- * What an accept loop does after accept(2) failed with `code`: `'skip'` that connection,
+ * What an accept loop does after accept(2) failed with errno `n`: `'skip'` that connection,
  * `'pause'` until fds are freed ({@link fdsFreed}), or `undefined`: the error is real.
  */
-export function acceptErrorKind(code: string): 'skip' | 'pause' | undefined {
-  return ACCEPT_SKIP.has(code) ? 'skip' : ACCEPT_PAUSE.has(code) ? 'pause' : undefined
+export function acceptErrorKind(n: number): 'skip' | 'pause' | undefined {
+  return ACCEPT_SKIP.has(n) ? 'skip' : ACCEPT_PAUSE.has(n) ? 'pause' : undefined
 }
 
 /** Accept loops waiting for an fd to be freed; a Socket's close() wakes them all. */
@@ -69,8 +75,8 @@ export async function* accepting<T>(
       conn = await sock.acceptAsync()
     } catch (e) {
       if (!(e instanceof SocketError)) throw e
-      if (sock.fileno() === -1 && e.code === 'EBADF') return
-      const kind = acceptErrorKind(e.code)
+      if (sock.fileno() === -1 && e.errno === errno.EBADF) return
+      const kind = acceptErrorKind(e.errno)
       if (kind === 'skip') continue
       if (kind === undefined) throw e
       await fdsFreed(sock, s.keepAlive)

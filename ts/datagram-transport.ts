@@ -5,8 +5,8 @@
 import type { AddressInput, SocketAddress } from './address.js'
 import { native } from './binding.js'
 import { onClose } from './close-hooks.js'
-import { errno } from './constants.js'
-import { type AbortError, errnoError, type SocketError } from './errors.js'
+import { errno, MSG_DONTWAIT } from './constants.js'
+import { type AbortError, errnoError, GaiError, SocketError } from './errors.js'
 import { callConnectionLost, reportProtocolError } from './exception-handler.js'
 import { wouldBlock } from './fast.js'
 import type { BaseProtocol } from './protocols.js'
@@ -45,6 +45,11 @@ let bufs: Buffer[] | undefined
 const lengths = new Int32Array(BATCH)
 const senders: (SocketAddress | null)[] = []
 const recvOptions = { addresses: senders }
+/**
+ * Whether the batch calls exist here: Windows has no recvmmsg and fails every batch with
+ * EOPNOTSUPP, so there a transport reads and sends one datagram per call.
+ */
+const BATCHES = process.platform !== 'win32'
 
 /** What {@link DatagramTransport.getExtraInfo} knows. */
 export interface DatagramExtraInfo {
@@ -115,7 +120,9 @@ export class DatagramTransport implements Target {
   #read(): void {
     bufs ??= Array.from({ length: BATCH }, () => Buffer.allocUnsafeSlow(DGRAM_MAX))
     for (let round = 0; round < ROUNDS && !this.#closing; round++) {
-      const n = this.#sock.tryRecvmanyInto(bufs, lengths, recvOptions)
+      const n = BATCHES
+        ? this.#sock.tryRecvmanyInto(bufs, lengths, recvOptions)
+        : this.#tryRecvEach(bufs)
       if (n < 0) {
         if (!wouldBlock(n)) this.#error(errnoError(-n, 'recvmmsg'))
         return
@@ -155,7 +162,36 @@ export class DatagramTransport implements Target {
     this.#update()
   }
 
+  /**
+   * `tryRecvmanyInto` without a batch call (Windows): recvfrom with MSG_DONTWAIT into each
+   * buffer until one would wait; the count, or `-errno` if the first one failed (a later
+   * failure ends the batch and comes again from the next call, as recvmmsg leaves it).
+   */
+  #tryRecvEach(into: Buffer[]): number {
+    let n = 0
+    for (; n < into.length; n++) {
+      try {
+        const [len, from] = this.#sock.recvfromInto(into[n] as Buffer, 0, MSG_DONTWAIT as number)
+        lengths[n] = len
+        senders[n] = from ?? null
+      } catch (e) {
+        if (!(e instanceof SocketError)) throw e
+        return n > 0 ? n : -e.errno
+      }
+    }
+    return n
+  }
+
   #trySendto(b: Uint8Array, address: AddressInput): number {
+    if (!BATCHES) {
+      // No batch call here (Windows): sendto with MSG_DONTWAIT, its OS error as `-errno`.
+      try {
+        return this.#sock.sendto(b, MSG_DONTWAIT as number, address)
+      } catch (e) {
+        if (!(e instanceof SocketError) || e instanceof GaiError) throw e
+        return -e.errno
+      }
+    }
     // sendmany of one: the no-throw sendto, with the address checked and resolved as sendto's.
     const n = this.#sock.trySendmany([b], address)
     return n === 1 ? b.length : n === 0 ? -(errno.EAGAIN as number) : n

@@ -157,11 +157,13 @@ export function setReusePort(sock: Socket): void {
 
 /**
  * A listening stream socket on `address`: Python's `socket.create_server` for TCP
- * (SO_REUSEADDR set, as on POSIX), and for a path string an AF_UNIX server as asyncio's
- * `create_unix_server` makes it: a socket file a dead server left at `path` is removed
- * first (any other file is left, and bind fails with `EADDRINUSE`), and the server's own
- * is removed by `close()` unless `cleanupSocket` is false. A name starting with `'\0'` is
- * a Linux abstract name, with no file. socket(2), setsockopt(2), bind(2), listen(2).
+ * (SO_REUSEADDR set on POSIX; not on Windows, where it would let another socket bind the
+ * port while this one listens: Python leaves it unset there), and for a path string an
+ * AF_UNIX server as asyncio's `create_unix_server` makes it: a socket file a dead server
+ * left at `path` is removed first (any other file is left, and bind fails with
+ * `EADDRINUSE`), and the server's own is removed by `close()` unless `cleanupSocket` is
+ * false. A name starting with `'\0'` is a Linux abstract name, with no file. socket(2),
+ * setsockopt(2), bind(2), listen(2).
  * @throws {SocketError} `EADDRINUSE`, `EADDRNOTAVAIL`, `ENOPROTOOPT` when SO_REUSEPORT is
  *   unsupported, `EACCES` / `ENOENT` for a path that cannot be created.
  */
@@ -190,7 +192,7 @@ export function createServer(
     if (unix) {
       v.address(address, AF_UNIX)
       if (isFilePath(address)) removeStale(address)
-    } else sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+    } else if (process.platform !== 'win32') sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
     if (reusePort) setReusePort(sock)
     if (family === AF_INET6) sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, dualstackIpv6 ? 0 : 1)
     sock.bind(address)

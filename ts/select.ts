@@ -1,6 +1,6 @@
 // select(): Python's select.select on poll(2).
-import { constants } from 'node:os'
 import { native } from './binding.js'
+import { errno } from './constants.js'
 import { errnoError, toSocketError } from './errors.js'
 import * as v from './validate.js'
 
@@ -23,7 +23,7 @@ function fdOf(x: unknown, list: string, i: number): number {
     const fd = (x as { fileno(): unknown }).fileno()
     if (v.isInt(fd, 0, v.INT32_MAX)) return fd
     // A closed Socket answers -1: that is EBADF, as the kernel would say for a stale number.
-    if (fd === -1) throw errnoError(constants.errno.EBADF, 'select')
+    if (fd === -1) throw errnoError(errno.EBADF as number, 'select')
     return v.fd(fd, `${list}[${i}].fileno()`)
   }
   throw new TypeError(

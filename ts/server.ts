@@ -173,7 +173,7 @@ export class Server {
       }
       if (wouldBlock(r)) return
       const err = errnoError(-r, 'accept')
-      const kind = acceptErrorKind(err.code)
+      const kind = acceptErrorKind(err.errno)
       if (kind === 'skip') continue
       // Reported once per shortage, not at every retry (ten a second) while it lasts.
       if (!(kind === 'pause' && l.starved))

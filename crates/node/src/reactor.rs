@@ -57,6 +57,11 @@ struct Reactor {
     spare: Vec<(u32, c_int)>,
     async_ctx: sys::napi_async_context,
     polls: HashMap<u32, *mut Handle>,
+    /// The socket of each watch. libuv refuses a second `uv_poll` on one fd of a loop with
+    /// `EEXIST` on Unix, which is how an fd a watching Poller holds is refused for async
+    /// calls; libuv on Windows polls a socket twice without a word, so the check is here.
+    #[cfg(windows)]
+    socks: HashMap<u32, RawFd>,
     /// Handles whose close callback has not run yet; the reactor is freed at 0.
     open: usize,
     cleanup: sys::napi_async_cleanup_hook_handle,
@@ -169,6 +174,8 @@ pub fn reactor_init(env: Env, dispatch: Unknown, batch: Unknown) -> Result<()> {
             spare: Vec::new(),
             async_ctx,
             polls: HashMap::new(),
+            #[cfg(windows)]
+            socks: HashMap::new(),
             open: 1,
             cleanup: ptr::null_mut(),
             closing: false,
@@ -201,6 +208,10 @@ pub fn watch(id: u32, fd: RawFd, events: c_int) -> Result<()> {
             Some(&h) => h,
             None if events == 0 => return Ok(()),
             None => {
+                #[cfg(windows)]
+                if (*r).socks.values().any(|&s| s == fd) {
+                    return Err(errno_error(Errno::EEXIST));
+                }
                 let h = uv::alloc_handle(uv::UV_POLL);
                 if h.is_null() {
                     return Err(errno_error(Errno::ENOMEM));
@@ -211,6 +222,8 @@ pub fn watch(id: u32, fd: RawFd, events: c_int) -> Result<()> {
                 }
                 uv::set_data(h, id as usize as *mut c_void);
                 (*r).polls.insert(id, h);
+                #[cfg(windows)]
+                (*r).socks.insert(id, fd);
                 (*r).open += 1;
                 h
             }
@@ -249,6 +262,8 @@ pub fn unwatch(id: u32) {
     }
     // SAFETY: `r` is this thread's live reactor; the handle is live until its close callback.
     unsafe {
+        #[cfg(windows)]
+        (*r).socks.remove(&id);
         if let Some(h) = (*r).polls.remove(&id) {
             uv::uv_poll_stop(h);
             uv::uv_close(h, on_close);
@@ -352,6 +367,8 @@ unsafe extern "C" fn on_env_teardown(
     // SAFETY: `arg` is the reactor registered with this hook; it is still live.
     unsafe {
         (*r).closing = true;
+        #[cfg(windows)]
+        (*r).socks.clear();
         for (_, h) in (*r).polls.drain() {
             uv::uv_poll_stop(h);
             uv::uv_close(h, on_close);

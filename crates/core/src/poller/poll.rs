@@ -77,9 +77,15 @@ fn pollfd(fd: RawFd, interest: Interest) -> sys::PollFd {
     sys::pollfd(fd, events)
 }
 
-fn readiness(revents: i16) -> Readiness {
+fn readiness(revents: i16, interest: Interest) -> Readiness {
+    // WSAPoll reports a peer's close as POLLHUP and a reset as POLLERR without the POLLIN
+    // that poll(2) adds (a read returns at once, with EOF or the error); added back there
+    // for an fd that asked for reading, so that Windows reports what Unix does.
+    let hup_or_err = revents & (sys::POLLHUP | sys::POLLERR) != 0;
+    let readable =
+        revents & sys::POLLIN != 0 || (cfg!(windows) && hup_or_err && interest.is_readable());
     Readiness::new(
-        revents & sys::POLLIN != 0,
+        readable,
         revents & sys::POLLOUT != 0,
         revents & sys::POLLERR != 0,
         revents & (sys::POLLHUP | POLLRDHUP) != 0,
@@ -144,7 +150,7 @@ impl Selector for PollSet {
             }
             events.push(Event {
                 key: self.entries[i].key,
-                readiness: readiness(revents),
+                readiness: readiness(revents, self.entries[i].interest),
             });
             if self.entries[i].interest.is_oneshot() {
                 self.pollfds[i].fd = sys::SKIP_FD;

@@ -146,6 +146,21 @@ pub(crate) fn init() {
 /// its timeout there; libuv and mio use AFD polling for this reason.
 pub(crate) fn poll(fds: &mut [PollFd], millis: i32) -> Result<i32, Errno> {
     init();
+    // Windows skips an INVALID_SOCKET entry, as documented; wine 8 fails the whole call
+    // with WSAENOTSOCK instead. So the skipped entries are left out here, everywhere.
+    if fds.iter().any(|p| p.fd == SKIP_FD) {
+        let mut live: Vec<PollFd> = fds.iter().filter(|p| p.fd != SKIP_FD).copied().collect();
+        let ready = poll(&mut live, millis)?;
+        let mut polled = live.into_iter();
+        for p in fds.iter_mut() {
+            p.revents = if p.fd == SKIP_FD {
+                0
+            } else {
+                polled.next().map_or(0, |q| q.revents)
+            };
+        }
+        return Ok(ready);
+    }
     if fds.is_empty() {
         match u64::try_from(millis) {
             Ok(ms) => std::thread::sleep(Duration::from_millis(ms)),

@@ -70,14 +70,15 @@ export type ErrnoCode =
 /**
  * A failed socket call, with the OS's errno.
  *
- * `code` is the C name (`'ECONNREFUSED'`), `errno` the positive OS number
- * (`=== os.constants.errno[code]`; note that Node's own `SystemError.errno` is the
- * negated libuv value, ours is the OS value, as in Python), `syscall` the call that
- * failed. `address`/`port` are set when an address was involved. The message reads
+ * `code` is the C name (`'ECONNREFUSED'`; on Windows Winsock's, `'WSAECONNREFUSED'`),
+ * `errno` the positive OS number (`=== errno.ECONNREFUSED` of this package, which on Unix is
+ * `os.constants.errno`'s and on Windows Winsock's 10061; note that Node's own
+ * `SystemError.errno` is the negated libuv value, ours is the OS value, as in Python),
+ * `syscall` the call that failed. `address`/`port` are set when an address was involved. The message reads
  * like Node's: `connect ECONNREFUSED 127.0.0.1:9999`.
  */
 export class SocketError extends Error {
-  /** The errno's C name: `'ECONNREFUSED'`. */
+  /** The errno's C name: `'ECONNREFUSED'` (Windows: `'WSAECONNREFUSED'`). */
   readonly code: ErrnoCode
   /** The OS's errno, positive (Python's `OSError.errno`); Node's `SystemError.errno` is negated. */
   readonly errno: number

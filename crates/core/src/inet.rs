@@ -48,28 +48,19 @@ pub fn inet_ntop(family: i32, packed: &[u8]) -> Result<Option<String>, Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::{AF_INET, AF_INET6, AF_UNIX};
 
     #[test]
     fn round_trips_and_refusals() {
-        let v4 = inet_pton(crate::sys::AF_INET, "192.0.2.1")
-            .unwrap()
-            .unwrap();
+        let v4 = inet_pton(AF_INET, "192.0.2.1").unwrap().unwrap();
         assert_eq!(v4, [192, 0, 2, 1]);
-        assert_eq!(
-            inet_ntop(crate::sys::AF_INET, &v4).unwrap().unwrap(),
-            "192.0.2.1"
-        );
-        let v6 = inet_pton(crate::sys::AF_INET6, "2001:db8::1")
-            .unwrap()
-            .unwrap();
+        assert_eq!(inet_ntop(AF_INET, &v4).unwrap().unwrap(), "192.0.2.1");
+        let v6 = inet_pton(AF_INET6, "2001:db8::1").unwrap().unwrap();
         assert_eq!(v6.len(), 16);
-        assert_eq!(
-            inet_ntop(crate::sys::AF_INET6, &v6).unwrap().unwrap(),
-            "2001:db8::1"
-        );
+        assert_eq!(inet_ntop(AF_INET6, &v6).unwrap().unwrap(), "2001:db8::1");
         for text in ["::1.2.3.4", "::ffff:1.2.3.4", "::1", "::", "::0.0.1.2"] {
-            let packed = inet_pton(crate::sys::AF_INET6, text).unwrap().unwrap();
-            let back = inet_ntop(crate::sys::AF_INET6, &packed).unwrap().unwrap();
+            let packed = inet_pton(AF_INET6, text).unwrap().unwrap();
+            let back = inet_ntop(AF_INET6, &packed).unwrap().unwrap();
             assert_eq!(back, if text == "::0.0.1.2" { "::102" } else { text });
         }
         for bad in [
@@ -81,24 +72,13 @@ mod tests {
             "::1",
             "a\0b",
         ] {
-            assert_eq!(
-                inet_pton(crate::sys::AF_INET, bad).unwrap(),
-                None,
-                "{bad:?}"
-            );
+            assert_eq!(inet_pton(AF_INET, bad).unwrap(), None, "{bad:?}");
         }
         for bad in ["", "1::2::3", "12345::", "::g", "1.2.3.4"] {
-            assert_eq!(
-                inet_pton(crate::sys::AF_INET6, bad).unwrap(),
-                None,
-                "{bad:?}"
-            );
+            assert_eq!(inet_pton(AF_INET6, bad).unwrap(), None, "{bad:?}");
         }
-        assert_eq!(inet_ntop(crate::sys::AF_INET, &[1, 2, 3]).unwrap(), None);
-        assert_eq!(
-            inet_pton(crate::sys::AF_UNIX, "x"),
-            Err(Errno::EAFNOSUPPORT)
-        );
+        assert_eq!(inet_ntop(AF_INET, &[1, 2, 3]).unwrap(), None);
+        assert_eq!(inet_pton(AF_UNIX, "x"), Err(Errno::EAFNOSUPPORT));
         assert_eq!(inet_ntop(12345, &[0; 4]), Err(Errno::EAFNOSUPPORT));
     }
 }

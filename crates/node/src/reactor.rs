@@ -62,6 +62,9 @@ struct Reactor {
     /// calls; libuv on Windows polls a socket twice without a word, so the check is here.
     #[cfg(windows)]
     socks: HashMap<u32, RawFd>,
+    /// The sockets in `socks`, to find one in O(1) (one check per accepted connection).
+    #[cfg(windows)]
+    watched: std::collections::HashSet<RawFd>,
     /// Handles whose close callback has not run yet; the reactor is freed at 0.
     open: usize,
     cleanup: sys::napi_async_cleanup_hook_handle,
@@ -176,6 +179,8 @@ pub fn reactor_init(env: Env, dispatch: Unknown, batch: Unknown) -> Result<()> {
             polls: HashMap::new(),
             #[cfg(windows)]
             socks: HashMap::new(),
+            #[cfg(windows)]
+            watched: std::collections::HashSet::new(),
             open: 1,
             cleanup: ptr::null_mut(),
             closing: false,
@@ -209,7 +214,7 @@ pub fn watch(id: u32, fd: RawFd, events: c_int) -> Result<()> {
             None if events == 0 => return Ok(()),
             None => {
                 #[cfg(windows)]
-                if (*r).socks.values().any(|&s| s == fd) {
+                if (*r).watched.contains(&fd) {
                     return Err(errno_error(Errno::EEXIST));
                 }
                 let h = uv::alloc_handle(uv::UV_POLL);
@@ -224,6 +229,8 @@ pub fn watch(id: u32, fd: RawFd, events: c_int) -> Result<()> {
                 (*r).polls.insert(id, h);
                 #[cfg(windows)]
                 (*r).socks.insert(id, fd);
+                #[cfg(windows)]
+                (*r).watched.insert(fd);
                 (*r).open += 1;
                 h
             }
@@ -263,7 +270,9 @@ pub fn unwatch(id: u32) {
     // SAFETY: `r` is this thread's live reactor; the handle is live until its close callback.
     unsafe {
         #[cfg(windows)]
-        (*r).socks.remove(&id);
+        if let Some(fd) = (*r).socks.remove(&id) {
+            (*r).watched.remove(&fd);
+        }
         if let Some(h) = (*r).polls.remove(&id) {
             uv::uv_poll_stop(h);
             uv::uv_close(h, on_close);
@@ -369,6 +378,8 @@ unsafe extern "C" fn on_env_teardown(
         (*r).closing = true;
         #[cfg(windows)]
         (*r).socks.clear();
+        #[cfg(windows)]
+        (*r).watched.clear();
         for (_, h) in (*r).polls.drain() {
             uv::uv_poll_stop(h);
             uv::uv_close(h, on_close);

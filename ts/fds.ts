@@ -14,7 +14,8 @@ import * as v from './validate.js'
  * Sends `buffers` with the descriptors `fds` as one SCM_RIGHTS message; returns the bytes
  * sent. Python's `socket.send_fds(sock, buffers, fds, flags, address)`; sendmsg(2). The fds
  * stay open here: the receiver gets new descriptors for the same open files.
- * @throws {SocketError} as `sendmsg`: `EBADF` (an fd that is not open), `EPIPE`, `ENOTCONN`, ...
+ * @throws {SocketError} as `sendmsg`: `EBADF` (an fd that is not open), `EPIPE`, `ENOTCONN`, ...;
+ *   `WSAEOPNOTSUPP` on Windows, which has no SCM_RIGHTS.
  */
 export function sendFds(
   sock: Socket,
@@ -48,7 +49,7 @@ export function sendFds(
  * The fds are new in this process, CLOEXEC, and yours to close (`fs.closeSync`,
  * `fromfd`, `new net.Socket({ fd })`). If more were sent than fit, the kernel closes the
  * rest and `msgFlags` has `MSG_CTRUNC`.
- * @throws {SocketError} as `recvmsg`.
+ * @throws {SocketError} as `recvmsg` (`WSAEOPNOTSUPP` on Windows, which has no SCM_RIGHTS).
  */
 export function recvFds(
   sock: Socket,

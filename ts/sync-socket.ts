@@ -233,7 +233,8 @@ export class SyncSocket {
    * datagram sockets). Returns the bytes sent. Python's `sendmsg`; sendmsg(2), never raising SIGPIPE.
    * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `EPIPE`, `ENOTCONN`, `EDESTADDRREQ`, `EISCONN`,
    * `EMSGSIZE` (too long, or more buffers than IOV_MAX), `EBADF` (an SCM_RIGHTS fd that is not
-   * open), `EINVAL` (a control message the kernel rejects), `ETOOMANYREFS`.
+   * open), `EINVAL` (a control message the kernel rejects), `ETOOMANYREFS`; on Windows, which
+   * has no sendmsg for sockets of every kind, `WSAEOPNOTSUPP`.
    */
   sendmsg(
     buffers: Iterable<BytesLike>,
@@ -250,8 +251,8 @@ export class SyncSocket {
    * `recvmsg`. `msgFlags` has `MSG_TRUNC` when a datagram was longer than `bufsize`, and
    * `MSG_CTRUNC` when control data did not fit (fds that did not fit were closed by the
    * kernel). Received fds are CLOEXEC and yours to close. recvmsg(2).
-   * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `ENOTCONN`, `ECONNRESET`; RangeError if
-   * `ancbufsize` is over 1 MiB.
+   * @throws {SocketError} `EAGAIN`, `ETIMEDOUT`, `ENOTCONN`, `ECONNRESET`; `WSAEOPNOTSUPP` on
+   * Windows; RangeError if `ancbufsize` is over 1 MiB.
    */
   recvmsg(bufsize: number, ancbufsize = 0, flags = 0): RecvmsgResult {
     return msg.recvmsg(this.#s, bufsize, ancbufsize, flags)
@@ -402,7 +403,8 @@ export class SyncSocket {
    * Linux, getpeereid(3) on macOS and the BSDs (pid from LOCAL_PEERPID on macOS, else `null`).
    * `getsockopt(SOL_SOCKET, SO_PEERCRED, 12)` gives the raw `struct ucred` on Linux. Python
    * has no such call.
-   * @throws {SocketError} `ENOTCONN` (no peer, or a listening socket), `EOPNOTSUPP` outside AF_UNIX.
+   * @throws {SocketError} `ENOTCONN` (no peer, or a listening socket), `EOPNOTSUPP` outside
+   * AF_UNIX and on Windows.
    */
   peerCredentials(): PeerCredentials {
     const [pid, uid, gid] = call(this.#s, 'getsockopt', native.sockPeerCredentials)

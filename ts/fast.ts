@@ -71,9 +71,24 @@ export const recvAt: (
   flags: number,
 ) => number = recvAtFd
 
-/** One sendmsg(2) of `bufs` (a writev), no control data: bytes sent or `-errno`. */
+/** Whether sendmsg exists here: Windows has none (EOPNOTSUPP). */
+const VECTORED = process.platform !== 'win32'
+
+/**
+ * One sendmsg(2) of `bufs` (a writev), no control data: bytes sent or `-errno`. Without
+ * sendmsg (Windows), send(2) of each buffer in turn until one goes out partly or not at all,
+ * as a writev stops; `-errno` only if nothing went (a later error comes again next call).
+ */
 export function writev(fd: number, bufs: Uint8Array[], flags: number): number {
-  return sendmsgFd(fd, bufs, null, flags, 0)
+  if (VECTORED) return sendmsgFd(fd, bufs, null, flags, 0)
+  let total = 0
+  for (const buf of bufs) {
+    const n = sendFd(fd, buf, flags, 0)
+    if (n < 0) return total > 0 ? total : n
+    total += n
+    if (n < buf.length) break
+  }
+  return total
 }
 
 /** The UTF-8 length of the string the last `sendStr` encoded. */

@@ -38,8 +38,6 @@ const { reactorSetRef, reactorUnwatch } = native
 
 const ETIMEDOUT = errno.ETIMEDOUT as number
 const ENOTCONN = errno.ENOTCONN as number
-/** Whether writev (sendmsg) exists here: Windows has no sendmsg (EOPNOTSUPP). */
-const VECTORED = process.platform !== 'win32'
 
 /** A Protocol transport reads up to this much at once (64 KiB, as asyncio reads). */
 const READ_SIZE = 65536
@@ -351,23 +349,6 @@ export class Transport implements Target {
     this.#size += b.length
   }
 
-  /**
-   * writev's stand-in where there is no sendmsg (Windows): send() chunk by chunk until one
-   * goes out partly or not at all; the bytes sent, or `-errno` if none went (an error after
-   * some bytes comes again from the next flush).
-   */
-  #sendEach(chunks: Uint8Array[], count: number): number {
-    let total = 0
-    for (let i = 0; i < count; i++) {
-      const chunk = chunks[i] as Uint8Array
-      const n = send(this.#fd, chunk, MSG_DONTWAIT, 0)
-      if (n < 0) return total > 0 ? total : n
-      total += n
-      if (n < chunk.length) break
-    }
-    return total
-  }
-
   /** Sends what is buffered, as much as the kernel takes (one writev of up to 64 chunks). */
   #flush(): void {
     const chunks = this.#chunks as Uint8Array[]
@@ -375,9 +356,7 @@ export class Transport implements Target {
     const n =
       count === 1
         ? send(this.#fd, chunks[0] as Uint8Array, MSG_DONTWAIT, 0)
-        : VECTORED
-          ? writev(this.#fd, chunks.slice(0, count), MSG_DONTWAIT)
-          : this.#sendEach(chunks, count)
+        : writev(this.#fd, chunks.slice(0, count), MSG_DONTWAIT)
     if (n < 0) {
       if (wouldBlock(n)) return
       this.#fatal(errnoError(-n, 'send'))

@@ -10,10 +10,15 @@ use std::collections::HashMap;
 
 use napi_derive::napi;
 
+// Where the names come from: libc on Unix, Winsock's headers on Windows.
 #[cfg(unix)]
+use libc as os;
+#[cfg(windows)]
+use windows_sys::Win32::Networking::WinSock as os;
+
 macro_rules! table {
     ($($name:ident),* $(,)?) => {
-        &[$((stringify!($name), libc::$name as i64)),*]
+        &[$((stringify!($name), os::$name as i64)),*]
     };
 }
 
@@ -110,9 +115,9 @@ const GLIBC: &[(&str, i64)] = &[];
 /// libc crate lacks them, so they are spelled here as those aliases, not as numbers.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const ALIASES: &[(&str, i64)] = &[
-    ("IPV6_JOIN_GROUP", libc::IPV6_ADD_MEMBERSHIP as i64),
-    ("IPV6_LEAVE_GROUP", libc::IPV6_DROP_MEMBERSHIP as i64),
-    ("IP_RECVRETOPTS", libc::IP_RETOPTS as i64),
+    ("IPV6_JOIN_GROUP", os::IPV6_ADD_MEMBERSHIP as i64),
+    ("IPV6_LEAVE_GROUP", os::IPV6_DROP_MEMBERSHIP as i64),
+    ("IP_RECVRETOPTS", os::IP_RETOPTS as i64),
 ];
 
 /// Elsewhere the libc crate has the `IPV6_*` names directly (PLATFORM below); macOS's
@@ -145,13 +150,6 @@ const PLATFORM: &[(&str, i64)] = table! {
     target_os = "freebsd"
 )))]
 const PLATFORM: &[(&str, i64)] = &[];
-
-#[cfg(windows)]
-macro_rules! table {
-    ($($name:ident),* $(,)?) => {
-        &[$((stringify!($name), windows_sys::Win32::Networking::WinSock::$name as i64)),*]
-    };
-}
 
 /// Windows: the names Python's socket module has there, from Winsock's headers
 /// (windows-sys), plus the names `COMMON` has that Winsock defines too.
@@ -192,24 +190,21 @@ const COMMON: &[(&str, i64)] = table! {
 /// `SD_*`, `EAI_*` Winsock codes. `MSG_DONTWAIT` is core's own bit, as Winsock has
 /// none (see core's `io::MSG_DONTWAIT`): a call with it never waits.
 #[cfg(windows)]
-const PLATFORM: &[(&str, i64)] = {
-    use windows_sys::Win32::Networking::WinSock as ws;
-    &[
-        ("SHUT_RD", ws::SD_RECEIVE as i64),
-        ("SHUT_WR", ws::SD_SEND as i64),
-        ("SHUT_RDWR", ws::SD_BOTH as i64),
-        ("EAI_AGAIN", ws::WSATRY_AGAIN as i64),
-        ("EAI_BADFLAGS", ws::WSAEINVAL as i64),
-        ("EAI_FAIL", ws::WSANO_RECOVERY as i64),
-        ("EAI_FAMILY", ws::WSAEAFNOSUPPORT as i64),
-        ("EAI_MEMORY", ws::WSA_NOT_ENOUGH_MEMORY as i64),
-        ("EAI_NONAME", ws::WSAHOST_NOT_FOUND as i64),
-        ("EAI_NODATA", ws::WSAHOST_NOT_FOUND as i64),
-        ("EAI_SERVICE", ws::WSATYPE_NOT_FOUND as i64),
-        ("EAI_SOCKTYPE", ws::WSAESOCKTNOSUPPORT as i64),
-        ("MSG_DONTWAIT", bsd_sockets_core::io::MSG_DONTWAIT as i64),
-    ]
-};
+const PLATFORM: &[(&str, i64)] = &[
+    ("SHUT_RD", os::SD_RECEIVE as i64),
+    ("SHUT_WR", os::SD_SEND as i64),
+    ("SHUT_RDWR", os::SD_BOTH as i64),
+    ("EAI_AGAIN", os::WSATRY_AGAIN as i64),
+    ("EAI_BADFLAGS", os::WSAEINVAL as i64),
+    ("EAI_FAIL", os::WSANO_RECOVERY as i64),
+    ("EAI_FAMILY", os::WSAEAFNOSUPPORT as i64),
+    ("EAI_MEMORY", os::WSA_NOT_ENOUGH_MEMORY as i64),
+    ("EAI_NONAME", os::WSAHOST_NOT_FOUND as i64),
+    ("EAI_NODATA", os::WSAHOST_NOT_FOUND as i64),
+    ("EAI_SERVICE", os::WSATYPE_NOT_FOUND as i64),
+    ("EAI_SOCKTYPE", os::WSAESOCKTNOSUPPORT as i64),
+    ("MSG_DONTWAIT", bsd_sockets_core::io::MSG_DONTWAIT as i64),
+];
 
 #[cfg(windows)]
 const GLIBC: &[(&str, i64)] = &[];

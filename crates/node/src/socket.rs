@@ -3,6 +3,7 @@
 use bsd_sockets_core::{io, Address, Errno, Socket};
 use napi::bindgen_prelude::{Either, External, Int32ArraySlice, Uint8ArraySlice};
 use napi_derive::napi;
+use rustix::fd::AsRawFd;
 
 use crate::address::{resolve, JsAddress};
 use crate::copied::Copied;
@@ -96,7 +97,7 @@ pub fn sock_pair(
 #[napi(catch_unwind)]
 pub fn sock_info(h: &External<NativeSocket>) -> Result<(i32, i32, i32, i32, f64)> {
     let s = h.get()?;
-    let fd = crate::fd::to_js(rustix::fd::AsRawFd::as_raw_fd(s));
+    let fd = crate::fd::to_js(s.as_raw_fd());
     let timeout = s.timeout().map_or(-1.0, |d| d.as_secs_f64());
     Ok((fd, s.family(), s.socktype(), s.protocol(), timeout))
 }
@@ -290,7 +291,7 @@ pub fn sock_getsockopt_bytes(
 /// `events` (UV_READABLE | UV_WRITABLE; 0 pauses). See reactor.rs.
 #[napi(catch_unwind)]
 pub fn sock_watch(h: &mut External<NativeSocket>, id: u32, events: i32) -> Result<()> {
-    let fd = rustix::fd::AsRawFd::as_raw_fd(h.get()?);
+    let fd = h.get()?.as_raw_fd();
     if let Some(old) = h.watch_id.filter(|&old| old != id) {
         reactor::unwatch(old);
     }
@@ -394,7 +395,7 @@ fn accepted(
     (sock, addr): (Socket, Address),
     out: &mut [i32; ACCEPTED_LEN as usize],
 ) -> External<NativeSocket> {
-    out[ACCEPTED_FD as usize] = crate::fd::to_js(rustix::fd::AsRawFd::as_raw_fd(&sock));
+    out[ACCEPTED_FD as usize] = crate::fd::to_js(sock.as_raw_fd());
     let mut conn = NativeSocket::wrap(sock);
     let (port, ip, is_ipv4) = match addr {
         Address::V4(a) => (i32::from(a.port()), u32::from(*a.ip()) as i32, 1),
